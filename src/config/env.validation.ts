@@ -1,0 +1,70 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+
+/** Secrets used when none are configured. Fine for a laptop, refused in production. */
+export const DEVELOPMENT_SECRETS = {
+  access: 'sail-development-access-secret-change-me-0000',
+  refresh: 'sail-development-refresh-secret-change-me-000',
+} as const;
+
+const toBoolean = ({ value }: { value: unknown }) =>
+  typeof value === 'string' ? ['true', '1', 'yes'].includes(value.toLowerCase()) : value;
+
+/** Every environment variable the service reads, with its default. */
+export class Env {
+  @IsIn(['development', 'test', 'production']) NODE_ENV: 'development' | 'test' | 'production' = 'development';
+  @IsInt() @Min(0) @Max(65535) PORT: number = 3000;
+  @IsString() HOST: string = '0.0.0.0';
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) LOG_LEVEL: string = 'info';
+
+  /** Unset: an embedded PostgreSQL under EMBEDDED_DB_DIR. */
+  @IsOptional() @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must be a postgres:// URL' })
+  DATABASE_URL?: string;
+  @IsString() EMBEDDED_DB_DIR: string = '.data/postgres';
+  @IsInt() @Min(1) @Max(500) DATABASE_POOL_SIZE: number = 20;
+  @IsInt() @Min(100) DATABASE_STATEMENT_TIMEOUT_MS: number = 10_000;
+  @Transform(toBoolean) @IsBoolean() MIGRATE_ON_BOOT: boolean = true;
+  /** Seeds demo concerts into an empty database on boot. Defaults to true on the embedded database only. */
+  @IsOptional() @Transform(toBoolean) @IsBoolean() SEED_ON_BOOT?: boolean;
+
+  @IsString() @MinLength(32) JWT_ACCESS_SECRET: string = DEVELOPMENT_SECRETS.access;
+  @IsString() @MinLength(32) JWT_REFRESH_SECRET: string = DEVELOPMENT_SECRETS.refresh;
+  @IsInt() @Min(1) JWT_ACCESS_TTL: number = 900;
+  @IsInt() @Min(1) JWT_REFRESH_TTL: number = 1_209_600;
+  /** Comma-separated; registering with one of these gives the ADMIN role. */
+  @IsString() ADMIN_EMAILS: string = '';
+  @IsInt() @Min(0) AUTH_RATE_LIMIT_PER_MINUTE: number = 20;
+
+  @IsInt() @Min(1) @Max(100_000) QUEUE_ACTIVE_CAPACITY: number = 5;
+  @IsInt() @Min(1) QUEUE_WINDOW_SECONDS: number = 300;
+  @IsInt() @Min(1) RESERVATION_HOLD_SECONDS: number = 300;
+  @IsInt() @Min(1) @Max(50) MAX_SEATS_PER_RESERVATION: number = 4;
+  @IsInt() @Min(50) EXPIRY_SWEEP_INTERVAL_MS: number = 1000;
+  @Transform(toBoolean) @IsBoolean() SWEEPER_ENABLED: boolean = true;
+
+  @IsInt() @Min(1) POINTS_MAX_CHARGE: number = 1_000_000;
+  @IsInt() @Min(1) @Max(2_000_000_000) POINTS_MAX_BALANCE: number = 100_000_000;
+
+  @IsInt() @Min(1024) BODY_LIMIT_BYTES: number = 102_400;
+  /** Comma-separated origins, or * for any. Empty: CORS off. */
+  @IsString() CORS_ORIGINS: string = '';
+}
+
+/** Thrown when the environment is invalid; main.ts prints `message` as one line and exits. */
+export class InvalidEnvironmentError extends Error {}
+
+export function validateEnv(raw: Record<string, unknown>): Env {
+  const input = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== ''));
+  const env = plainToInstance(Env, input, { enableImplicitConversion: true, exposeDefaultValues: true });
+  const problems = validateSync(env, { skipMissingProperties: false }).flatMap((error) =>
+    Object.values(error.constraints ?? {}),
+  );
+  if (env.NODE_ENV === 'production') {
+    if (env.JWT_ACCESS_SECRET === DEVELOPMENT_SECRETS.access) problems.push('JWT_ACCESS_SECRET must be set in production');
+    if (env.JWT_REFRESH_SECRET === DEVELOPMENT_SECRETS.refresh) problems.push('JWT_REFRESH_SECRET must be set in production');
+    if (!env.DATABASE_URL) problems.push('DATABASE_URL must be set in production (the embedded database is for local use)');
+  }
+  if (env.JWT_ACCESS_SECRET === env.JWT_REFRESH_SECRET) problems.push('JWT_ACCESS_SECRET and JWT_REFRESH_SECRET must differ');
+  if (problems.length) throw new InvalidEnvironmentError(`Invalid configuration: ${problems.join('; ')}`);
+  return env;
+}

@@ -1,0 +1,87 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { JwtService } from '@nestjs/jwt';
+import pg from 'pg';
+import request from 'supertest';
+import type TestAgent from 'supertest/lib/agent.js';
+import { createApp } from '../../src/app.setup.js';
+import { AppConfig } from '../../src/config/app-config.js';
+import { validateEnv, type Env } from '../../src/config/env.validation.js';
+import { createTestDatabase } from './database.js';
+
+export interface TestApp {
+  app: NestFastifyApplication;
+  /** supertest bound to the app's server */
+  http: () => TestAgent;
+  /** Direct SQL on the app's own database, for arranging state and checking invariants. */
+  db: pg.Pool;
+  databaseUrl: string;
+  env: Env;
+  close(): Promise<void>;
+}
+
+/**
+ * The real app (same createApp as main.ts) on a fresh database of its own. Settings
+ * come only from `overrides` and the defaults, never from the worker's process.env.
+ */
+export async function createTestApp(
+  overrides: Record<string, string | number | boolean> = {},
+  options: { databaseUrl?: string } = {},
+): Promise<TestApp> {
+  const databaseUrl = options.databaseUrl ?? (await createTestDatabase());
+  const env = validateEnv({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    AUTH_RATE_LIMIT_PER_MINUTE: '0',
+    DATABASE_POOL_SIZE: '10',
+    ...Object.fromEntries(Object.entries(overrides).map(([key, value]) => [key, String(value)])),
+    DATABASE_URL: databaseUrl,
+  });
+  const app = await createApp(env, { bufferLogs: false });
+  await app.init();
+  await app.getHttpAdapter().getInstance().ready();
+  const db = new pg.Pool({ connectionString: databaseUrl, max: 5 });
+  return {
+    app,
+    http: () => request(app.getHttpServer()),
+    db,
+    databaseUrl,
+    env,
+    async close() {
+      await app.close();
+      await db.end();
+    },
+  };
+}
+
+export interface TestUser {
+  id: string;
+  email: string;
+  role: 'USER' | 'ADMIN';
+  accessToken: string;
+  headers: { Authorization: string };
+}
+
+let userCounter = 0;
+
+/**
+ * A user row inserted directly, with an access token signed as the auth module would.
+ * Feature tests use this so they do not depend on the auth routes.
+ */
+export async function createUser(t: TestApp, options: { role?: 'USER' | 'ADMIN'; email?: string } = {}): Promise<TestUser> {
+  const role = options.role ?? 'USER';
+  const email = options.email ?? `user${++userCounter}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}@example.com`;
+  const { rows } = await t.db.query<{ id: string }>(
+    `INSERT INTO users (email, password_hash, role) VALUES ($1, 'test-no-login', $2) RETURNING id`,
+    [email, role],
+  );
+  const id = rows[0]!.id;
+  const config = t.app.get(AppConfig);
+  const accessToken = await t.app
+    .get(JwtService)
+    .signAsync({ sub: id, role, typ: 'access' }, { secret: config.jwt.accessSecret, expiresIn: config.jwt.accessTtlSeconds });
+  return { id, email, role, accessToken, headers: { Authorization: `Bearer ${accessToken}` } };
+}
+
+export async function createUsers(t: TestApp, count: number, options: { role?: 'USER' | 'ADMIN' } = {}): Promise<TestUser[]> {
+  return Promise.all(Array.from({ length: count }, () => createUser(t, options)));
+}
