@@ -2,14 +2,21 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { LoggerModule } from 'nestjs-pino';
+import { AuthModule } from './auth/auth.module.js';
 import { JwtAuthGuard } from './common/auth/jwt-auth.guard.js';
 import { RolesGuard } from './common/auth/roles.guard.js';
 import { HttpErrorFilter } from './common/errors/http-error.filter.js';
 import { AppConfig } from './config/app-config.js';
 import { AppConfigModule } from './config/config.module.js';
+import { ConcertsModule } from './concerts/concerts.module.js';
 import type { Env } from './config/env.validation.js';
+import { ExpiryModule } from './expiry/expiry.module.js';
 import { HealthModule } from './health/health.module.js';
+import { PaymentsModule } from './payments/payments.module.js';
+import { PointsModule } from './points/points.module.js';
 import { PrismaModule } from './prisma/prisma.module.js';
+import { QueueModule } from './queue/queue.module.js';
+import { ReservationsModule } from './reservations/reservations.module.js';
 
 @Module({})
 export class AppModule {
@@ -36,6 +43,13 @@ export class AppModule {
         JwtModule.register({}),
         PrismaModule,
         HealthModule,
+        AuthModule,
+        PointsModule,
+        ConcertsModule,
+        QueueModule,
+        ReservationsModule,
+        PaymentsModule,
+        ExpiryModule,
       ],
       providers: [
         { provide: APP_GUARD, useClass: JwtAuthGuard },

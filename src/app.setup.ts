@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -18,10 +19,15 @@ export async function createApp(env: Env, options: { bufferLogs?: boolean } = {}
     trustProxy: true,
     return503OnClosing: true,
     // A well-formed X-Request-Id from the caller is kept, so a request can be traced across services.
-    genReqId: (request) => {
+    genReqId: (request: IncomingMessage) => {
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && /^[\w-]{1,128}$/.test(given) ? given : randomUUID();
     },
+  });
+  // Nest passes only a route's `config` to Fastify: @RouteConfig({ bodyLimit }) raises one route's body limit.
+  adapter.getInstance().addHook('onRoute', (route) => {
+    const bodyLimit = (route.config as { bodyLimit?: unknown } | undefined)?.bodyLimit;
+    if (typeof bodyLimit === 'number') route.bodyLimit = bodyLimit;
   });
   adapter.getInstance().addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);

@@ -75,6 +75,7 @@ CREATE TABLE "queues" (
     "last_ticket" BIGINT NOT NULL DEFAULT 0,
     "activated_count" BIGINT NOT NULL DEFAULT 0,
     "active_count" INTEGER NOT NULL DEFAULT 0,
+    "left_waiting_count" BIGINT NOT NULL DEFAULT 0,
     "updated_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     CONSTRAINT "queues_pkey" PRIMARY KEY ("concert_id"),
     CONSTRAINT "queues_concert_id_fkey" FOREIGN KEY ("concert_id") REFERENCES "concerts"("id") ON DELETE CASCADE ON UPDATE CASCADE,

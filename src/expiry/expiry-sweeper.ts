@@ -1,0 +1,54 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { AppConfig } from '../config/app-config.js';
+import { QueueService } from '../queue/queue.service.js';
+import { ReservationsService } from '../reservations/reservations.service.js';
+
+const INTERVAL_NAME = 'expiry-sweeper';
+
+/**
+ * The scheduled job: every EXPIRY_SWEEP_INTERVAL_MS it expires lapsed queue windows
+ * (admitting the next users) and unpaid holds. Every replica runs it; the work itself
+ * uses SKIP LOCKED, so replicas share it instead of doing it twice. Reads are never
+ * delayed by it: expiry is judged by the database clock wherever it matters.
+ */
+@Injectable()
+export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(ExpirySweeper.name);
+  private running: Promise<void> | null = null;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly scheduler: SchedulerRegistry,
+    private readonly queue: QueueService,
+    private readonly reservations: ReservationsService,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!this.config.sweeper.enabled) return;
+    this.scheduler.addInterval(INTERVAL_NAME, setInterval(() => void this.tick(), this.config.sweeper.intervalMs));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.scheduler.doesExist('interval', INTERVAL_NAME)) this.scheduler.deleteInterval(INTERVAL_NAME);
+    await this.running;
+  }
+
+  /** One pass; a pass still running when the next tick comes is not overlapped. */
+  tick(): Promise<void> {
+    if (this.running) return this.running;
+    this.running = this.sweepOnce()
+      .catch((error: unknown) => this.logger.error(error))
+      .finally(() => (this.running = null));
+    return this.running;
+  }
+
+  private async sweepOnce(): Promise<void> {
+    const windows = await this.queue.sweep();
+    if (windows.expired || windows.admitted) {
+      this.logger.debug(`Expired ${windows.expired} windows, admitted ${windows.admitted} users`);
+    }
+    const holds = await this.reservations.expireLapsedHolds();
+    if (holds) this.logger.debug(`Released ${holds} lapsed seat holds`);
+  }
+}

@@ -1,0 +1,7 @@
+export class PointsBalanceResponse {
+  points!: number;
+}
+
+export function toPointsBalanceResponse(balance: number): PointsBalanceResponse {
+  return { points: balance };
+}

@@ -1,0 +1,130 @@
+import { FAKE_PRISMA, FakeTransactionRunner, FAKE_TX } from '../../test/fakes/fake-transaction-runner.js';
+import { fake } from '../../test/fakes/fake.js';
+import { InMemoryIdempotencyRepository } from '../../test/fakes/in-memory-idempotency.repository.js';
+import { InMemoryPointsRepository } from '../../test/fakes/in-memory-points.repository.js';
+import { testConfig } from '../../test/fakes/test-config.js';
+import type { IdempotencyRepository } from '../common/idempotency/idempotency.repository.js';
+import { IdempotencyService } from '../common/idempotency/idempotency.service.js';
+import type { TransactionRunner } from '../prisma/transaction-runner.js';
+import { BalanceLimitExceededError, InsufficientPointsError, InvalidAmountError } from './points.errors.js';
+import type { PointsRepository } from './points.repository.js';
+import { PointsService } from './points.service.js';
+
+describe(PointsService.name, () => {
+  let wallets: InMemoryPointsRepository;
+  let sut: PointsService;
+
+  beforeEach(() => {
+    wallets = new InMemoryPointsRepository({ rich: 50_000 });
+    const idempotency = new IdempotencyService(
+      FAKE_PRISMA,
+      fake<TransactionRunner>(new FakeTransactionRunner()),
+      fake<IdempotencyRepository>(new InMemoryIdempotencyRepository()),
+    );
+    const config = testConfig({ POINTS_MAX_CHARGE: 10_000, POINTS_MAX_BALANCE: 60_000 });
+    sut = new PointsService(FAKE_PRISMA, fake<PointsRepository>(wallets), idempotency, config);
+  });
+
+  describe('getBalance', () => {
+    it('is 0 for a user without a wallet, and does not create one', async () => {
+      await expect(sut.getBalance('new')).resolves.toBe(0);
+      expect(wallets.hasWallet('new')).toBe(false);
+    });
+  });
+
+  describe('chargePoints', () => {
+    it('creates the wallet on the first charge and records a CHARGE entry with the balance after it', async () => {
+      await expect(sut.chargePoints('new', 700)).resolves.toEqual({ balance: 700, charged: 700 });
+      await expect(sut.chargePoints('new', 300)).resolves.toEqual({ balance: 1000, charged: 300 });
+      expect(wallets.ledgerOf('new')).toMatchObject([
+        { type: 'CHARGE', amount: 700, balanceAfter: 700, paymentId: null },
+        { type: 'CHARGE', amount: 300, balanceAfter: 1000, paymentId: null },
+      ]);
+    });
+
+    it.each([0, -1, 1.5, Number.NaN, 10_001])(
+      'rejects an amount of %p and writes nothing',
+      async (amount) => {
+        await expect(sut.chargePoints('rich', amount)).rejects.toBeInstanceOf(InvalidAmountError);
+        expect(wallets.balanceOf('rich')).toBe(50_000);
+        expect(wallets.ledgerOf('rich')).toHaveLength(0);
+      },
+    );
+
+    it('charges up to exactly the balance limit', async () => {
+      await expect(sut.chargePoints('rich', 10_000)).resolves.toEqual({ balance: 60_000, charged: 10_000 });
+    });
+
+    it('rejects a charge beyond the balance limit, with the numbers, and leaves the wallet alone', async () => {
+      await sut.chargePoints('rich', 5_000);
+      const error = await sut.chargePoints('rich', 5_001).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(BalanceLimitExceededError);
+      expect((error as BalanceLimitExceededError).details).toEqual({
+        balance: 55_000,
+        amount: 5_001,
+        maxBalance: 60_000,
+      });
+      expect(wallets.balanceOf('rich')).toBe(55_000);
+      expect(wallets.ledgerOf('rich')).toHaveLength(1);
+    });
+
+    it('charges once for a retried idempotency key and returns the same result', async () => {
+      const first = await sut.chargePoints('rich', 1_000, 'retry-me');
+      await expect(sut.chargePoints('rich', 1_000, 'retry-me')).resolves.toEqual(first);
+      expect(wallets.balanceOf('rich')).toBe(51_000);
+      expect(wallets.ledgerOf('rich')).toHaveLength(1);
+    });
+  });
+
+  describe('debit', () => {
+    it('takes the amount, records a negative PAYMENT entry with the payment id and returns the balance after it', async () => {
+      await expect(sut.debit(FAKE_TX, 'rich', 20_000, 'pay-1')).resolves.toBe(30_000);
+      expect(wallets.balanceOf('rich')).toBe(30_000);
+      expect(wallets.ledgerOf('rich')).toMatchObject([
+        { type: 'PAYMENT', amount: -20_000, balanceAfter: 30_000, paymentId: 'pay-1' },
+      ]);
+    });
+
+    it('may take the whole balance', async () => {
+      await expect(sut.debit(FAKE_TX, 'rich', 50_000, 'pay-1')).resolves.toBe(0);
+    });
+
+    it('refuses a debit the balance does not cover, says by how much, and changes nothing', async () => {
+      const error = await sut.debit(FAKE_TX, 'rich', 50_001, 'pay-1').catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(InsufficientPointsError);
+      expect((error as InsufficientPointsError).details).toEqual({ balance: 50_000, required: 50_001 });
+      expect(wallets.balanceOf('rich')).toBe(50_000);
+      expect(wallets.ledgerOf('rich')).toHaveLength(0);
+    });
+
+    it('refuses a debit from a user without a wallet as a balance of 0', async () => {
+      const error = await sut.debit(FAKE_TX, 'new', 1, 'pay-1').catch((caught: unknown) => caught);
+      expect((error as InsufficientPointsError).details).toEqual({ balance: 0, required: 1 });
+      expect(wallets.hasWallet('new')).toBe(false);
+    });
+
+    it('writes nothing for a free payment of 0 and returns the balance', async () => {
+      await expect(sut.debit(FAKE_TX, 'rich', 0, 'pay-1')).resolves.toBe(50_000);
+      expect(wallets.ledgerOf('rich')).toHaveLength(0);
+    });
+
+    it.each([-1, 1.5])('treats an amount of %p as a programming error', async (amount) => {
+      await expect(sut.debit(FAKE_TX, 'rich', amount, 'pay-1')).rejects.toBeInstanceOf(RangeError);
+      expect(wallets.balanceOf('rich')).toBe(50_000);
+    });
+  });
+
+  describe('getHistory', () => {
+    it('pages through the ledger newest first and counts all of it', async () => {
+      for (let amount = 1; amount <= 5; amount++) await sut.chargePoints('new', amount);
+      const page = await sut.getHistory('new', 2, 2);
+      expect(page).toMatchObject({ page: 2, limit: 2, total: 5 });
+      expect(page.entries.map((entry) => entry.amount)).toEqual([3, 2]);
+    });
+
+    it('shows only the caller’s own entries', async () => {
+      await sut.chargePoints('new', 1);
+      await expect(sut.getHistory('rich', 1, 20)).resolves.toMatchObject({ entries: [], total: 0 });
+    });
+  });
+});

@@ -1,0 +1,31 @@
+import { DomainError } from '../common/errors/domain-error.js';
+
+export class QueueConcertNotFoundError extends DomainError {
+  readonly code = 'CONCERT_NOT_FOUND';
+  constructor(concertId: string) {
+    super(`Concert ${concertId} does not exist`, { concertId });
+  }
+}
+
+export class QueueConcertNotOnSaleError extends DomainError {
+  readonly code = 'CONCERT_NOT_ON_SALE';
+  constructor(concertId: string, salesState: string) {
+    super(`Concert ${concertId} is not on sale (${salesState})`, { concertId, salesState });
+  }
+}
+
+export class QueueEntryNotFoundError extends DomainError {
+  readonly code = 'QUEUE_ENTRY_NOT_FOUND';
+  constructor(concertId: string) {
+    super(`You are not in the queue of concert ${concertId}`, { concertId });
+  }
+}
+
+export class QueueNotActiveError extends DomainError {
+  readonly code = 'QUEUE_NOT_ACTIVE';
+  constructor(concertId: string) {
+    super(`You need an active queue window for concert ${concertId}; enter the queue and wait for your turn`, {
+      concertId,
+    });
+  }
+}

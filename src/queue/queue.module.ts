@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { QueueController } from './queue.controller.js';
+import { QueueRepository } from './queue.repository.js';
+import { QueueStateReaderAdapter } from './queue-state-reader.adapter.js';
+import { QueueService } from './queue.service.js';
+
+@Module({
+  controllers: [QueueController],
+  providers: [QueueService, QueueRepository, QueueStateReaderAdapter],
+  exports: [QueueService, QueueStateReaderAdapter],
+})
+export class QueueModule {}

@@ -1,0 +1,247 @@
+import { Injectable } from '@nestjs/common';
+import { classifyDatabaseError } from '../common/errors/database-errors.js';
+import type { Tx } from '../prisma/transaction-runner.js';
+
+export type LiveStatus = 'WAITING' | 'ACTIVE';
+
+/** What a position is computed from; see queue-position.ts. */
+export interface LiveEntryRow {
+  concertId: string;
+  status: LiveStatus;
+  ticket: number;
+  expiresAt: Date | null;
+  windowOpen: boolean;
+  activeCount: number;
+  activatedCount: number;
+  /** ACTIVE: active entries with a lower ticket. WAITING: entries that left while waiting with a lower ticket. */
+  holesAhead: number;
+  capacity: number;
+  windowSeconds: number;
+}
+
+export interface QueueLock {
+  activeCount: number;
+  capacity: number;
+  windowSeconds: number;
+  onSale: boolean;
+}
+
+interface RawLiveEntry {
+  concertId: string;
+  status: LiveStatus;
+  ticket: bigint;
+  expiresAt: Date | null;
+  windowOpen: boolean;
+  activeCount: number;
+  activatedCount: bigint;
+  holesAhead: bigint;
+  capacity: number;
+  windowSeconds: number;
+}
+
+const toLiveEntry = (row: RawLiveEntry): LiveEntryRow => ({
+  ...row,
+  ticket: Number(row.ticket),
+  activatedCount: Number(row.activatedCount),
+  holesAhead: Number(row.holesAhead),
+});
+
+/**
+ * All SQL of the waiting queue. Lock order everywhere: the concert's `queues` row,
+ * then its `queue_entries`. Expiry is always judged by the database clock.
+ */
+@Injectable()
+export class QueueRepository {
+  /**
+   * The caller's live entry with everything its position needs, in one indexed read:
+   * no COUNT over the waiting users, so polling costs the same for 10 or 100,000 of them.
+   */
+  async findLiveEntry(tx: Tx, concertId: string, userId: string): Promise<LiveEntryRow | null> {
+    const rows = await tx.$queryRaw<RawLiveEntry[]>`
+      SELECT e.concert_id AS "concertId", e.status::text AS status, e.ticket, e.expires_at AS "expiresAt",
+             (e.status = 'ACTIVE' AND e.expires_at > clock_timestamp()) AS "windowOpen",
+             q.active_count AS "activeCount", q.activated_count AS "activatedCount",
+             CASE WHEN e.status = 'ACTIVE'
+               THEN (SELECT count(*) FROM queue_entries a
+                     WHERE a.concert_id = e.concert_id AND a.status = 'ACTIVE' AND a.ticket < e.ticket)
+               ELSE (SELECT count(*) FROM queue_entries l
+                     WHERE l.concert_id = e.concert_id AND l.status = 'LEFT' AND l.activated_at IS NULL AND l.ticket < e.ticket)
+             END AS "holesAhead",
+             c.queue_capacity AS capacity, c.queue_window_seconds AS "windowSeconds"
+      FROM queue_entries e
+      JOIN queues q ON q.concert_id = e.concert_id
+      JOIN concerts c ON c.id = e.concert_id
+      WHERE e.concert_id = ${concertId}::uuid AND e.user_id = ${userId}::uuid AND e.status IN ('WAITING', 'ACTIVE')`;
+    return rows[0] ? toLiveEntry(rows[0]) : null;
+  }
+
+  /** Live entries of one user across concerts, for the concert list. */
+  async findLiveEntriesOfUser(tx: Tx, userId: string, concertIds: string[]): Promise<LiveEntryRow[]> {
+    if (!concertIds.length) return [];
+    const rows = await tx.$queryRaw<RawLiveEntry[]>`
+      SELECT e.concert_id AS "concertId", e.status::text AS status, e.ticket, e.expires_at AS "expiresAt",
+             (e.status = 'ACTIVE' AND e.expires_at > clock_timestamp()) AS "windowOpen",
+             q.active_count AS "activeCount", q.activated_count AS "activatedCount",
+             CASE WHEN e.status = 'ACTIVE'
+               THEN (SELECT count(*) FROM queue_entries a
+                     WHERE a.concert_id = e.concert_id AND a.status = 'ACTIVE' AND a.ticket < e.ticket)
+               ELSE (SELECT count(*) FROM queue_entries l
+                     WHERE l.concert_id = e.concert_id AND l.status = 'LEFT' AND l.activated_at IS NULL AND l.ticket < e.ticket)
+             END AS "holesAhead",
+             c.queue_capacity AS capacity, c.queue_window_seconds AS "windowSeconds"
+      FROM queue_entries e
+      JOIN queues q ON q.concert_id = e.concert_id
+      JOIN concerts c ON c.id = e.concert_id
+      WHERE e.user_id = ${userId}::uuid AND e.concert_id = ANY(${concertIds}::uuid[]) AND e.status IN ('WAITING', 'ACTIVE')`;
+    return rows.map(toLiveEntry);
+  }
+
+  /**
+   * Takes the next ticket and inserts the entry in one statement, so the queue row is
+   * locked only for that statement and its commit. The entrant is admitted at once when
+   * a place is free and nobody is waiting. Returns null when the concert is not on sale
+   * (or does not exist) and 'ALREADY_IN_QUEUE' when a concurrent request of the same
+   * user won (the partial unique index rolls this statement back, so no ticket is lost).
+   */
+  async enter(tx: Tx, concertId: string, userId: string): Promise<LiveEntryRow | null | 'ALREADY_IN_QUEUE'> {
+    try {
+      const rows = await tx.$queryRaw<RawLiveEntry[]>`
+        WITH ticket AS (
+          UPDATE queues q
+          -- SET sees the row as locked (re-read if a concurrent entry committed first).
+          -- Admit at once only when a place is free and nobody is waiting.
+          SET last_ticket = q.last_ticket + 1,
+              active_count = q.active_count
+                + (q.active_count < c.queue_capacity AND q.last_ticket = q.activated_count + q.left_waiting_count)::int,
+              activated_count = q.activated_count
+                + (q.active_count < c.queue_capacity AND q.last_ticket = q.activated_count + q.left_waiting_count)::int,
+              updated_at = clock_timestamp()
+          FROM concerts c
+          WHERE q.concert_id = ${concertId}::uuid AND c.id = q.concert_id AND c.sales_state = 'ON_SALE'
+          RETURNING q.last_ticket, q.active_count, q.activated_count, q.left_waiting_count,
+                    -- After the update, "nobody waits" holds exactly when this entrant was admitted.
+                    (q.last_ticket = q.activated_count + q.left_waiting_count) AS admitted,
+                    c.queue_capacity, c.queue_window_seconds
+        ), entry AS (
+          INSERT INTO queue_entries (concert_id, user_id, ticket, status, activated_at, expires_at)
+          SELECT ${concertId}::uuid, ${userId}::uuid, t.last_ticket,
+                 CASE WHEN t.admitted THEN 'ACTIVE' ELSE 'WAITING' END::"QueueEntryStatus",
+                 CASE WHEN t.admitted THEN clock_timestamp() END,
+                 CASE WHEN t.admitted THEN clock_timestamp() + make_interval(secs => t.queue_window_seconds) END
+          FROM ticket t
+          RETURNING status, ticket, expires_at
+        )
+        SELECT ${concertId}::uuid::text AS "concertId", e.status::text AS status, e.ticket, e.expires_at AS "expiresAt",
+               (e.status = 'ACTIVE') AS "windowOpen",
+               t.active_count AS "activeCount", t.activated_count AS "activatedCount",
+               -- A new ticket is the last one: every active entry and every leaver is ahead of it.
+               CASE WHEN e.status = 'ACTIVE' THEN t.active_count - 1 ELSE t.left_waiting_count END AS "holesAhead",
+               t.queue_capacity AS capacity, t.queue_window_seconds AS "windowSeconds"
+        FROM entry e, ticket t`;
+      return rows[0] ? toLiveEntry(rows[0]) : null;
+    } catch (error) {
+      if (classifyDatabaseError(error)?.code === 'CONFLICT') return 'ALREADY_IN_QUEUE';
+      throw error;
+    }
+  }
+
+  async findSalesState(tx: Tx, concertId: string): Promise<string | null> {
+    const rows = await tx.$queryRaw<{ salesState: string }[]>`
+      SELECT sales_state::text AS "salesState" FROM concerts WHERE id = ${concertId}::uuid`;
+    return rows[0]?.salesState ?? null;
+  }
+
+  /** Locks the concert's queue row; with skipLocked, returns null if another transaction holds it. */
+  async lockQueue(tx: Tx, concertId: string, options: { skipLocked?: boolean } = {}): Promise<QueueLock | null> {
+    const rows = options.skipLocked
+      ? await tx.$queryRaw<QueueLock[]>`
+          SELECT q.active_count AS "activeCount", c.queue_capacity AS capacity,
+                 c.queue_window_seconds AS "windowSeconds", c.sales_state = 'ON_SALE' AS "onSale"
+          FROM queues q JOIN concerts c ON c.id = q.concert_id
+          WHERE q.concert_id = ${concertId}::uuid
+          FOR UPDATE OF q SKIP LOCKED`
+      : await tx.$queryRaw<QueueLock[]>`
+          SELECT q.active_count AS "activeCount", c.queue_capacity AS capacity,
+                 c.queue_window_seconds AS "windowSeconds", c.sales_state = 'ON_SALE' AS "onSale"
+          FROM queues q JOIN concerts c ON c.id = q.concert_id
+          WHERE q.concert_id = ${concertId}::uuid
+          FOR UPDATE OF q`;
+    return rows[0] ?? null;
+  }
+
+  /** Opens windows for the `count` longest-waiting entries. Caller holds the queue lock. */
+  async activateNextWaiting(tx: Tx, concertId: string, count: number, windowSeconds: number): Promise<number> {
+    if (count <= 0) return 0;
+    return tx.$executeRaw`
+      UPDATE queue_entries
+      SET status = 'ACTIVE', activated_at = clock_timestamp(),
+          expires_at = clock_timestamp() + make_interval(secs => ${windowSeconds})
+      WHERE id IN (SELECT id FROM queue_entries
+                   WHERE concert_id = ${concertId}::uuid AND status = 'WAITING'
+                   ORDER BY ticket LIMIT ${count})`;
+  }
+
+  /** Applies counter changes after entries changed state. Caller holds the queue lock. */
+  async adjustCounters(tx: Tx, concertId: string, change: { active: number; activated: number; leftWaiting: number }): Promise<void> {
+    await tx.$executeRaw`
+      UPDATE queues
+      SET active_count = active_count + ${change.active},
+          activated_count = activated_count + ${change.activated},
+          left_waiting_count = left_waiting_count + ${change.leftWaiting},
+          updated_at = clock_timestamp()
+      WHERE concert_id = ${concertId}::uuid`;
+  }
+
+  /** Ends the user's live entry with `status`; returns what it was, or null if none. Caller holds the queue lock. */
+  async endLiveEntry(
+    tx: Tx,
+    concertId: string,
+    userId: string,
+    status: 'LEFT' | 'COMPLETED',
+    options: { onlyActive?: boolean } = {},
+  ): Promise<{ wasActive: boolean } | null> {
+    const statuses = options.onlyActive ? ['ACTIVE'] : ['WAITING', 'ACTIVE'];
+    const rows = await tx.$queryRaw<{ wasActive: boolean }[]>`
+      UPDATE queue_entries SET status = ${status}::"QueueEntryStatus", ended_at = clock_timestamp()
+      WHERE concert_id = ${concertId}::uuid AND user_id = ${userId}::uuid AND status::text = ANY(${statuses}::text[])
+      RETURNING activated_at IS NOT NULL AS "wasActive"`;
+    return rows[0] ?? null;
+  }
+
+  /** Marks lapsed windows EXPIRED; returns how many. Caller holds the queue lock. */
+  async expireLapsedWindows(tx: Tx, concertId: string): Promise<number> {
+    return tx.$executeRaw`
+      UPDATE queue_entries SET status = 'EXPIRED', ended_at = clock_timestamp()
+      WHERE concert_id = ${concertId}::uuid AND status = 'ACTIVE' AND expires_at <= clock_timestamp()`;
+  }
+
+  /** Concerts with a lapsed window, or with a free place and someone waiting. */
+  async findConcertsToSweep(tx: Tx, limit: number): Promise<string[]> {
+    const rows = await tx.$queryRaw<{ concertId: string }[]>`
+      SELECT DISTINCT concert_id::text AS "concertId" FROM queue_entries
+      WHERE status = 'ACTIVE' AND expires_at <= clock_timestamp()
+      UNION
+      SELECT q.concert_id::text FROM queues q JOIN concerts c ON c.id = q.concert_id
+      WHERE c.sales_state = 'ON_SALE' AND q.active_count < c.queue_capacity
+        AND q.last_ticket > q.activated_count + q.left_waiting_count
+      LIMIT ${limit}`;
+    return rows.map((row) => row.concertId);
+  }
+
+  /** Whether the user holds an open window now, by the database clock. */
+  async hasOpenWindow(tx: Tx, concertId: string, userId: string): Promise<boolean> {
+    const rows = await tx.$queryRaw<{ open: boolean }[]>`
+      SELECT expires_at > clock_timestamp() AS open FROM queue_entries
+      WHERE concert_id = ${concertId}::uuid AND user_id = ${userId}::uuid AND status = 'ACTIVE'`;
+    return rows[0]?.open ?? false;
+  }
+
+  /** Windows that ended (expired, paid, left) over the last `seconds`: the measured outflow. */
+  async countWindowsEndedSince(tx: Tx, concertId: string, seconds: number): Promise<number> {
+    const rows = await tx.$queryRaw<{ count: bigint }[]>`
+      SELECT count(*) AS count FROM queue_entries
+      WHERE concert_id = ${concertId}::uuid AND activated_at IS NOT NULL
+        AND ended_at > clock_timestamp() - make_interval(secs => ${seconds})`;
+    return Number(rows[0]?.count ?? 0);
+  }
+}

@@ -1,0 +1,169 @@
+import { Injectable } from '@nestjs/common';
+import { PrismaService } from '../prisma/prisma.service.js';
+import { TransactionRunner, type Tx } from '../prisma/transaction-runner.js';
+import { QueueConcertNotFoundError, QueueConcertNotOnSaleError, QueueEntryNotFoundError, QueueNotActiveError } from './queue.errors.js';
+import { estimateWaitSeconds, humanizeWait, queuePosition, retryAfterMs } from './queue-position.js';
+import { QueueRepository, type LiveEntryRow, type QueueLock } from './queue.repository.js';
+
+export interface QueueState {
+  concertId: string;
+  status: 'ACTIVE' | 'WAITING';
+  position: number;
+  waitSeconds: number | null;
+  expiresAt: Date | null;
+  retryAfterMs: number;
+}
+
+/** Outflow is measured over this window and cached briefly: every poll would otherwise count it. */
+const OUTFLOW_WINDOW_SECONDS = 300;
+const OUTFLOW_CACHE_MS = 5_000;
+const SWEEP_BATCH = 100;
+
+@Injectable()
+export class QueueService {
+  private readonly outflowCache = new Map<string, { perSecond: number; measuredAt: number }>();
+
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly tx: TransactionRunner,
+    private readonly repo: QueueRepository,
+  ) {}
+
+  /** Enters the queue, or returns the current place when already in it (created: false). */
+  async enter(userId: string, concertId: string): Promise<{ created: boolean; state: QueueState }> {
+    const existing = await this.repo.findLiveEntry(this.prisma, concertId, userId);
+    if (existing && (existing.status === 'WAITING' || existing.windowOpen)) {
+      return { created: false, state: await this.toState(existing) };
+    }
+    // A lapsed window the sweeper has not reached yet: end it now, then queue again at the back.
+    if (existing) await this.sweepConcert(concertId, { skipLocked: false });
+
+    const entered = await this.repo.enter(this.prisma, concertId, userId);
+    if (entered === 'ALREADY_IN_QUEUE') {
+      const current = await this.repo.findLiveEntry(this.prisma, concertId, userId);
+      if (current) return { created: false, state: await this.toState(current) };
+      return this.enter(userId, concertId);
+    }
+    if (!entered) {
+      const salesState = await this.repo.findSalesState(this.prisma, concertId);
+      if (!salesState) throw new QueueConcertNotFoundError(concertId);
+      throw new QueueConcertNotOnSaleError(concertId, salesState);
+    }
+    return { created: true, state: await this.toState(entered) };
+  }
+
+  async getState(userId: string, concertId: string): Promise<QueueState> {
+    const entry = await this.repo.findLiveEntry(this.prisma, concertId, userId);
+    // A window that lapsed is over even before the sweeper marks it.
+    if (!entry || (entry.status === 'ACTIVE' && !entry.windowOpen)) {
+      if (!(await this.repo.findSalesState(this.prisma, concertId))) throw new QueueConcertNotFoundError(concertId);
+      throw new QueueEntryNotFoundError(concertId);
+    }
+    return this.toState(entry);
+  }
+
+  /** The caller's state in each of these concerts where they are queued. */
+  async statesForUser(userId: string, concertIds: string[]): Promise<Map<string, QueueState>> {
+    const entries = await this.repo.findLiveEntriesOfUser(this.prisma, userId, concertIds);
+    const states = await Promise.all(
+      entries.filter((entry) => entry.status === 'WAITING' || entry.windowOpen).map((entry) => this.toState(entry)),
+    );
+    return new Map(states.map((state) => [state.concertId, state]));
+  }
+
+  /** Leaves the queue; a freed active place goes to the next waiting user in the same transaction. Idempotent. */
+  async leave(userId: string, concertId: string): Promise<void> {
+    await this.tx.run(async (tx) => {
+      const lock = await this.repo.lockQueue(tx, concertId);
+      if (!lock) throw new QueueConcertNotFoundError(concertId);
+      const ended = await this.repo.endLiveEntry(tx, concertId, userId, 'LEFT');
+      if (!ended) return;
+      if (ended.wasActive) await this.refill(tx, concertId, lock, 1);
+      else await this.repo.adjustCounters(tx, concertId, { active: 0, activated: 0, leftWaiting: 1 });
+    });
+  }
+
+  /**
+   * The gate for seat and reservation routes: an ACTIVE entry whose window is still open
+   * by the database clock, else 403 QUEUE_NOT_ACTIVE.
+   */
+  async assertActiveWindow(userId: string, concertId: string, tx: Tx = this.prisma): Promise<void> {
+    if (!(await this.repo.hasOpenWindow(tx, concertId, userId))) throw new QueueNotActiveError(concertId);
+  }
+
+  /**
+   * Ends the user's window after a payment, inside the payment's transaction, and admits
+   * the next user. Payments lock their seat, reservation and wallet rows before this.
+   */
+  async completeWindow(tx: Tx, userId: string, concertId: string): Promise<void> {
+    const lock = await this.repo.lockQueue(tx, concertId);
+    if (!lock) return;
+    const ended = await this.repo.endLiveEntry(tx, concertId, userId, 'COMPLETED', { onlyActive: true });
+    if (ended) await this.refill(tx, concertId, lock, 1);
+  }
+
+  /**
+   * Expires lapsed windows and fills free places, one short transaction per concert.
+   * SKIP LOCKED lets several replicas sweep at once without waiting on each other.
+   */
+  async sweep(): Promise<{ expired: number; admitted: number }> {
+    const concertIds = await this.repo.findConcertsToSweep(this.prisma, SWEEP_BATCH);
+    let expired = 0;
+    let admitted = 0;
+    for (const concertId of concertIds) {
+      const result = await this.sweepConcert(concertId, { skipLocked: true });
+      expired += result.expired;
+      admitted += result.admitted;
+    }
+    return { expired, admitted };
+  }
+
+  private sweepConcert(concertId: string, options: { skipLocked: boolean }): Promise<{ expired: number; admitted: number }> {
+    return this.tx.run(async (tx) => {
+      const lock = await this.repo.lockQueue(tx, concertId, options);
+      if (!lock) return { expired: 0, admitted: 0 };
+      const expired = await this.repo.expireLapsedWindows(tx, concertId);
+      const admitted = await this.refill(tx, concertId, lock, expired);
+      return { expired, admitted };
+    });
+  }
+
+  /** `freed` active places just ended; admit as many waiting users as there is room for. */
+  private async refill(tx: Tx, concertId: string, lock: QueueLock, freed: number): Promise<number> {
+    const activeAfterFreeing = lock.activeCount - freed;
+    const room = lock.onSale ? lock.capacity - activeAfterFreeing : 0;
+    const admitted = await this.repo.activateNextWaiting(tx, concertId, room, lock.windowSeconds);
+    if (freed || admitted) await this.repo.adjustCounters(tx, concertId, { active: admitted - freed, activated: admitted, leftWaiting: 0 });
+    return admitted;
+  }
+
+  private async toState(entry: LiveEntryRow): Promise<QueueState> {
+    const position = queuePosition(entry);
+    const waitSeconds =
+      entry.status === 'ACTIVE'
+        ? null
+        : estimateWaitSeconds({
+            position,
+            capacity: entry.capacity,
+            windowSeconds: entry.windowSeconds,
+            outflowPerSecond: await this.outflowPerSecond(entry.concertId),
+          });
+    return {
+      concertId: entry.concertId,
+      status: entry.status,
+      position,
+      waitSeconds,
+      expiresAt: entry.status === 'ACTIVE' ? entry.expiresAt : null,
+      retryAfterMs: retryAfterMs({ status: entry.status, waitSeconds: waitSeconds ?? 0 }),
+    };
+  }
+
+  private async outflowPerSecond(concertId: string): Promise<number> {
+    const cached = this.outflowCache.get(concertId);
+    if (cached && Date.now() - cached.measuredAt < OUTFLOW_CACHE_MS) return cached.perSecond;
+    const ended = await this.repo.countWindowsEndedSince(this.prisma, concertId, OUTFLOW_WINDOW_SECONDS);
+    const perSecond = ended / OUTFLOW_WINDOW_SECONDS;
+    this.outflowCache.set(concertId, { perSecond, measuredAt: Date.now() });
+    return perSecond;
+  }
+}

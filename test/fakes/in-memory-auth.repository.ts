@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto';
+import type {
+  AccountRow,
+  AccountWithPasswordRow,
+  AuthRepository,
+  NewRefreshToken,
+  RotatedRefreshTokenRow,
+} from '../../src/auth/auth.repository.js';
+import type { Role } from '../../src/generated/prisma/enums.js';
+import type { Tx } from '../../src/prisma/transaction-runner.js';
+import type { PublicOf } from './fake.js';
+
+export interface StoredRefreshToken {
+  id: string;
+  userId: string;
+  familyId: string;
+  tokenHash: string;
+  expiresAtMs: number;
+  rotatedAtMs: number | null;
+  revokedAtMs: number | null;
+}
+
+/** users and refresh_tokens in memory, with a clock the test moves (the real one reads the database clock). */
+export class InMemoryAuthRepository implements PublicOf<AuthRepository> {
+  readonly users = new Map<string, AccountWithPasswordRow>();
+  readonly refreshTokens = new Map<string, StoredRefreshToken>();
+  private nowMs = Date.parse('2025-01-01T10:00:00Z');
+
+  advanceSeconds(seconds: number): void {
+    this.nowMs += seconds * 1000;
+  }
+
+  family(familyId: string): StoredRefreshToken[] {
+    return [...this.refreshTokens.values()].filter((token) => token.familyId === familyId);
+  }
+
+  async insertUserUnlessEmailTaken(
+    _tx: Tx,
+    user: { email: string; passwordHash: string; role: Role },
+  ): Promise<AccountRow | null> {
+    if ([...this.users.values()].some((existing) => existing.email === user.email)) return null;
+    const row = { id: randomUUID(), ...user };
+    this.users.set(row.id, row);
+    return { id: row.id, email: row.email, role: row.role };
+  }
+
+  async findUserByEmail(_tx: Tx, email: string): Promise<AccountWithPasswordRow | null> {
+    return [...this.users.values()].find((user) => user.email === email) ?? null;
+  }
+
+  async findUserById(_tx: Tx, id: string): Promise<AccountRow | null> {
+    const user = this.users.get(id);
+    return user ? { id: user.id, email: user.email, role: user.role } : null;
+  }
+
+  async insertRefreshToken(_tx: Tx, token: NewRefreshToken): Promise<void> {
+    const { ttlSeconds, ...fields } = token;
+    this.refreshTokens.set(token.id, {
+      ...fields,
+      expiresAtMs: this.nowMs + ttlSeconds * 1000,
+      rotatedAtMs: null,
+      revokedAtMs: null,
+    });
+  }
+
+  async markRefreshTokenRotated(
+    _tx: Tx,
+    id: string,
+    tokenHash: string,
+  ): Promise<RotatedRefreshTokenRow | null> {
+    const token = this.refreshTokens.get(id);
+    const user = token && this.users.get(token.userId);
+    if (!token || !user || token.tokenHash !== tokenHash) return null;
+    if (token.rotatedAtMs !== null || token.revokedAtMs !== null || token.expiresAtMs <= this.nowMs)
+      return null;
+    if (this.family(token.familyId).some((member) => member.revokedAtMs !== null)) return null;
+    token.rotatedAtMs = this.nowMs;
+    return { userId: token.userId, familyId: token.familyId, role: user.role };
+  }
+
+  async findRefreshToken(
+    _tx: Tx,
+    id: string,
+    tokenHash: string,
+  ): Promise<{ familyId: string; rotatedAt: Date | null } | null> {
+    const token = this.refreshTokens.get(id);
+    if (!token || token.tokenHash !== tokenHash) return null;
+    return {
+      familyId: token.familyId,
+      rotatedAt: token.rotatedAtMs === null ? null : new Date(token.rotatedAtMs),
+    };
+  }
+
+  async revokeFamily(_tx: Tx, familyId: string): Promise<void> {
+    for (const token of this.family(familyId)) token.revokedAtMs ??= this.nowMs;
+  }
+
+  async revokeFamilyOfToken(_tx: Tx, userId: string, id: string, tokenHash: string): Promise<void> {
+    const token = this.refreshTokens.get(id);
+    if (token && token.tokenHash === tokenHash && token.userId === userId)
+      await this.revokeFamily(_tx, token.familyId);
+  }
+}

@@ -1,0 +1,139 @@
+import { randomUUID } from 'node:crypto';
+import type {
+  ConcertRow,
+  ConcertSettingsChange,
+  ConcertStatsRow,
+  ConcertsRepository,
+  ConcertWithSeatCount,
+  NewConcert,
+} from '../../src/concerts/concerts.repository.js';
+import type { SeatPlan } from '../../src/concerts/seat-plan.js';
+import type { Tx } from '../../src/prisma/transaction-runner.js';
+import type { PublicOf } from './fake.js';
+
+interface StoredSeat {
+  number: string;
+  section: string;
+  position: number;
+  price: number;
+  status: 'AVAILABLE' | 'HELD' | 'SOLD';
+  heldUntil: Date | null;
+}
+
+/** concerts, seats and queues in memory, with a clock the test sets (the real one reads the database clock). */
+export class InMemoryConcertsRepository implements PublicOf<ConcertsRepository> {
+  readonly concerts = new Map<string, ConcertRow>();
+  readonly seats = new Map<string, StoredSeat[]>();
+  readonly queues = new Set<string>();
+  now = new Date('2025-01-01T10:00:00Z');
+
+  /** Arranges a concert directly, like the SQL fixtures of the e2e tests. */
+  add(concert: Partial<ConcertRow> & { seats?: Partial<StoredSeat>[] } = {}): ConcertRow {
+    const { seats = [{}], ...fields } = concert;
+    const row: ConcertRow = {
+      id: randomUUID(),
+      name: 'Concert',
+      venue: 'Hall',
+      startsAt: new Date(this.now.getTime() + 86_400_000),
+      salesState: 'ON_SALE',
+      queueCapacity: 5,
+      queueWindowSeconds: 300,
+      ...fields,
+    };
+    this.concerts.set(row.id, row);
+    this.queues.add(row.id);
+    this.seats.set(
+      row.id,
+      seats.map((seat, index) => ({
+        number: `A${index + 1}`,
+        section: 'A',
+        position: index + 1,
+        price: 1000,
+        status: 'AVAILABLE',
+        heldUntil: null,
+        ...seat,
+      })),
+    );
+    return row;
+  }
+
+  async insertUpcomingConcert(_tx: Tx, concert: NewConcert): Promise<ConcertRow | null> {
+    if (concert.startsAt <= this.now) return null;
+    const row: ConcertRow = { id: randomUUID(), salesState: 'ON_SALE', ...concert };
+    this.concerts.set(row.id, row);
+    return { ...row };
+  }
+
+  async createQueue(_tx: Tx, concertId: string): Promise<void> {
+    if (this.queues.has(concertId)) throw new Error(`queue of ${concertId} already exists`);
+    this.queues.add(concertId);
+  }
+
+  async insertSeats(_tx: Tx, concertId: string, plan: SeatPlan): Promise<number> {
+    const seats = plan.numbers.map((number, index) => ({
+      number,
+      section: plan.sections[index]!,
+      position: index + 1,
+      price: plan.prices[index]!,
+      status: 'AVAILABLE' as const,
+      heldUntil: null,
+    }));
+    this.seats.set(concertId, [...(this.seats.get(concertId) ?? []), ...seats]);
+    return seats.length;
+  }
+
+  async findConcert(_tx: Tx, concertId: string): Promise<ConcertRow | null> {
+    const concert = this.concerts.get(concertId);
+    return concert ? { ...concert } : null;
+  }
+
+  async findConcertStats(_tx: Tx, concertId: string): Promise<ConcertStatsRow | null> {
+    const concert = this.concerts.get(concertId);
+    if (!concert) return null;
+    const seats = this.seats.get(concertId) ?? [];
+    const liveHold = (seat: StoredSeat) => seat.status === 'HELD' && seat.heldUntil! > this.now;
+    return {
+      ...concert,
+      seatCount: seats.length,
+      availableSeats: seats.filter(
+        (seat) => seat.status === 'AVAILABLE' || (seat.status === 'HELD' && !liveHold(seat)),
+      ).length,
+      heldSeats: seats.filter(liveHold).length,
+      soldSeats: seats.filter((seat) => seat.status === 'SOLD').length,
+      queueLength: 0,
+      activeUsers: 0,
+    };
+  }
+
+  async changeConcertSettings(
+    _tx: Tx,
+    concertId: string,
+    change: ConcertSettingsChange,
+  ): Promise<ConcertWithSeatCount | null> {
+    const concert = this.concerts.get(concertId);
+    if (!concert) return null;
+    concert.salesState = change.salesState ?? concert.salesState;
+    concert.queueCapacity = change.queueCapacity ?? concert.queueCapacity;
+    concert.queueWindowSeconds = change.queueWindowSeconds ?? concert.queueWindowSeconds;
+    return { ...concert, seatCount: this.seats.get(concertId)?.length ?? 0 };
+  }
+
+  async listUpcomingOnSale(): Promise<ConcertRow[]> {
+    return this.upcomingOnSale();
+  }
+
+  async listUpcomingWithAvailableSeats(): Promise<ConcertRow[]> {
+    return this.upcomingOnSale().filter((concert) =>
+      (this.seats.get(concert.id) ?? []).some(
+        (seat) => seat.status === 'AVAILABLE' || (seat.status === 'HELD' && seat.heldUntil! <= this.now),
+      ),
+    );
+  }
+
+  private upcomingOnSale(): ConcertRow[] {
+    return [...this.concerts.values()]
+      .filter((concert) => concert.salesState === 'ON_SALE' && concert.startsAt > this.now)
+      .sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime() || a.id.localeCompare(b.id))
+      .map((concert) => ({ ...concert }));
+  }
+}
