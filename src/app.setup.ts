@@ -6,7 +6,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import helmet from '@fastify/helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
-import type { Env } from './config/env.validation.js';
+import { trustProxySetting, type Env } from './config/env.validation.js';
 
 /**
  * Builds the application exactly as production runs it. main.ts and the e2e tests
@@ -16,7 +16,7 @@ export async function createApp(env: Env, options: { bufferLogs?: boolean } = {}
   const adapter = new FastifyAdapter({
     bodyLimit: env.BODY_LIMIT_BYTES,
     // Behind a load balancer the client's address is in X-Forwarded-For; rate limits key on it.
-    trustProxy: true,
+    trustProxy: trustProxySetting(env.TRUST_PROXY),
     return503OnClosing: true,
     // A well-formed X-Request-Id from the caller is kept, so a request can be traced across services.
     genReqId: (request: IncomingMessage) => {

@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import { plainToInstance, Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
 
@@ -7,8 +8,14 @@ export const DEVELOPMENT_SECRETS = {
   refresh: 'sail-development-refresh-secret-change-me-000',
 } as const;
 
-const toBoolean = ({ value }: { value: unknown }) =>
-  typeof value === 'string' ? ['true', '1', 'yes'].includes(value.toLowerCase()) : value;
+// Reads the raw string (obj[key]): implicit conversion would already have turned "false" into true.
+const toBoolean = ({ obj, key }: { obj: Record<string, unknown>; key: string }) => {
+  const raw = obj[key];
+  if (typeof raw !== 'string') return raw;
+  if (['true', '1', 'yes'].includes(raw.toLowerCase())) return true;
+  if (['false', '0', 'no'].includes(raw.toLowerCase())) return false;
+  return raw;
+};
 
 /** Every environment variable the service reads, with its default. */
 export class Env {
@@ -46,12 +53,26 @@ export class Env {
   @IsInt() @Min(1) @Max(2_000_000_000) POINTS_MAX_BALANCE: number = 100_000_000;
 
   @IsInt() @Min(1024) BODY_LIMIT_BYTES: number = 102_400;
+  /**
+   * Which proxies may set X-Forwarded-For (the client address that rate limits key on):
+   * "false" (none, the default), "true" (any: only behind a proxy that overwrites it),
+   * a hop count such as "1", or a comma-separated list of proxy addresses or CIDRs.
+   */
+  @Matches(/^(true|false|\d+|[\d.:a-fA-F/]+(\s*,\s*[\d.:a-fA-F/]+)*)$/, { message: 'TRUST_PROXY must be true, false, a hop count or a list of addresses' })
+  TRUST_PROXY: string = 'false';
   /** Comma-separated origins, or * for any. Empty: CORS off. */
   @IsString() CORS_ORIGINS: string = '';
 }
 
 /** Thrown when the environment is invalid; main.ts prints `message` as one line and exits. */
 export class InvalidEnvironmentError extends Error {}
+
+/** TRUST_PROXY in the form Fastify's trustProxy option takes. */
+export function trustProxySetting(value: string): boolean | number | string[] {
+  if (value === 'true' || value === 'false') return value === 'true';
+  if (/^\d+$/.test(value)) return Number(value);
+  return value.split(',').map((address) => address.trim());
+}
 
 export function validateEnv(raw: Record<string, unknown>): Env {
   const input = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== ''));

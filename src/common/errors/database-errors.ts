@@ -10,6 +10,11 @@ const BY_SQLSTATE: Record<string, DatabaseErrorClass> = {
   '40001': { code: 'CONCURRENT_UPDATE', message: 'The request conflicted with a concurrent update; retry it' },
   '40P01': { code: 'CONCURRENT_UPDATE', message: 'The request conflicted with a concurrent update; retry it' },
   '23505': { code: 'CONFLICT', message: 'The resource already exists or conflicts with another one' },
+  // Constraints are the last line of defence: a request that reaches one changed nothing.
+  '23514': { code: 'CONFLICT', message: 'The request conflicts with the current state' },
+  '23503': { code: 'NOT_FOUND', message: 'A referenced resource does not exist' },
+  '22P02': { code: 'BAD_REQUEST', message: 'A value in the request has the wrong format' },
+  '22003': { code: 'BAD_REQUEST', message: 'A number in the request is out of range' },
   '57014': { code: 'SERVICE_UNAVAILABLE', message: 'The database is busy; retry shortly' },
   '55P03': { code: 'CONCURRENT_UPDATE', message: 'The resource is locked by another request; retry it' },
   '57P01': { code: 'SERVICE_UNAVAILABLE', message: 'The database is restarting; retry shortly' },

@@ -96,7 +96,10 @@ export class HttpErrorFilter implements ExceptionFilter {
     const body = toHttpError(exception);
     if (body.statusCode >= 500) this.logger.error(exception);
     const response = host.switchToHttp().getResponse();
-    if (body.code === 'RATE_LIMITED' || body.statusCode === 503) response.header?.('Retry-After', '1');
+    // A guard that knows better (the rate limiter's window) has set its own Retry-After already.
+    if ((body.code === 'RATE_LIMITED' || body.statusCode === 503) && !response.getHeader?.('retry-after')) {
+      response.header?.('Retry-After', '1');
+    }
     if (body.statusCode === 401) response.header?.('WWW-Authenticate', 'Bearer');
     this.adapterHost.httpAdapter.reply(response, body, body.statusCode);
   }

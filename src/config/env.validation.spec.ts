@@ -1,0 +1,81 @@
+import { DEVELOPMENT_SECRETS, InvalidEnvironmentError, trustProxySetting, validateEnv } from './env.validation.js';
+
+describe('validateEnv', () => {
+  it('serves local use with no variables at all', () => {
+    const env = validateEnv({});
+    expect(env).toMatchObject({
+      NODE_ENV: 'development',
+      PORT: 3000,
+      QUEUE_ACTIVE_CAPACITY: 5,
+      QUEUE_WINDOW_SECONDS: 300,
+      RESERVATION_HOLD_SECONDS: 300,
+      EXPIRY_SWEEP_INTERVAL_MS: 1000,
+      MIGRATE_ON_BOOT: true,
+    });
+    expect(env.DATABASE_URL).toBeUndefined();
+  });
+
+  it('converts strings from the environment', () => {
+    expect(validateEnv({ PORT: '8080', MIGRATE_ON_BOOT: 'false', QUEUE_ACTIVE_CAPACITY: '200' })).toMatchObject({
+      PORT: 8080,
+      MIGRATE_ON_BOOT: false,
+      QUEUE_ACTIVE_CAPACITY: 200,
+    });
+  });
+
+  it('refuses a boolean it cannot read', () => {
+    expect(() => validateEnv({ SWEEPER_ENABLED: 'maybe' })).toThrow(/SWEEPER_ENABLED must be a boolean value/);
+  });
+
+  it('names the bad variable in one line', () => {
+    expect(() => validateEnv({ PORT: 'eighty' })).toThrow(InvalidEnvironmentError);
+    expect(() => validateEnv({ PORT: 'eighty' })).toThrow(/^Invalid configuration: .*PORT must be an integer number/);
+    expect(() => validateEnv({ DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL must be a postgres:\/\/ URL/);
+    expect(() => validateEnv({ QUEUE_ACTIVE_CAPACITY: '0' })).toThrow(/QUEUE_ACTIVE_CAPACITY/);
+  });
+
+  it('refuses default secrets and the embedded database in production', () => {
+    const error = (() => {
+      try {
+        validateEnv({ NODE_ENV: 'production' });
+      } catch (thrown) {
+        return (thrown as Error).message;
+      }
+    })();
+    expect(error).toMatch(/JWT_ACCESS_SECRET must be set in production/);
+    expect(error).toMatch(/JWT_REFRESH_SECRET must be set in production/);
+    expect(error).toMatch(/DATABASE_URL must be set in production/);
+    expect(error).not.toMatch(/\n/);
+  });
+
+  it('accepts production with its own secrets and database', () => {
+    expect(() =>
+      validateEnv({
+        NODE_ENV: 'production',
+        DATABASE_URL: 'postgresql://db/sail',
+        JWT_ACCESS_SECRET: 'a'.repeat(40),
+        JWT_REFRESH_SECRET: 'b'.repeat(40),
+      }),
+    ).not.toThrow();
+  });
+
+  it('refuses short or identical secrets', () => {
+    expect(() => validateEnv({ JWT_ACCESS_SECRET: 'short' })).toThrow(/JWT_ACCESS_SECRET must be longer than or equal to 32/);
+    expect(() => validateEnv({ JWT_ACCESS_SECRET: DEVELOPMENT_SECRETS.refresh })).toThrow(/must differ/);
+  });
+});
+
+describe('trustProxySetting', () => {
+  it.each([
+    ['false', false],
+    ['true', true],
+    ['1', 1],
+    ['10.0.0.1, 10.0.0.0/8', ['10.0.0.1', '10.0.0.0/8']],
+  ])('reads %s', (value, expected) => {
+    expect(trustProxySetting(value)).toEqual(expected);
+  });
+
+  it('is refused in another form', () => {
+    expect(() => validateEnv({ TRUST_PROXY: 'yes please' })).toThrow(/TRUST_PROXY/);
+  });
+});
