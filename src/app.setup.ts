@@ -12,7 +12,10 @@ import { trustProxySetting, type Env } from './config/env.validation.js';
  * Builds the application exactly as production runs it. main.ts and the e2e tests
  * both call this, so tests exercise the same pipes, filter, limits and headers.
  */
-export async function createApp(env: Env, options: { bufferLogs?: boolean } = {}): Promise<NestFastifyApplication> {
+export async function createApp(
+  env: Env,
+  options: { bufferLogs?: boolean } = {},
+): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: env.BODY_LIMIT_BYTES,
     // Behind a load balancer the client's address is in X-Forwarded-For; rate limits key on it.
@@ -38,10 +41,21 @@ export async function createApp(env: Env, options: { bufferLogs?: boolean } = {}
   });
   app.useLogger(app.get(Logger));
   await app.register(helmet, { contentSecurityPolicy: false });
-  const origins = env.CORS_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean);
-  if (origins.length) app.enableCors({ origin: origins.includes('*') ? true : origins, exposedHeaders: ['Retry-After', 'x-request-id'] });
+  const origins = env.CORS_ORIGINS.split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean);
+  if (origins.length)
+    app.enableCors({
+      origin: origins.includes('*') ? true : origins,
+      exposedHeaders: ['Retry-After', 'x-request-id'],
+    });
   app.useGlobalPipes(
-    new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: false }),
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      stopAtFirstError: false,
+    }),
   );
   return app;
 }

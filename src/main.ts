@@ -3,7 +3,8 @@ import { createApp } from './app.setup.js';
 import { InvalidEnvironmentError, validateEnv } from './config/env.validation.js';
 import { prepareDatabase } from './database/database-bootstrap.js';
 
-const log = (message: string) => process.stdout.write(`${JSON.stringify({ level: 30, time: Date.now(), msg: message })}\n`);
+const log = (message: string) =>
+  process.stdout.write(`${JSON.stringify({ level: 30, time: Date.now(), msg: message })}\n`);
 
 async function main(): Promise<void> {
   const startedAt = Date.now();
@@ -32,6 +33,9 @@ async function main(): Promise<void> {
 main().catch((error: unknown) => {
   // One clear line for configuration mistakes; the stack for anything else.
   if (error instanceof InvalidEnvironmentError) process.stderr.write(`${error.message}\n`);
-  else process.stderr.write(`Failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  else
+    process.stderr.write(
+      `Failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
   process.exit(1);
 });

@@ -14,9 +14,12 @@ import { databaseUrlWithName } from './helpers/database.ts';
 export default async function globalSetup(): Promise<void> {
   let serverUrl = process.env.TEST_DATABASE_URL;
   if (!serverUrl) {
-    const embedded: EmbeddedDatabase = await startEmbeddedDatabase(await mkdtemp(join(tmpdir(), 'sail-test-pg-')), {
-      persistent: false,
-    });
+    const embedded: EmbeddedDatabase = await startEmbeddedDatabase(
+      await mkdtemp(join(tmpdir(), 'sail-test-pg-')),
+      {
+        persistent: false,
+      },
+    );
     (globalThis as { __sailEmbedded?: EmbeddedDatabase }).__sailEmbedded = embedded;
     serverUrl = embedded.url;
   }

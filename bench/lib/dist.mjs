@@ -9,7 +9,9 @@ export const APP_ENTRY = join(DIST, 'main.js');
 /** The benchmark measures the built app and builds nothing itself. */
 export function assertBuilt() {
   if (!existsSync(APP_ENTRY)) {
-    throw new Error(`${APP_ENTRY} not found: run \`npm run build\` first (the benchmark measures the built app).`);
+    throw new Error(
+      `${APP_ENTRY} not found: run \`npm run build\` first (the benchmark measures the built app).`,
+    );
   }
 }
 

@@ -1,7 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { Buffer } from 'node:buffer';
 
-const base64url = (value) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+const base64url = (value) =>
+  Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
 const HEADER = base64url({ alg: 'HS256', typ: 'JWT' });
 
 /**

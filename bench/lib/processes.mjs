@@ -19,7 +19,16 @@ export function freePort() {
  * Starts a Node server as a child process (the load comes from this process, never from
  * the server's), waits until `readyPath` answers 200, and returns its loopback origin.
  */
-export async function startServer({ name, script, args = [], env, port, nodeOptions = [], readyPath = '/health', timeoutMs = 60_000 }) {
+export async function startServer({
+  name,
+  script,
+  args = [],
+  env,
+  port,
+  nodeOptions = [],
+  readyPath = '/health',
+  timeoutMs = 60_000,
+}) {
   const child = spawn(process.execPath, [...nodeOptions, script, ...args], {
     env: { ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -12,7 +12,12 @@ export class AppConfig {
   readonly databaseUrl: string;
   readonly databasePoolSize: number;
   readonly databaseStatementTimeoutMs: number;
-  readonly jwt: { accessSecret: string; refreshSecret: string; accessTtlSeconds: number; refreshTtlSeconds: number };
+  readonly jwt: {
+    accessSecret: string;
+    refreshSecret: string;
+    accessTtlSeconds: number;
+    refreshTtlSeconds: number;
+  };
   readonly adminEmails: ReadonlySet<string>;
   readonly authRateLimitPerMinute: number;
   readonly queue: { activeCapacity: number; windowSeconds: number };
@@ -30,7 +35,10 @@ export class AppConfig {
     this.host = get('HOST');
     this.logLevel = get('LOG_LEVEL');
     const databaseUrl = get('DATABASE_URL');
-    if (!databaseUrl) throw new Error('DATABASE_URL is resolved before the app starts (see src/database/database-bootstrap.ts)');
+    if (!databaseUrl)
+      throw new Error(
+        'DATABASE_URL is resolved before the app starts (see src/database/database-bootstrap.ts)',
+      );
     this.databaseUrl = databaseUrl;
     this.databasePoolSize = get('DATABASE_POOL_SIZE');
     this.databaseStatementTimeoutMs = get('DATABASE_STATEMENT_TIMEOUT_MS');

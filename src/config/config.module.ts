@@ -14,7 +14,9 @@ export class AppConfigModule {
   static forEnv(env: Env): DynamicModule {
     return {
       module: AppConfigModule,
-      imports: [ConfigModule.forRoot({ ignoreEnvFile: true, skipProcessEnv: true, load: [() => ({ ...env })] })],
+      imports: [
+        ConfigModule.forRoot({ ignoreEnvFile: true, skipProcessEnv: true, load: [() => ({ ...env })] }),
+      ],
       providers: [AppConfig],
       exports: [AppConfig],
     };

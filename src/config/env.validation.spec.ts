@@ -1,4 +1,9 @@
-import { DEVELOPMENT_SECRETS, InvalidEnvironmentError, trustProxySetting, validateEnv } from './env.validation.js';
+import {
+  DEVELOPMENT_SECRETS,
+  InvalidEnvironmentError,
+  trustProxySetting,
+  validateEnv,
+} from './env.validation.js';
 
 describe('validateEnv', () => {
   it('serves local use with no variables at all', () => {
@@ -16,7 +21,9 @@ describe('validateEnv', () => {
   });
 
   it('converts strings from the environment', () => {
-    expect(validateEnv({ PORT: '8080', MIGRATE_ON_BOOT: 'false', QUEUE_ACTIVE_CAPACITY: '200' })).toMatchObject({
+    expect(
+      validateEnv({ PORT: '8080', MIGRATE_ON_BOOT: 'false', QUEUE_ACTIVE_CAPACITY: '200' }),
+    ).toMatchObject({
       PORT: 8080,
       MIGRATE_ON_BOOT: false,
       QUEUE_ACTIVE_CAPACITY: 200,
@@ -24,13 +31,19 @@ describe('validateEnv', () => {
   });
 
   it('refuses a boolean it cannot read', () => {
-    expect(() => validateEnv({ SWEEPER_ENABLED: 'maybe' })).toThrow(/SWEEPER_ENABLED must be a boolean value/);
+    expect(() => validateEnv({ SWEEPER_ENABLED: 'maybe' })).toThrow(
+      /SWEEPER_ENABLED must be a boolean value/,
+    );
   });
 
   it('names the bad variable in one line', () => {
     expect(() => validateEnv({ PORT: 'eighty' })).toThrow(InvalidEnvironmentError);
-    expect(() => validateEnv({ PORT: 'eighty' })).toThrow(/^Invalid configuration: .*PORT must be an integer number/);
-    expect(() => validateEnv({ DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL must be a postgres:\/\/ URL/);
+    expect(() => validateEnv({ PORT: 'eighty' })).toThrow(
+      /^Invalid configuration: .*PORT must be an integer number/,
+    );
+    expect(() => validateEnv({ DATABASE_URL: 'mysql://x' })).toThrow(
+      /DATABASE_URL must be a postgres:\/\/ URL/,
+    );
     expect(() => validateEnv({ QUEUE_ACTIVE_CAPACITY: '0' })).toThrow(/QUEUE_ACTIVE_CAPACITY/);
   });
 
@@ -60,7 +73,9 @@ describe('validateEnv', () => {
   });
 
   it('refuses short or identical secrets', () => {
-    expect(() => validateEnv({ JWT_ACCESS_SECRET: 'short' })).toThrow(/JWT_ACCESS_SECRET must be longer than or equal to 32/);
+    expect(() => validateEnv({ JWT_ACCESS_SECRET: 'short' })).toThrow(
+      /JWT_ACCESS_SECRET must be longer than or equal to 32/,
+    );
     expect(() => validateEnv({ JWT_ACCESS_SECRET: DEVELOPMENT_SECRETS.refresh })).toThrow(/must differ/);
   });
 });
@@ -69,10 +84,14 @@ describe('trustProxySetting', () => {
   it.each([
     ['false', false],
     ['true', true],
-    ['1', 1],
     ['10.0.0.1, 10.0.0.0/8', ['10.0.0.1', '10.0.0.0/8']],
   ])('reads %s', (value, expected) => {
     expect(trustProxySetting(value)).toEqual(expected);
+  });
+
+  it('trusts only the given number of hops', () => {
+    const trust = trustProxySetting('1') as (address: string, hop: number) => boolean;
+    expect([trust('10.0.0.1', 0), trust('10.0.0.2', 1)]).toEqual([true, false]);
   });
 
   it('is refused in another form', () => {

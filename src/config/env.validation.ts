@@ -1,6 +1,17 @@
 import 'reflect-metadata';
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
 
 /** Secrets used when none are configured. Fine for a laptop, refused in production. */
 export const DEVELOPMENT_SECRETS = {
@@ -19,13 +30,15 @@ const toBoolean = ({ obj, key }: { obj: Record<string, unknown>; key: string }) 
 
 /** Every environment variable the service reads, with its default. */
 export class Env {
-  @IsIn(['development', 'test', 'production']) NODE_ENV: 'development' | 'test' | 'production' = 'development';
+  @IsIn(['development', 'test', 'production']) NODE_ENV: 'development' | 'test' | 'production' =
+    'development';
   @IsInt() @Min(0) @Max(65535) PORT: number = 3000;
   @IsString() HOST: string = '0.0.0.0';
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) LOG_LEVEL: string = 'info';
 
   /** Unset: an embedded PostgreSQL under EMBEDDED_DB_DIR. */
-  @IsOptional() @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must be a postgres:// URL' })
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must be a postgres:// URL' })
   DATABASE_URL?: string;
   @IsString() EMBEDDED_DB_DIR: string = '.data/postgres';
   @IsInt() @Min(1) @Max(500) DATABASE_POOL_SIZE: number = 20;
@@ -58,7 +71,9 @@ export class Env {
    * "false" (none, the default), "true" (any: only behind a proxy that overwrites it),
    * a hop count such as "1", or a comma-separated list of proxy addresses or CIDRs.
    */
-  @Matches(/^(true|false|\d+|[\d.:a-fA-F/]+(\s*,\s*[\d.:a-fA-F/]+)*)$/, { message: 'TRUST_PROXY must be true, false, a hop count or a list of addresses' })
+  @Matches(/^(true|false|\d+|[\d.:a-fA-F/]+(\s*,\s*[\d.:a-fA-F/]+)*)$/, {
+    message: 'TRUST_PROXY must be true, false, a hop count or a list of addresses',
+  })
   TRUST_PROXY: string = 'false';
   /** Comma-separated origins, or * for any. Empty: CORS off. */
   @IsString() CORS_ORIGINS: string = '';
@@ -68,9 +83,14 @@ export class Env {
 export class InvalidEnvironmentError extends Error {}
 
 /** TRUST_PROXY in the form Fastify's trustProxy option takes. */
-export function trustProxySetting(value: string): boolean | number | string[] {
+export function trustProxySetting(
+  value: string,
+): boolean | string[] | ((address: string, hop: number) => boolean) {
   if (value === 'true' || value === 'false') return value === 'true';
-  if (/^\d+$/.test(value)) return Number(value);
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    return (_address, hop) => hop < hops;
+  }
   return value.split(',').map((address) => address.trim());
 }
 
@@ -81,11 +101,15 @@ export function validateEnv(raw: Record<string, unknown>): Env {
     Object.values(error.constraints ?? {}),
   );
   if (env.NODE_ENV === 'production') {
-    if (env.JWT_ACCESS_SECRET === DEVELOPMENT_SECRETS.access) problems.push('JWT_ACCESS_SECRET must be set in production');
-    if (env.JWT_REFRESH_SECRET === DEVELOPMENT_SECRETS.refresh) problems.push('JWT_REFRESH_SECRET must be set in production');
-    if (!env.DATABASE_URL) problems.push('DATABASE_URL must be set in production (the embedded database is for local use)');
+    if (env.JWT_ACCESS_SECRET === DEVELOPMENT_SECRETS.access)
+      problems.push('JWT_ACCESS_SECRET must be set in production');
+    if (env.JWT_REFRESH_SECRET === DEVELOPMENT_SECRETS.refresh)
+      problems.push('JWT_REFRESH_SECRET must be set in production');
+    if (!env.DATABASE_URL)
+      problems.push('DATABASE_URL must be set in production (the embedded database is for local use)');
   }
-  if (env.JWT_ACCESS_SECRET === env.JWT_REFRESH_SECRET) problems.push('JWT_ACCESS_SECRET and JWT_REFRESH_SECRET must differ');
+  if (env.JWT_ACCESS_SECRET === env.JWT_REFRESH_SECRET)
+    problems.push('JWT_ACCESS_SECRET and JWT_REFRESH_SECRET must differ');
   if (problems.length) throw new InvalidEnvironmentError(`Invalid configuration: ${problems.join('; ')}`);
   return env;
 }

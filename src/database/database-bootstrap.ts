@@ -31,11 +31,16 @@ export async function prepareDatabase(env: Env, log: Log): Promise<PreparedDatab
   try {
     if (env.MIGRATE_ON_BOOT) {
       const { applied, alreadyApplied } = await migrate(url);
-      log(`Migrations: ${applied.length} applied${applied.length ? ` (${applied.join(', ')})` : ''}, ${alreadyApplied} already up to date`);
+      log(
+        `Migrations: ${applied.length} applied${applied.length ? ` (${applied.join(', ')})` : ''}, ${alreadyApplied} already up to date`,
+      );
     }
     const shouldSeed = env.SEED_ON_BOOT ?? !env.DATABASE_URL;
     if (shouldSeed && (await isDatabaseEmpty(url))) {
-      const created = await seedDemoData(url, { capacity: env.QUEUE_ACTIVE_CAPACITY, windowSeconds: env.QUEUE_WINDOW_SECONDS });
+      const created = await seedDemoData(url, {
+        capacity: env.QUEUE_ACTIVE_CAPACITY,
+        windowSeconds: env.QUEUE_WINDOW_SECONDS,
+      });
       log(`Seed: ${created} demo concerts created`);
     }
   } catch (error) {

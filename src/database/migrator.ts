@@ -40,7 +40,11 @@ export async function readMigrations(dir = DEFAULT_MIGRATIONS_DIR): Promise<Migr
   return Promise.all(
     names.map(async (name) => {
       const bytes = await readFile(join(dir, name, 'migration.sql'));
-      return { name, sql: bytes.toString('utf8'), checksum: createHash('sha256').update(bytes).digest('hex') };
+      return {
+        name,
+        sql: bytes.toString('utf8'),
+        checksum: createHash('sha256').update(bytes).digest('hex'),
+      };
     }),
   );
 }
@@ -75,7 +79,9 @@ export async function migrate(databaseUrl: string, dir = DEFAULT_MIGRATIONS_DIR)
     );
     const failed = rows.find((row) => row.finished_at === null);
     if (failed) {
-      throw new MigrationError(`Migration ${failed.migration_name} failed earlier; resolve it before starting`);
+      throw new MigrationError(
+        `Migration ${failed.migration_name} failed earlier; resolve it before starting`,
+      );
     }
     const appliedByName = new Map(rows.map((row) => [row.migration_name, row.checksum]));
     const applied: string[] = [];

@@ -6,7 +6,10 @@ import { seedDemoData } from './seed.js';
 const env = validateEnv({ ...process.env, SEED_ON_BOOT: 'false' });
 const database = await prepareDatabase(env, (message) => console.log(message));
 try {
-  const created = await seedDemoData(database.url, { capacity: env.QUEUE_ACTIVE_CAPACITY, windowSeconds: env.QUEUE_WINDOW_SECONDS });
+  const created = await seedDemoData(database.url, {
+    capacity: env.QUEUE_ACTIVE_CAPACITY,
+    windowSeconds: env.QUEUE_WINDOW_SECONDS,
+  });
   console.log(`Seed: ${created} demo concerts created`);
 } finally {
   await database.stop();

@@ -2,7 +2,13 @@ import pg from 'pg';
 
 const ROWS = ['A', 'B', 'C', 'D', 'E'] as const;
 const SEATS_PER_ROW = 10;
-const PRICE_BY_ROW: Record<(typeof ROWS)[number], number> = { A: 100_000, B: 80_000, C: 60_000, D: 50_000, E: 40_000 };
+const PRICE_BY_ROW: Record<(typeof ROWS)[number], number> = {
+  A: 100_000,
+  B: 80_000,
+  C: 60_000,
+  D: 50_000,
+  E: 40_000,
+};
 
 const DEMO_CONCERTS = [
   { name: 'Summer Rock Fest', venue: 'Olympic Hall', daysAhead: 30 },
@@ -58,7 +64,9 @@ export async function isDatabaseEmpty(databaseUrl: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    const { rows } = await client.query<{ empty: boolean }>('SELECT NOT EXISTS (SELECT 1 FROM concerts) AS empty');
+    const { rows } = await client.query<{ empty: boolean }>(
+      'SELECT NOT EXISTS (SELECT 1 FROM concerts) AS empty',
+    );
     return rows[0]!.empty;
   } finally {
     await client.end();

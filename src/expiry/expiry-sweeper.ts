@@ -26,7 +26,10 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
 
   onApplicationBootstrap(): void {
     if (!this.config.sweeper.enabled) return;
-    this.scheduler.addInterval(INTERVAL_NAME, setInterval(() => void this.tick(), this.config.sweeper.intervalMs));
+    this.scheduler.addInterval(
+      INTERVAL_NAME,
+      setInterval(() => void this.tick(), this.config.sweeper.intervalMs),
+    );
   }
 
   async onApplicationShutdown(): Promise<void> {

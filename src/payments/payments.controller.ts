@@ -25,7 +25,10 @@ export class PaymentsController {
   }
 
   @Get(':id')
-  async get(@CurrentUser() user: AuthUser, @Param('id', ParseUUIDPipe) paymentId: string): Promise<PaymentDetailsResponse> {
+  async get(
+    @CurrentUser() user: AuthUser,
+    @Param('id', ParseUUIDPipe) paymentId: string,
+  ): Promise<PaymentDetailsResponse> {
     return toPaymentDetailsResponse(await this.payments.getPayment(user.id, paymentId));
   }
 }

@@ -1,36 +1,59 @@
-import { estimateWaitSeconds, humanizeWait, MAX_POLL_MS, MIN_POLL_MS, queuePosition, retryAfterMs } from './queue-position.js';
+import {
+  estimateWaitSeconds,
+  humanizeWait,
+  MAX_POLL_MS,
+  MIN_POLL_MS,
+  queuePosition,
+  retryAfterMs,
+} from './queue-position.js';
 
 describe('queuePosition', () => {
   it('ranks an active entry among the active ones', () => {
-    expect(queuePosition({ status: 'ACTIVE', ticket: 40, activeCount: 5, activatedCount: 42, holesAhead: 2 })).toBe(3);
+    expect(
+      queuePosition({ status: 'ACTIVE', ticket: 40, activeCount: 5, activatedCount: 42, holesAhead: 2 }),
+    ).toBe(3);
   });
 
   it('places a waiting entry after the active ones and the waiting ahead of it', () => {
     // Tickets 1..10 admitted (5 still active), ticket 11..14 waiting ahead, 15 is ours.
-    expect(queuePosition({ status: 'WAITING', ticket: 15, activeCount: 5, activatedCount: 10, holesAhead: 0 })).toBe(10);
+    expect(
+      queuePosition({ status: 'WAITING', ticket: 15, activeCount: 5, activatedCount: 10, holesAhead: 0 }),
+    ).toBe(10);
   });
 
   it('skips the users who left while waiting ahead of it', () => {
-    expect(queuePosition({ status: 'WAITING', ticket: 15, activeCount: 5, activatedCount: 10, holesAhead: 3 })).toBe(7);
+    expect(
+      queuePosition({ status: 'WAITING', ticket: 15, activeCount: 5, activatedCount: 10, holesAhead: 3 }),
+    ).toBe(7);
   });
 
   it('gives the first waiting user capacity + 1', () => {
-    expect(queuePosition({ status: 'WAITING', ticket: 6, activeCount: 5, activatedCount: 5, holesAhead: 0 })).toBe(6);
+    expect(
+      queuePosition({ status: 'WAITING', ticket: 6, activeCount: 5, activatedCount: 5, holesAhead: 0 }),
+    ).toBe(6);
   });
 });
 
 describe('estimateWaitSeconds', () => {
   it('is zero for a position inside the capacity', () => {
-    expect(estimateWaitSeconds({ position: 5, capacity: 5, windowSeconds: 300, outflowPerSecond: 0 })).toBe(0);
+    expect(estimateWaitSeconds({ position: 5, capacity: 5, windowSeconds: 300, outflowPerSecond: 0 })).toBe(
+      0,
+    );
   });
 
   it('falls back to whole windows per batch of capacity without measured outflow', () => {
-    expect(estimateWaitSeconds({ position: 6, capacity: 5, windowSeconds: 300, outflowPerSecond: 0 })).toBe(300);
-    expect(estimateWaitSeconds({ position: 16, capacity: 5, windowSeconds: 300, outflowPerSecond: 0 })).toBe(900);
+    expect(estimateWaitSeconds({ position: 6, capacity: 5, windowSeconds: 300, outflowPerSecond: 0 })).toBe(
+      300,
+    );
+    expect(estimateWaitSeconds({ position: 16, capacity: 5, windowSeconds: 300, outflowPerSecond: 0 })).toBe(
+      900,
+    );
   });
 
   it('uses the measured outflow when there is one', () => {
-    expect(estimateWaitSeconds({ position: 25, capacity: 5, windowSeconds: 300, outflowPerSecond: 0.5 })).toBe(40);
+    expect(
+      estimateWaitSeconds({ position: 25, capacity: 5, windowSeconds: 300, outflowPerSecond: 0.5 }),
+    ).toBe(40);
   });
 });
 

@@ -10,7 +10,9 @@ import type { LiveEntryRow } from './queue.repository.js';
  *
  * An active entry's position is its rank among the (at most capacity) active entries.
  */
-export function queuePosition(entry: Pick<LiveEntryRow, 'status' | 'ticket' | 'activeCount' | 'activatedCount' | 'holesAhead'>): number {
+export function queuePosition(
+  entry: Pick<LiveEntryRow, 'status' | 'ticket' | 'activeCount' | 'activatedCount' | 'holesAhead'>,
+): number {
   if (entry.status === 'ACTIVE') return entry.holesAhead + 1;
   return entry.activeCount + entry.ticket - entry.activatedCount - entry.holesAhead;
 }
@@ -51,7 +53,10 @@ export const MAX_POLL_MS = 60_000;
  * the front and a minute far back, with ±20% jitter so that clients spread out instead
  * of arriving together. An active user only needs to learn that the window is still open.
  */
-export function retryAfterMs(input: { status: 'ACTIVE' | 'WAITING'; waitSeconds: number }, random: () => number = Math.random): number {
+export function retryAfterMs(
+  input: { status: 'ACTIVE' | 'WAITING'; waitSeconds: number },
+  random: () => number = Math.random,
+): number {
   const base = input.status === 'ACTIVE' ? 30_000 : (input.waitSeconds * 1000) / 10;
   const clamped = Math.min(MAX_POLL_MS, Math.max(MIN_POLL_MS, base));
   const jittered = clamped * (0.8 + 0.4 * random());

@@ -1,5 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import type { QueueState as ConcertListQueueState, QueueStateReader } from '../concerts/queue-state-reader.js';
+import type {
+  QueueState as ConcertListQueueState,
+  QueueStateReader,
+} from '../concerts/queue-state-reader.js';
 import { humanizeWait } from './queue-position.js';
 import { QueueService } from './queue.service.js';
 

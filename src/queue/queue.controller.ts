@@ -43,11 +43,18 @@ export class QueueController {
 
   @Delete('queue-entry')
   @HttpCode(204)
-  async leave(@CurrentUser() user: AuthUser, @Param('concertId', ParseUUIDPipe) concertId: string): Promise<void> {
+  async leave(
+    @CurrentUser() user: AuthUser,
+    @Param('concertId', ParseUUIDPipe) concertId: string,
+  ): Promise<void> {
     await this.queue.leave(user.id, concertId);
   }
 
-  private async enterQueue(user: AuthUser, concertId: string, reply: FastifyReply): Promise<QueueEntryResponse> {
+  private async enterQueue(
+    user: AuthUser,
+    concertId: string,
+    reply: FastifyReply,
+  ): Promise<QueueEntryResponse> {
     const { created, state } = await this.queue.enter(user.id, concertId);
     void reply.status(created ? 201 : 200).header('Retry-After', Math.ceil(state.retryAfterMs / 1000));
     return toQueueEntryResponse(user.id, state);

@@ -24,8 +24,11 @@ export class QueueEntryNotFoundError extends DomainError {
 export class QueueNotActiveError extends DomainError {
   readonly code = 'QUEUE_NOT_ACTIVE';
   constructor(concertId: string) {
-    super(`You need an active queue window for concert ${concertId}; enter the queue and wait for your turn`, {
-      concertId,
-    });
+    super(
+      `You need an active queue window for concert ${concertId}; enter the queue and wait for your turn`,
+      {
+        concertId,
+      },
+    );
   }
 }

@@ -152,7 +152,11 @@ export class QueueRepository {
   }
 
   /** Locks the concert's queue row; with skipLocked, returns null if another transaction holds it. */
-  async lockQueue(tx: Tx, concertId: string, options: { skipLocked?: boolean } = {}): Promise<QueueLock | null> {
+  async lockQueue(
+    tx: Tx,
+    concertId: string,
+    options: { skipLocked?: boolean } = {},
+  ): Promise<QueueLock | null> {
     const rows = options.skipLocked
       ? await tx.$queryRaw<QueueLock[]>`
           SELECT q.active_count AS "activeCount", c.queue_capacity AS capacity,
@@ -170,7 +174,12 @@ export class QueueRepository {
   }
 
   /** Opens windows for the `count` longest-waiting entries. Caller holds the queue lock. */
-  async activateNextWaiting(tx: Tx, concertId: string, count: number, windowSeconds: number): Promise<number> {
+  async activateNextWaiting(
+    tx: Tx,
+    concertId: string,
+    count: number,
+    windowSeconds: number,
+  ): Promise<number> {
     if (count <= 0) return 0;
     return tx.$executeRaw`
       UPDATE queue_entries
@@ -182,7 +191,11 @@ export class QueueRepository {
   }
 
   /** Applies counter changes after entries changed state. Caller holds the queue lock. */
-  async adjustCounters(tx: Tx, concertId: string, change: { active: number; activated: number; leftWaiting: number }): Promise<void> {
+  async adjustCounters(
+    tx: Tx,
+    concertId: string,
+    change: { active: number; activated: number; leftWaiting: number },
+  ): Promise<void> {
     await tx.$executeRaw`
       UPDATE queues
       SET active_count = active_count + ${change.active},

@@ -1,8 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../prisma/prisma.service.js';
 import { TransactionRunner, type Tx } from '../prisma/transaction-runner.js';
-import { QueueConcertNotFoundError, QueueConcertNotOnSaleError, QueueEntryNotFoundError, QueueNotActiveError } from './queue.errors.js';
-import { estimateWaitSeconds, humanizeWait, queuePosition, retryAfterMs } from './queue-position.js';
+import {
+  QueueConcertNotFoundError,
+  QueueConcertNotOnSaleError,
+  QueueEntryNotFoundError,
+  QueueNotActiveError,
+} from './queue.errors.js';
+import { estimateWaitSeconds, queuePosition, retryAfterMs } from './queue-position.js';
 import { QueueRepository, type LiveEntryRow, type QueueLock } from './queue.repository.js';
 
 export interface QueueState {
@@ -56,7 +61,8 @@ export class QueueService {
     const entry = await this.repo.findLiveEntry(this.prisma, concertId, userId);
     // A window that lapsed is over even before the sweeper marks it.
     if (!entry || (entry.status === 'ACTIVE' && !entry.windowOpen)) {
-      if (!(await this.repo.findSalesState(this.prisma, concertId))) throw new QueueConcertNotFoundError(concertId);
+      if (!(await this.repo.findSalesState(this.prisma, concertId)))
+        throw new QueueConcertNotFoundError(concertId);
       throw new QueueEntryNotFoundError(concertId);
     }
     return this.toState(entry);
@@ -66,7 +72,9 @@ export class QueueService {
   async statesForUser(userId: string, concertIds: string[]): Promise<Map<string, QueueState>> {
     const entries = await this.repo.findLiveEntriesOfUser(this.prisma, userId, concertIds);
     const states = await Promise.all(
-      entries.filter((entry) => entry.status === 'WAITING' || entry.windowOpen).map((entry) => this.toState(entry)),
+      entries
+        .filter((entry) => entry.status === 'WAITING' || entry.windowOpen)
+        .map((entry) => this.toState(entry)),
     );
     return new Map(states.map((state) => [state.concertId, state]));
   }
@@ -118,7 +126,10 @@ export class QueueService {
     return { expired, admitted };
   }
 
-  private sweepConcert(concertId: string, options: { skipLocked: boolean }): Promise<{ expired: number; admitted: number }> {
+  private sweepConcert(
+    concertId: string,
+    options: { skipLocked: boolean },
+  ): Promise<{ expired: number; admitted: number }> {
     return this.tx.run(async (tx) => {
       const lock = await this.repo.lockQueue(tx, concertId, options);
       if (!lock) return { expired: 0, admitted: 0 };
@@ -133,7 +144,12 @@ export class QueueService {
     const activeAfterFreeing = lock.activeCount - freed;
     const room = lock.onSale ? lock.capacity - activeAfterFreeing : 0;
     const admitted = await this.repo.activateNextWaiting(tx, concertId, room, lock.windowSeconds);
-    if (freed || admitted) await this.repo.adjustCounters(tx, concertId, { active: admitted - freed, activated: admitted, leftWaiting: 0 });
+    if (freed || admitted)
+      await this.repo.adjustCounters(tx, concertId, {
+        active: admitted - freed,
+        activated: admitted,
+        leftWaiting: 0,
+      });
     return admitted;
   }
 

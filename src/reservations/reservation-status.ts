@@ -4,11 +4,17 @@ import type { ReservationStatus, SeatStatus } from '../generated/prisma/enums.js
  * A hold is over when its time is up, whether or not the sweeper has marked it yet.
  * `now` is always the database clock.
  */
-export function effectiveStatus(reservation: { status: ReservationStatus; expiresAt: Date }, now: Date): ReservationStatus {
+export function effectiveStatus(
+  reservation: { status: ReservationStatus; expiresAt: Date },
+  now: Date,
+): ReservationStatus {
   return reservation.status === 'PENDING' && reservation.expiresAt <= now ? 'EXPIRED' : reservation.status;
 }
 
 /** AVAILABLE, or HELD by a hold whose time is up. */
 export function isSeatBookable(seat: { status: SeatStatus; heldUntil: Date | null }, now: Date): boolean {
-  return seat.status === 'AVAILABLE' || (seat.status === 'HELD' && seat.heldUntil !== null && seat.heldUntil <= now);
+  return (
+    seat.status === 'AVAILABLE' ||
+    (seat.status === 'HELD' && seat.heldUntil !== null && seat.heldUntil <= now)
+  );
 }

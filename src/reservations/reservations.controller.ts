@@ -29,13 +29,21 @@ export class ReservationsController {
   }
 
   @Get()
-  async list(@CurrentUser() user: AuthUser, @Query() query: ReservationListQueryDto): Promise<ReservationListResponse> {
-    return toReservationListResponse(await this.reservations.listReservations(user.id, query.page, query.limit, query.status));
+  async list(
+    @CurrentUser() user: AuthUser,
+    @Query() query: ReservationListQueryDto,
+  ): Promise<ReservationListResponse> {
+    return toReservationListResponse(
+      await this.reservations.listReservations(user.id, query.page, query.limit, query.status),
+    );
   }
 
   @Delete(':id')
   @HttpCode(204)
-  async cancel(@CurrentUser() user: AuthUser, @Param('id', ParseUUIDPipe) reservationId: string): Promise<void> {
+  async cancel(
+    @CurrentUser() user: AuthUser,
+    @Param('id', ParseUUIDPipe) reservationId: string,
+  ): Promise<void> {
     await this.reservations.cancelReservation(user.id, reservationId);
   }
 }

@@ -75,6 +75,8 @@ export class ReservationExpiredError extends DomainError {
   readonly code = 'RESERVATION_EXPIRED';
 
   constructor(reservationIds: string[]) {
-    super(`Reservation ${reservationIds.join(', ')} has expired or was cancelled; hold the seats again`, { reservationIds });
+    super(`Reservation ${reservationIds.join(', ')} has expired or was cancelled; hold the seats again`, {
+      reservationIds,
+    });
   }
 }

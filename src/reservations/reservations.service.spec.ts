@@ -44,12 +44,29 @@ describe(ReservationsService.name, () => {
     const concertsRepo = new InMemoryConcertsRepository();
     concertId = concertsRepo.add().id;
     const runner = fake<TransactionRunner>(new FakeTransactionRunner());
-    const concerts = new ConcertsService(runner, FAKE_PRISMA, fake<ConcertsRepository>(concertsRepo), config, NO_QUEUE_STATES);
-    sut = new ReservationsService(FAKE_PRISMA, runner, fake<ReservationsRepository>(repo), concerts, queue.asQueueService(), config);
+    const concerts = new ConcertsService(
+      runner,
+      FAKE_PRISMA,
+      fake<ConcertsRepository>(concertsRepo),
+      config,
+      NO_QUEUE_STATES,
+    );
+    sut = new ReservationsService(
+      FAKE_PRISMA,
+      runner,
+      fake<ReservationsRepository>(repo),
+      concerts,
+      queue.asQueueService(),
+      config,
+    );
     queue.openWindow('u1', concertId);
   });
 
-  const rejection = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error);
+  const rejection = (promise: Promise<unknown>) =>
+    promise.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
 
   describe('holdSeats', () => {
     it('holds every seat until now + RESERVATION_HOLD_SECONDS and answers in the order asked', async () => {
@@ -85,7 +102,9 @@ describe(ReservationsService.name, () => {
 
     it('refuses an unknown concert, then a user without an open window, before locking anything', async () => {
       const [seat] = repo.addSeats(concertId, 1);
-      await expect(sut.holdSeats('u1', randomUUID(), [seat!.id])).rejects.toBeInstanceOf(ConcertNotFoundError);
+      await expect(sut.holdSeats('u1', randomUUID(), [seat!.id])).rejects.toBeInstanceOf(
+        ConcertNotFoundError,
+      );
       await expect(sut.holdSeats('u2', concertId, [seat!.id])).rejects.toBeInstanceOf(QueueNotActiveError);
       expect(locks).toEqual([]);
       expect(seat!.status).toBe('AVAILABLE');
@@ -116,7 +135,9 @@ describe(ReservationsService.name, () => {
       const [seat] = repo.addSeats(concertId, 1);
       repo.addHold('u2', seat!, { expiresInSeconds: 1 });
       repo.advanceSeconds(0.999);
-      await expect(sut.holdSeats('u1', concertId, [seat!.id])).rejects.toBeInstanceOf(SeatAlreadyReservedError);
+      await expect(sut.holdSeats('u1', concertId, [seat!.id])).rejects.toBeInstanceOf(
+        SeatAlreadyReservedError,
+      );
       repo.advanceSeconds(0.001);
       await expect(sut.holdSeats('u1', concertId, [seat!.id])).resolves.toHaveLength(1);
     });
@@ -142,7 +163,9 @@ describe(ReservationsService.name, () => {
       repo.addHold('u1', seats[3]!, { status: 'CONFIRMED' });
       repo.addHold('u1', elsewhere!);
 
-      const error = await rejection(sut.holdSeats('u1', concertId, [seats[4]!.id, seats[5]!.id, seats[6]!.id]));
+      const error = await rejection(
+        sut.holdSeats('u1', concertId, [seats[4]!.id, seats[5]!.id, seats[6]!.id]),
+      );
       expect(error).toBeInstanceOf(HoldLimitExceededError);
       expect((error as HoldLimitExceededError).details).toEqual({ limit: 4, held: 2, requested: 3 });
       expect(seats[4]!.status).toBe('AVAILABLE');
@@ -164,7 +187,9 @@ describe(ReservationsService.name, () => {
     it('refuses an unknown reservation (404) and another user’s (403) before locking', async () => {
       const [seat] = repo.addSeats(concertId, 1);
       const hold = repo.addHold('u2', seat!);
-      await expect(sut.cancelReservation('u1', randomUUID())).rejects.toBeInstanceOf(ReservationNotFoundError);
+      await expect(sut.cancelReservation('u1', randomUUID())).rejects.toBeInstanceOf(
+        ReservationNotFoundError,
+      );
       await expect(sut.cancelReservation('u1', hold.id)).rejects.toBeInstanceOf(ReservationForbiddenError);
       expect(locks).toEqual([]);
       expect(hold.status).toBe('PENDING');
@@ -173,15 +198,18 @@ describe(ReservationsService.name, () => {
     it.each([
       ['paid', { status: 'CONFIRMED' as const }, 'CONFIRMED'],
       ['lapsed', { expiresInSeconds: 0 }, 'EXPIRED'],
-    ])('refuses a %s reservation as not pending and leaves the seat alone', async (_case, options, status) => {
-      const [seat] = repo.addSeats(concertId, 1);
-      const hold = repo.addHold('u1', seat!, options);
-      const seatBefore = { ...seat! };
-      const error = await rejection(sut.cancelReservation('u1', hold.id));
-      expect(error).toBeInstanceOf(ReservationNotPendingError);
-      expect((error as ReservationNotPendingError).details).toEqual({ reservationId: hold.id, status });
-      expect(seat).toEqual(seatBefore);
-    });
+    ])(
+      'refuses a %s reservation as not pending and leaves the seat alone',
+      async (_case, options, status) => {
+        const [seat] = repo.addSeats(concertId, 1);
+        const hold = repo.addHold('u1', seat!, options);
+        const seatBefore = { ...seat! };
+        const error = await rejection(sut.cancelReservation('u1', hold.id));
+        expect(error).toBeInstanceOf(ReservationNotPendingError);
+        expect((error as ReservationNotPendingError).details).toEqual({ reservationId: hold.id, status });
+        expect(seat).toEqual(seatBefore);
+      },
+    );
   });
 
   describe('lockPayable', () => {
@@ -206,7 +234,9 @@ describe(ReservationsService.name, () => {
       const unknown = randomUUID();
 
       const attempt = (ids: string[]) => rejection(sut.lockPayable(FAKE_TX, 'u1', ids));
-      expect(await attempt([live, lapsed, paid, foreign, unknown])).toEqual(new ReservationNotFoundError([unknown]));
+      expect(await attempt([live, lapsed, paid, foreign, unknown])).toEqual(
+        new ReservationNotFoundError([unknown]),
+      );
       expect(await attempt([live, lapsed, paid, foreign])).toEqual(new ReservationForbiddenError([foreign]));
       expect(await attempt([live, lapsed, paid])).toEqual(new ReservationAlreadyPaidError([paid]));
       expect(await attempt([live, lapsed])).toEqual(new ReservationExpiredError([lapsed]));
@@ -216,14 +246,18 @@ describe(ReservationsService.name, () => {
     it('refuses a cancelled reservation as expired', async () => {
       const [seat] = repo.addSeats(concertId, 1);
       const cancelled = repo.addHold('u1', seat!, { status: 'CANCELLED' });
-      await expect(sut.lockPayable(FAKE_TX, 'u1', [cancelled.id])).rejects.toBeInstanceOf(ReservationExpiredError);
+      await expect(sut.lockPayable(FAKE_TX, 'u1', [cancelled.id])).rejects.toBeInstanceOf(
+        ReservationExpiredError,
+      );
     });
   });
 
   describe('expireLapsedHolds', () => {
     it('releases every lapsed hold in batches and leaves live ones', async () => {
       const seats = repo.addSeats(concertId, HOLD_SWEEP_BATCH * 2 + 2);
-      const lapsed = seats.slice(0, HOLD_SWEEP_BATCH * 2 + 1).map((seat) => repo.addHold('u1', seat, { expiresInSeconds: 1 }));
+      const lapsed = seats
+        .slice(0, HOLD_SWEEP_BATCH * 2 + 1)
+        .map((seat) => repo.addHold('u1', seat, { expiresInSeconds: 1 }));
       repo.advanceSeconds(1);
       const live = repo.addHold('u1', seats.at(-1)!);
 

@@ -41,6 +41,9 @@ export interface ReservationPage {
   total: number;
 }
 
+/** Rows other features see through this service, so they never import the repository. */
+export type { ReservationView };
+
 /** A reservation locked for payment: PENDING, the caller's, unexpired. */
 export type PayableReservation = LockedReservation;
 
@@ -105,7 +108,12 @@ export class ReservationsService {
     return seatIds.map((seatId) => bySeat.get(seatId)!);
   }
 
-  async listReservations(userId: string, page: number, limit: number, status?: ReservationStatus): Promise<ReservationPage> {
+  async listReservations(
+    userId: string,
+    page: number,
+    limit: number,
+    status?: ReservationStatus,
+  ): Promise<ReservationPage> {
     const [reservations, total] = await Promise.all([
       this.repo.findReservationPage(this.prisma, userId, status, (page - 1) * limit, limit),
       this.repo.countReservations(this.prisma, userId, status),
@@ -143,12 +151,19 @@ export class ReservationsService {
     const foreign = owners.filter((owner) => owner.userId !== userId).map((owner) => owner.id);
     if (foreign.length) throw new ReservationForbiddenError(foreign);
 
-    await this.repo.lockSeats(tx, owners.map((owner) => owner.seatId));
+    await this.repo.lockSeats(
+      tx,
+      owners.map((owner) => owner.seatId),
+    );
     const locked = await this.repo.lockReservations(tx, reservationIds);
     const now = await this.repo.readClock(tx);
-    const paid = locked.filter((reservation) => reservation.status === 'CONFIRMED').map((reservation) => reservation.id);
+    const paid = locked
+      .filter((reservation) => reservation.status === 'CONFIRMED')
+      .map((reservation) => reservation.id);
     if (paid.length) throw new ReservationAlreadyPaidError(paid);
-    const lapsed = locked.filter((reservation) => effectiveStatus(reservation, now) !== 'PENDING').map((reservation) => reservation.id);
+    const lapsed = locked
+      .filter((reservation) => effectiveStatus(reservation, now) !== 'PENDING')
+      .map((reservation) => reservation.id);
     if (lapsed.length) throw new ReservationExpiredError(lapsed);
 
     const byId = new Map(locked.map((reservation) => [reservation.id, reservation]));
@@ -157,11 +172,20 @@ export class ReservationsService {
 
   /** Confirms reservations returned by lockPayable in the same transaction and sells their seats. */
   async confirmPaid(tx: Tx, reservations: PayableReservation[], paymentId: string): Promise<void> {
-    const confirmed = await this.repo.confirmPendingReservations(tx, reservations.map((reservation) => reservation.id), paymentId);
-    const sold = await this.repo.markSeatsSold(tx, reservations.map((reservation) => reservation.seatId));
+    const confirmed = await this.repo.confirmPendingReservations(
+      tx,
+      reservations.map((reservation) => reservation.id),
+      paymentId,
+    );
+    const sold = await this.repo.markSeatsSold(
+      tx,
+      reservations.map((reservation) => reservation.seatId),
+    );
     // Both hold under the locks lockPayable took; anything else is a bug, and the payment rolls back.
     if (confirmed !== reservations.length || sold !== reservations.length) {
-      throw new Error(`Payment ${paymentId}: confirmed ${confirmed} and sold ${sold} of ${reservations.length} reservations`);
+      throw new Error(
+        `Payment ${paymentId}: confirmed ${confirmed} and sold ${sold} of ${reservations.length} reservations`,
+      );
     }
   }
 
@@ -184,6 +208,7 @@ export class ReservationsService {
     const max = this.config.maxSeatsPerReservation;
     if (!seatIds.length) throw new InvalidSeatSelectionError('none given', max);
     if (seatIds.length > max) throw new InvalidSeatSelectionError(`${seatIds.length} given`, max);
-    if (new Set(seatIds).size !== seatIds.length) throw new InvalidSeatSelectionError('a seat id is repeated', max);
+    if (new Set(seatIds).size !== seatIds.length)
+      throw new InvalidSeatSelectionError('a seat id is repeated', max);
   }
 }

@@ -2,7 +2,12 @@ import { mkdtemp, mkdir, cp, writeFile, appendFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { DEFAULT_MIGRATIONS_DIR, migrate, MigrationError, readMigrations } from '../../src/database/migrator.js';
+import {
+  DEFAULT_MIGRATIONS_DIR,
+  migrate,
+  MigrationError,
+  readMigrations,
+} from '../../src/database/migrator.js';
 import { databaseUrlWithName } from '../helpers/database.js';
 
 /** An empty database (no template): the migrator starts from nothing. */
@@ -39,11 +44,18 @@ describe('Migrator (Prisma-compatible)', () => {
     const result = await migrate(url);
     expect(result.applied).toEqual(migrations.map((migration) => migration.name));
 
-    const rows = await query<{ migration_name: string; checksum: string; finished_at: Date | null; applied_steps_count: number }>(
+    const rows = await query<{
+      migration_name: string;
+      checksum: string;
+      finished_at: Date | null;
+      applied_steps_count: number;
+    }>(
       url,
       `SELECT migration_name, checksum, finished_at, applied_steps_count FROM _prisma_migrations ORDER BY migration_name`,
     );
-    expect(rows.map((row) => [row.migration_name, row.checksum])).toEqual(migrations.map((m) => [m.name, m.checksum]));
+    expect(rows.map((row) => [row.migration_name, row.checksum])).toEqual(
+      migrations.map((m) => [m.name, m.checksum]),
+    );
     expect(rows.every((row) => row.finished_at !== null && row.applied_steps_count === 1)).toBe(true);
     expect(migrations[0]!.checksum).toMatch(/^[0-9a-f]{64}$/);
 
@@ -52,7 +64,14 @@ describe('Migrator (Prisma-compatible)', () => {
       `SELECT column_name, data_type FROM information_schema.columns WHERE table_name = '_prisma_migrations' ORDER BY ordinal_position`,
     );
     expect(columns.map((column) => column.column_name)).toEqual([
-      'id', 'checksum', 'finished_at', 'migration_name', 'logs', 'rolled_back_at', 'started_at', 'applied_steps_count',
+      'id',
+      'checksum',
+      'finished_at',
+      'migration_name',
+      'logs',
+      'rolled_back_at',
+      'started_at',
+      'applied_steps_count',
     ]);
   });
 
@@ -76,11 +95,17 @@ describe('Migrator (Prisma-compatible)', () => {
     const url = await emptyDatabase();
     const dir = await copyOfMigrations();
     await mkdir(join(dir, '99990101000000_broken'));
-    await writeFile(join(dir, '99990101000000_broken', 'migration.sql'), 'CREATE TABLE half_done (id int);\nSELECT no_such_function();\n');
+    await writeFile(
+      join(dir, '99990101000000_broken', 'migration.sql'),
+      'CREATE TABLE half_done (id int);\nSELECT no_such_function();\n',
+    );
     await expect(migrate(url, dir)).rejects.toThrow(/99990101000000_broken failed/);
     const tables = await query(url, `SELECT 1 FROM information_schema.tables WHERE table_name = 'half_done'`);
     expect(tables).toHaveLength(0);
-    const recorded = await query(url, `SELECT 1 FROM _prisma_migrations WHERE migration_name = '99990101000000_broken'`);
+    const recorded = await query(
+      url,
+      `SELECT 1 FROM _prisma_migrations WHERE migration_name = '99990101000000_broken'`,
+    );
     expect(recorded).toHaveLength(0);
   });
 

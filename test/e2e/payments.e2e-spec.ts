@@ -13,8 +13,18 @@ async function activeUser(t: TestApp, concertId: string, points = 0): Promise<Te
   return user;
 }
 
-async function holdSeats(t: TestApp, user: TestUser, concertId: string, seatIds: string[]): Promise<string[]> {
-  const res = await t.http().post('/reservation/seat').set(user.headers).send({ concertId, seatIds }).expect(201);
+async function holdSeats(
+  t: TestApp,
+  user: TestUser,
+  concertId: string,
+  seatIds: string[],
+): Promise<string[]> {
+  const res = await t
+    .http()
+    .post('/reservation/seat')
+    .set(user.headers)
+    .send({ concertId, seatIds })
+    .expect(201);
   return res.body.reservations.map((reservation: { id: string }) => reservation.id);
 }
 
@@ -38,7 +48,8 @@ async function snapshot(t: TestApp, user: TestUser, concert: ConcertFixture) {
   return rows[0];
 }
 
-const balanceOf = async (t: TestApp, user: TestUser) => (await t.http().get('/points').set(user.headers).expect(200)).body.points;
+const balanceOf = async (t: TestApp, user: TestUser) =>
+  (await t.http().get('/points').set(user.headers).expect(200)).body.points;
 
 describe('Payments', () => {
   let t: TestApp;
@@ -84,21 +95,43 @@ describe('Payments', () => {
       const paymentId = paid.body.paymentId as string;
       expect(await balanceOf(t, buyer)).toBe(20_000);
       const history = await t.http().get('/points/history').set(buyer.headers).expect(200);
-      expect(history.body.history[0]).toMatchObject({ type: 'PAYMENT', amount: -80_000, balanceAfter: 20_000, paymentId });
+      expect(history.body.history[0]).toMatchObject({
+        type: 'PAYMENT',
+        amount: -80_000,
+        balanceAfter: 20_000,
+        paymentId,
+      });
       const list = await t.http().get('/reservation').set(buyer.headers).expect(200);
-      expect(list.body.reservations.map((r: { status: string }) => r.status)).toEqual(['CONFIRMED', 'CONFIRMED']);
+      expect(list.body.reservations.map((r: { status: string }) => r.status)).toEqual([
+        'CONFIRMED',
+        'CONFIRMED',
+      ]);
       const receipt = await t.http().get(`/payment/${paymentId}`).set(buyer.headers).expect(200);
-      expect(receipt.body).toMatchObject({ ...paid.body, reservationIds: expect.arrayContaining(reservationIds) });
-      expect(receipt.body.reservations.map((r: { seatNumber: string; status: string }) => [r.seatNumber, r.status])).toEqual([
+      expect(receipt.body).toMatchObject({
+        ...paid.body,
+        reservationIds: expect.arrayContaining(reservationIds),
+      });
+      expect(
+        receipt.body.reservations.map((r: { seatNumber: string; status: string }) => [
+          r.seatNumber,
+          r.status,
+        ]),
+      ).toEqual([
         ['A1', 'CONFIRMED'],
         ['A2', 'CONFIRMED'],
       ]);
 
       // The buyer's window has ended and the waiting user holds it now.
       await t.http().get(`/concerts/${concert.id}/queue`).set(buyer.headers).expect(404);
-      expect((await t.http().get(`/concerts/${concert.id}/queue`).set(next.headers).expect(200)).body.status).toBe('ACTIVE');
+      expect(
+        (await t.http().get(`/concerts/${concert.id}/queue`).set(next.headers).expect(200)).body.status,
+      ).toBe('ACTIVE');
       const seen = await t.http().get(`/reservation/${concert.id}/seats`).set(next.headers).expect(200);
-      expect(seen.body.seats.map((seat: { status: string }) => seat.status)).toEqual(['SOLD', 'SOLD', 'AVAILABLE']);
+      expect(seen.body.seats.map((seat: { status: string }) => seat.status)).toEqual([
+        'SOLD',
+        'SOLD',
+        'AVAILABLE',
+      ]);
       const { rows } = await t.db.query(`SELECT status, held_until FROM seats WHERE id = ANY($1)`, [seatIds]);
       expect(rows).toEqual([
         { status: 'SOLD', held_until: null },
@@ -107,7 +140,10 @@ describe('Payments', () => {
     });
 
     it('pays holds in two concerts at once and ends both windows', async () => {
-      const [first, second] = [await createConcert(t, { price: 1_000 }), await createConcert(t, { price: 2_000 })];
+      const [first, second] = [
+        await createConcert(t, { price: 1_000 }),
+        await createConcert(t, { price: 2_000 }),
+      ];
       const user = await activeUser(t, first.id, 10_000);
       await enterQueue(t, user, second.id);
       const reservationIds = [
@@ -127,16 +163,20 @@ describe('Payments', () => {
       const concert = await createConcert(t, { seats: 2 });
       const user = await activeUser(t, concert.id, 50_000);
       const reservationIds = await holdSeats(t, user, concert.id, concert.seatIds);
-      await t.db.query(
-        `UPDATE reservations SET expires_at = now() - interval '1 second' WHERE id = $1;`,
-        [reservationIds[1]],
-      );
-      await t.db.query(`UPDATE seats SET held_until = now() - interval '1 second' WHERE id = $1`, [concert.seatIds[1]]);
+      await t.db.query(`UPDATE reservations SET expires_at = now() - interval '1 second' WHERE id = $1;`, [
+        reservationIds[1],
+      ]);
+      await t.db.query(`UPDATE seats SET held_until = now() - interval '1 second' WHERE id = $1`, [
+        concert.seatIds[1],
+      ]);
       const before = await snapshot(t, user, concert);
 
       const res = await pay(t, user, reservationIds).expect(410);
 
-      expect(res.body).toMatchObject({ code: 'RESERVATION_EXPIRED', details: { reservationIds: [reservationIds[1]] } });
+      expect(res.body).toMatchObject({
+        code: 'RESERVATION_EXPIRED',
+        details: { reservationIds: [reservationIds[1]] },
+      });
       expect(await snapshot(t, user, concert)).toEqual(before);
       expect(await balanceOf(t, user)).toBe(50_000);
     });
@@ -157,7 +197,10 @@ describe('Payments', () => {
 
       const res = await pay(t, user, reservationIds).expect(402);
 
-      expect(res.body).toMatchObject({ code: 'INSUFFICIENT_POINTS', details: { balance: 59_999, required: 60_000 } });
+      expect(res.body).toMatchObject({
+        code: 'INSUFFICIENT_POINTS',
+        details: { balance: 59_999, required: 60_000 },
+      });
       expect(await snapshot(t, user, concert)).toEqual(before);
       // Topped up, the same holds can still be paid.
       await t.http().patch('/points/charge').set(user.headers).send({ amount: 1 }).expect(200);
@@ -169,7 +212,10 @@ describe('Payments', () => {
       const concert = await createConcert(t, { seats: 1 });
       const user = await activeUser(t, concert.id);
       const reservationIds = await holdSeats(t, user, concert.id, concert.seatIds);
-      expect((await pay(t, user, reservationIds).expect(402)).body.details).toEqual({ balance: 0, required: 10_000 });
+      expect((await pay(t, user, reservationIds).expect(402)).body.details).toEqual({
+        balance: 0,
+        required: 10_000,
+      });
     });
 
     it('lets exactly one of 10 parallel payments of the same reservations through and charges once', async () => {
@@ -181,7 +227,9 @@ describe('Payments', () => {
 
       expect(responses.filter((res) => res.status === 200)).toHaveLength(1);
       const losers = responses.filter((res) => res.status !== 200);
-      expect(losers.map((res) => [res.status, res.body.code])).toEqual(losers.map(() => [409, 'RESERVATION_ALREADY_PAID']));
+      expect(losers.map((res) => [res.status, res.body.code])).toEqual(
+        losers.map(() => [409, 'RESERVATION_ALREADY_PAID']),
+      );
       expect(await balanceOf(t, user)).toBe(80_000);
       const { rows } = await t.db.query(
         `SELECT (SELECT count(*)::int FROM payments WHERE user_id = $1) AS payments,
@@ -196,18 +244,26 @@ describe('Payments', () => {
       const user = await activeUser(t, concert.id, 100_000);
       const reservationIds = await holdSeats(t, user, concert.id, concert.seatIds);
 
-      const responses = await Promise.all(Array.from({ length: 10 }, () => pay(t, user, reservationIds, 'pay-once')));
+      const responses = await Promise.all(
+        Array.from({ length: 10 }, () => pay(t, user, reservationIds, 'pay-once')),
+      );
 
       const succeeded = responses.filter((res) => res.status === 200);
       expect(succeeded.length).toBeGreaterThanOrEqual(1);
       expect(new Set(succeeded.map((res) => res.body.paymentId)).size).toBe(1);
       const others = responses.filter((res) => res.status !== 200);
-      expect(others.map((res) => [res.status, res.body.code])).toEqual(others.map(() => [409, 'IDEMPOTENCY_KEY_IN_USE']));
+      expect(others.map((res) => [res.status, res.body.code])).toEqual(
+        others.map(() => [409, 'IDEMPOTENCY_KEY_IN_USE']),
+      );
       const retry = await pay(t, user, reservationIds, 'pay-once').expect(200);
       expect(retry.body).toEqual(succeeded[0]!.body);
       expect(await balanceOf(t, user)).toBe(90_000);
-      expect((await pay(t, user, reservationIds, 'another-key').expect(409)).body.code).toBe('RESERVATION_ALREADY_PAID');
-      expect((await pay(t, user, [UNKNOWN_ID], 'pay-once').expect(422)).body.code).toBe('IDEMPOTENCY_KEY_REUSED');
+      expect((await pay(t, user, reservationIds, 'another-key').expect(409)).body.code).toBe(
+        'RESERVATION_ALREADY_PAID',
+      );
+      expect((await pay(t, user, [UNKNOWN_ID], 'pay-once').expect(422)).body.code).toBe(
+        'IDEMPOTENCY_KEY_REUSED',
+      );
     });
 
     it('frees the Idempotency-Key of a failed payment, so the retry after a top-up goes through', async () => {
@@ -228,9 +284,15 @@ describe('Payments', () => {
       const before = [await snapshot(t, owner, concert), await snapshot(t, thief, concert)];
 
       const forbidden = await pay(t, thief, [mine, theirs]).expect(403);
-      expect(forbidden.body).toMatchObject({ code: 'RESERVATION_FORBIDDEN', details: { reservationIds: [theirs] } });
+      expect(forbidden.body).toMatchObject({
+        code: 'RESERVATION_FORBIDDEN',
+        details: { reservationIds: [theirs] },
+      });
       const unknown = await pay(t, thief, [theirs, UNKNOWN_ID]).expect(404);
-      expect(unknown.body).toMatchObject({ code: 'RESERVATION_NOT_FOUND', details: { reservationIds: [UNKNOWN_ID] } });
+      expect(unknown.body).toMatchObject({
+        code: 'RESERVATION_NOT_FOUND',
+        details: { reservationIds: [UNKNOWN_ID] },
+      });
 
       expect([await snapshot(t, owner, concert), await snapshot(t, thief, concert)]).toEqual(before);
     });
@@ -239,7 +301,13 @@ describe('Payments', () => {
       ['an id that is not a uuid', () => ['r1']],
       ['an empty list', () => []],
       ['a repeated id', (ids) => [ids[0], ids[0]]],
-      ['more than 20 ids', (ids) => [ids[0], ...Array.from({ length: 20 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`)]],
+      [
+        'more than 20 ids',
+        (ids) => [
+          ids[0],
+          ...Array.from({ length: 20 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`),
+        ],
+      ],
       ['a string instead of a list', (ids) => ids[0]],
     ])('answers 400 for %s and changes nothing', async (_case, reservationIdsFor) => {
       const concert = await createConcert(t, { seats: 1 });
@@ -261,7 +329,9 @@ describe('Payments', () => {
       const other = await createUser(t);
       const paid = await pay(t, payer, await holdSeats(t, payer, concert.id, concert.seatIds)).expect(200);
 
-      expect((await t.http().get(`/payment/${paid.body.paymentId}`).set(other.headers).expect(404)).body.code).toBe('PAYMENT_NOT_FOUND');
+      expect(
+        (await t.http().get(`/payment/${paid.body.paymentId}`).set(other.headers).expect(404)).body.code,
+      ).toBe('PAYMENT_NOT_FOUND');
       await t.http().get(`/payment/${UNKNOWN_ID}`).set(payer.headers).expect(404);
       await t.http().get('/payment/not-a-uuid').set(payer.headers).expect(400);
     });

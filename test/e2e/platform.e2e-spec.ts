@@ -26,14 +26,25 @@ describe('Platform (HTTP conventions)', () => {
 
   it('answers malformed JSON with 400 INVALID_JSON', async () => {
     const user = await createUser(t);
-    const res = await t.http().post('/health').set(user.headers).set('Content-Type', 'application/json').send('{"a":').expect(400);
+    const res = await t
+      .http()
+      .post('/health')
+      .set(user.headers)
+      .set('Content-Type', 'application/json')
+      .send('{"a":')
+      .expect(400);
     expect(res.body).toMatchObject({ statusCode: 400, code: 'INVALID_JSON' });
     expect(JSON.stringify(res.body)).not.toMatch(/at .*\.(js|ts):\d+/);
   });
 
   it('answers an oversized body with 413', async () => {
     const user = await createUser(t);
-    const res = await t.http().post('/health').set(user.headers).send({ blob: 'x'.repeat(4096) }).expect(413);
+    const res = await t
+      .http()
+      .post('/health')
+      .set(user.headers)
+      .send({ blob: 'x'.repeat(4096) })
+      .expect(413);
     expect(res.body).toMatchObject({ statusCode: 413, code: 'PAYLOAD_TOO_LARGE' });
   });
 

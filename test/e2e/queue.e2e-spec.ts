@@ -5,7 +5,8 @@ import { waitFor } from '../helpers/wait.js';
 
 const enter = (t: TestApp, user: TestUser, concertId: string) =>
   t.http().get(`/concerts/${concertId}/queue-entry`).set(user.headers);
-const stateOf = (t: TestApp, user: TestUser, concertId: string) => t.http().get(`/concerts/${concertId}/queue`).set(user.headers);
+const stateOf = (t: TestApp, user: TestUser, concertId: string) =>
+  t.http().get(`/concerts/${concertId}/queue`).set(user.headers);
 
 async function activeCount(t: TestApp, concertId: string): Promise<number> {
   const { rows } = await t.db.query<{ n: number }>(
@@ -30,7 +31,9 @@ describe('Queue: GET/POST /concerts/:id/queue-entry', () => {
     const bodies = [];
     for (const user of users) bodies.push((await enter(t, user, concert.id).expect(201)).body);
 
-    expect(bodies.slice(0, 5).map((b) => [b.queuePosition, b.status])).toEqual([1, 2, 3, 4, 5].map((p) => [p, 'ACTIVE']));
+    expect(bodies.slice(0, 5).map((b) => [b.queuePosition, b.status])).toEqual(
+      [1, 2, 3, 4, 5].map((p) => [p, 'ACTIVE']),
+    );
     expect(bodies[0]).toMatchObject({ userId: users[0]!.id, concertId: concert.id, estimatedWaitTime: null });
     expect(new Date(bodies[0].expiresAt).getTime()).toBeGreaterThan(Date.now());
     expect(bodies[5]).toMatchObject({
@@ -111,7 +114,10 @@ describe('Queue: position, leaving and admission', () => {
     const user = await createUser(t);
     expect((await stateOf(t, user, concert.id).expect(404)).body.code).toBe('QUEUE_ENTRY_NOT_FOUND');
     await enter(t, user, concert.id).expect(201);
-    expect((await stateOf(t, user, concert.id).expect(200)).body).toMatchObject({ queuePosition: 1, status: 'ACTIVE' });
+    expect((await stateOf(t, user, concert.id).expect(200)).body).toMatchObject({
+      queuePosition: 1,
+      status: 'ACTIVE',
+    });
   });
 
   it('admits the next user at once when an active user leaves', async () => {
@@ -121,8 +127,14 @@ describe('Queue: position, leaving and admission', () => {
 
     await t.http().delete(`/concerts/${concert.id}/queue-entry`).set(users[0]!.headers).expect(204);
 
-    expect((await stateOf(t, users[2]!, concert.id)).body).toMatchObject({ queuePosition: 2, status: 'ACTIVE' });
-    expect((await stateOf(t, users[3]!, concert.id)).body).toMatchObject({ queuePosition: 3, status: 'WAITING' });
+    expect((await stateOf(t, users[2]!, concert.id)).body).toMatchObject({
+      queuePosition: 2,
+      status: 'ACTIVE',
+    });
+    expect((await stateOf(t, users[3]!, concert.id)).body).toMatchObject({
+      queuePosition: 3,
+      status: 'WAITING',
+    });
     await stateOf(t, users[0]!, concert.id).expect(404);
     expect(await activeCount(t, concert.id)).toBe(2);
   });
@@ -136,7 +148,8 @@ describe('Queue: position, leaving and admission', () => {
     await t.http().delete(`/concerts/${concert.id}/queue-entry`).set(users[2]!.headers).expect(204);
 
     const positions = [];
-    for (const user of [users[1]!, users[3]!, users[4]!]) positions.push((await stateOf(t, user, concert.id)).body.queuePosition);
+    for (const user of [users[1]!, users[3]!, users[4]!])
+      positions.push((await stateOf(t, user, concert.id)).body.queuePosition);
     expect(positions).toEqual([2, 3, 4]);
     // A newcomer after the hole is counted right too.
     expect((await enter(t, await createUser(t), concert.id)).body.queuePosition).toBe(5);
@@ -150,11 +163,17 @@ describe('Queue: position, leaving and admission', () => {
     const queue = t.app.get(QueueService);
 
     await expect(queue.assertActiveWindow(active!.id, concert.id)).resolves.toBeUndefined();
-    await expect(queue.assertActiveWindow(waiting!.id, concert.id)).rejects.toMatchObject({ code: 'QUEUE_NOT_ACTIVE' });
+    await expect(queue.assertActiveWindow(waiting!.id, concert.id)).rejects.toMatchObject({
+      code: 'QUEUE_NOT_ACTIVE',
+    });
 
     // The window lapses; nothing has swept it yet.
-    await t.db.query(`UPDATE queue_entries SET expires_at = now() - interval '1 second' WHERE user_id = $1`, [active!.id]);
-    await expect(queue.assertActiveWindow(active!.id, concert.id)).rejects.toMatchObject({ code: 'QUEUE_NOT_ACTIVE' });
+    await t.db.query(`UPDATE queue_entries SET expires_at = now() - interval '1 second' WHERE user_id = $1`, [
+      active!.id,
+    ]);
+    await expect(queue.assertActiveWindow(active!.id, concert.id)).rejects.toMatchObject({
+      code: 'QUEUE_NOT_ACTIVE',
+    });
     await stateOf(t, active!, concert.id).expect(404);
   });
 
@@ -163,11 +182,16 @@ describe('Queue: position, leaving and admission', () => {
     const [first, second] = await createUsers(t, 2);
     await enter(t, first!, concert.id);
     await enter(t, second!, concert.id);
-    await t.db.query(`UPDATE queue_entries SET expires_at = now() - interval '1 second' WHERE user_id = $1`, [first!.id]);
+    await t.db.query(`UPDATE queue_entries SET expires_at = now() - interval '1 second' WHERE user_id = $1`, [
+      first!.id,
+    ]);
 
     const again = await enter(t, first!, concert.id).expect(201);
     expect(again.body).toMatchObject({ queuePosition: 2, status: 'WAITING' });
-    expect((await stateOf(t, second!, concert.id)).body).toMatchObject({ queuePosition: 1, status: 'ACTIVE' });
+    expect((await stateOf(t, second!, concert.id)).body).toMatchObject({
+      queuePosition: 1,
+      status: 'ACTIVE',
+    });
   });
 
   it('lists the caller’s queue state per concert in GET /concerts', async () => {

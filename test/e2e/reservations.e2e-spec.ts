@@ -23,7 +23,13 @@ async function seatRows(t: TestApp, seatIds: string[]) {
 }
 
 async function reservationRows(t: TestApp, where: { userId?: string; seatIds?: string[] }) {
-  const { rows } = await t.db.query<{ id: string; user_id: string; seat_id: string; status: string; expires_at: Date }>(
+  const { rows } = await t.db.query<{
+    id: string;
+    user_id: string;
+    seat_id: string;
+    status: string;
+    expires_at: Date;
+  }>(
     `SELECT id, user_id, seat_id, status, expires_at FROM reservations
      WHERE ($1::uuid IS NULL OR user_id = $1) AND ($2::uuid[] IS NULL OR seat_id = ANY($2))
      ORDER BY created_at, id`,
@@ -55,7 +61,11 @@ describe('Reservations', () => {
       const concert = await createConcert(t, { seats: 5, price: 30_000 });
       const user = await activeUser(t, concert.id);
 
-      const first = await t.http().get(`/reservation/${concert.id}/seats?page=1&limit=2`).set(user.headers).expect(200);
+      const first = await t
+        .http()
+        .get(`/reservation/${concert.id}/seats?page=1&limit=2`)
+        .set(user.headers)
+        .expect(200);
       expect(first.body.seats).toEqual([
         { id: concert.seatIds[0], number: 'A1', section: 'A', status: 'AVAILABLE', price: 30_000 },
         { id: concert.seatIds[1], number: 'A2', section: 'A', status: 'AVAILABLE', price: 30_000 },
@@ -70,7 +80,11 @@ describe('Reservations', () => {
       });
       expect(first.body.concertInfo.date).toBe(first.body.concertInfo.startsAt.slice(0, 10));
 
-      const last = await t.http().get(`/reservation/${concert.id}/seats?page=3&limit=2`).set(user.headers).expect(200);
+      const last = await t
+        .http()
+        .get(`/reservation/${concert.id}/seats?page=3&limit=2`)
+        .set(user.headers)
+        .expect(200);
       expect(last.body.seats.map((seat: { number: string }) => seat.number)).toEqual(['A5']);
       const defaults = await t.http().get(`/reservation/${concert.id}/seats`).set(user.headers).expect(200);
       expect(defaults.body.pagination).toEqual({ page: 1, limit: 100, total: 5, totalPages: 1 });
@@ -84,7 +98,11 @@ describe('Reservations', () => {
       await t.db.query(`UPDATE seats SET status = 'SOLD' WHERE id = $1`, [concert.seatIds[2]]);
 
       const res = await t.http().get(`/reservation/${concert.id}/seats`).set(user.headers).expect(200);
-      expect(res.body.seats.map((seat: { status: string }) => seat.status)).toEqual(['HELD', 'AVAILABLE', 'SOLD']);
+      expect(res.body.seats.map((seat: { status: string }) => seat.status)).toEqual([
+        'HELD',
+        'AVAILABLE',
+        'SOLD',
+      ]);
       expect((await seatRows(t, [concert.seatIds[1]!]))[0]!.status).toBe('HELD');
     });
 
@@ -108,7 +126,9 @@ describe('Reservations', () => {
       const concert = await createConcert(t);
       const user = await createUser(t);
       const res = await t.http().get('/reservation/available-dates').set(user.headers).expect(200);
-      expect(res.body.availableDates.map((date: { concertId: string }) => date.concertId)).toContain(concert.id);
+      expect(res.body.availableDates.map((date: { concertId: string }) => date.concertId)).toContain(
+        concert.id,
+      );
     });
   });
 
@@ -121,7 +141,12 @@ describe('Reservations', () => {
       const res = await hold(t, user, concert.id, seatIds).expect(201);
 
       expect(res.body.reservations).toEqual(
-        seatIds.map((seatId) => ({ id: expect.any(String), seatId, status: 'PENDING', expiresAt: expect.any(String) })),
+        seatIds.map((seatId) => ({
+          id: expect.any(String),
+          seatId,
+          status: 'PENDING',
+          expiresAt: expect.any(String),
+        })),
       );
       const expiresAt = res.body.reservations[0].expiresAt as string;
       expect(res.body.reservations[1].expiresAt).toBe(expiresAt);
@@ -133,14 +158,19 @@ describe('Reservations', () => {
       ]);
       const reservations = await reservationRows(t, { userId: user.id });
       expect(reservations.map((row) => row.status)).toEqual(['PENDING', 'PENDING']);
-      const { rows } = await t.db.query<{ price: number }>('SELECT price FROM reservations WHERE user_id = $1', [user.id]);
+      const { rows } = await t.db.query<{ price: number }>(
+        'SELECT price FROM reservations WHERE user_id = $1',
+        [user.id],
+      );
       expect(rows.map((row) => row.price)).toEqual([20_000, 20_000]);
     });
 
     it('accepts seat ids in upper case as the same seats', async () => {
       const concert = await createConcert(t, { seats: 1 });
       const user = await activeUser(t, concert.id);
-      const res = await hold(t, user, concert.id.toUpperCase(), [concert.seatIds[0]!.toUpperCase()]).expect(201);
+      const res = await hold(t, user, concert.id.toUpperCase(), [concert.seatIds[0]!.toUpperCase()]).expect(
+        201,
+      );
       expect(res.body.reservations[0].seatId).toBe(concert.seatIds[0]);
     });
 
@@ -149,7 +179,10 @@ describe('Reservations', () => {
       const outsider = await createUser(t);
       const res = await hold(t, outsider, concert.id, [concert.seatIds[0]]).expect(403);
       expect(res.body.code).toBe('QUEUE_NOT_ACTIVE');
-      expect((await seatRows(t, concert.seatIds)).map((seat) => seat.status)).toEqual(['AVAILABLE', 'AVAILABLE']);
+      expect((await seatRows(t, concert.seatIds)).map((seat) => seat.status)).toEqual([
+        'AVAILABLE',
+        'AVAILABLE',
+      ]);
     });
 
     it('answers 404 SEAT_NOT_FOUND naming seats of another concert or none, and holds nothing', async () => {
@@ -157,9 +190,18 @@ describe('Reservations', () => {
       const other = await createConcert(t, { seats: 1 });
       const user = await activeUser(t, concert.id);
 
-      const res = await hold(t, user, concert.id, [concert.seatIds[0], other.seatIds[0], UNKNOWN_ID]).expect(404);
-      expect(res.body).toMatchObject({ code: 'SEAT_NOT_FOUND', details: { seatIds: [other.seatIds[0], UNKNOWN_ID] } });
-      expect((await seatRows(t, [...concert.seatIds, ...other.seatIds])).every((seat) => seat.status === 'AVAILABLE')).toBe(true);
+      const res = await hold(t, user, concert.id, [concert.seatIds[0], other.seatIds[0], UNKNOWN_ID]).expect(
+        404,
+      );
+      expect(res.body).toMatchObject({
+        code: 'SEAT_NOT_FOUND',
+        details: { seatIds: [other.seatIds[0], UNKNOWN_ID] },
+      });
+      expect(
+        (await seatRows(t, [...concert.seatIds, ...other.seatIds])).every(
+          (seat) => seat.status === 'AVAILABLE',
+        ),
+      ).toBe(true);
       expect(await reservationRows(t, { userId: user.id })).toEqual([]);
 
       const unknownConcert = await hold(t, user, UNKNOWN_ID, [concert.seatIds[0]]).expect(404);
@@ -176,20 +218,24 @@ describe('Reservations', () => {
 
       expect(res.body.code).toBe('SEAT_ALREADY_RESERVED');
       expect([...res.body.details.seatIds].sort()).toEqual([concert.seatIds[1], concert.seatIds[3]].sort());
-      expect((await seatRows(t, [concert.seatIds[0]!, concert.seatIds[2]!])).map((seat) => seat.status)).toEqual([
-        'AVAILABLE',
-        'AVAILABLE',
-      ]);
+      expect(
+        (await seatRows(t, [concert.seatIds[0]!, concert.seatIds[2]!])).map((seat) => seat.status),
+      ).toEqual(['AVAILABLE', 'AVAILABLE']);
       expect(await reservationRows(t, { userId: second.id })).toEqual([]);
       // The holder's own seat is taken for them too.
-      expect((await hold(t, first, concert.id, [concert.seatIds[1]]).expect(409)).body.code).toBe('SEAT_ALREADY_RESERVED');
+      expect((await hold(t, first, concert.id, [concert.seatIds[1]]).expect(409)).body.code).toBe(
+        'SEAT_ALREADY_RESERVED',
+      );
     });
 
     it.each<[string, (concert: ConcertFixture) => Record<string, unknown>]>([
       ['a seat id that is not a uuid', (c) => ({ concertId: c.id, seatIds: ['A1'] })],
       ['an empty list', (c) => ({ concertId: c.id, seatIds: [] })],
       ['a repeated seat', (c) => ({ concertId: c.id, seatIds: [c.seatIds[0], c.seatIds[0]] })],
-      ['the same seat in two cases', (c) => ({ concertId: c.id, seatIds: [c.seatIds[0], c.seatIds[0]!.toUpperCase()] })],
+      [
+        'the same seat in two cases',
+        (c) => ({ concertId: c.id, seatIds: [c.seatIds[0], c.seatIds[0]!.toUpperCase()] }),
+      ],
       ['more than MAX_SEATS_PER_RESERVATION seats', (c) => ({ concertId: c.id, seatIds: c.seatIds })],
       ['seatIds that is not an array', (c) => ({ concertId: c.id, seatIds: c.seatIds[0] })],
       ['no concertId', (c) => ({ seatIds: [c.seatIds[0]] })],
@@ -198,7 +244,12 @@ describe('Reservations', () => {
       const concert = await createConcert(t, { seats: 5 });
       const user = await activeUser(t, concert.id);
 
-      const res = await t.http().post('/reservation/seat').set(user.headers).send(bodyFor(concert)).expect(400);
+      const res = await t
+        .http()
+        .post('/reservation/seat')
+        .set(user.headers)
+        .send(bodyFor(concert))
+        .expect(400);
 
       expect(res.body.code).toBe('VALIDATION_FAILED');
       expect(await reservationRows(t, { userId: user.id })).toEqual([]);
@@ -211,8 +262,14 @@ describe('Reservations', () => {
       await hold(t, user, concert.id, concert.seatIds.slice(0, 3)).expect(201);
 
       const over = await hold(t, user, concert.id, concert.seatIds.slice(3, 5)).expect(409);
-      expect(over.body).toMatchObject({ code: 'HOLD_LIMIT_EXCEEDED', details: { limit: 4, held: 3, requested: 2 } });
-      expect((await seatRows(t, concert.seatIds.slice(3, 5))).map((seat) => seat.status)).toEqual(['AVAILABLE', 'AVAILABLE']);
+      expect(over.body).toMatchObject({
+        code: 'HOLD_LIMIT_EXCEEDED',
+        details: { limit: 4, held: 3, requested: 2 },
+      });
+      expect((await seatRows(t, concert.seatIds.slice(3, 5))).map((seat) => seat.status)).toEqual([
+        'AVAILABLE',
+        'AVAILABLE',
+      ]);
 
       await hold(t, user, concert.id, [concert.seatIds[3]]).expect(201);
       // A lapsed hold no longer counts.
@@ -250,7 +307,9 @@ describe('Reservations', () => {
         [first.id, 'EXPIRED'],
         [second.id, 'PENDING'],
       ]);
-      expect((await seatRows(t, concert.seatIds))[0]!.held_until!.toISOString()).toBe(res.body.reservations[0].expiresAt);
+      expect((await seatRows(t, concert.seatIds))[0]!.held_until!.toISOString()).toBe(
+        res.body.reservations[0].expiresAt,
+      );
     });
 
     it('lets exactly one of 50 active users hold the same seat', async () => {
@@ -261,7 +320,9 @@ describe('Reservations', () => {
 
       expect(responses.filter((res) => res.status === 201)).toHaveLength(1);
       const losers = responses.filter((res) => res.status !== 201);
-      expect(losers.map((res) => [res.status, res.body.code])).toEqual(losers.map(() => [409, 'SEAT_ALREADY_RESERVED']));
+      expect(losers.map((res) => [res.status, res.body.code])).toEqual(
+        losers.map(() => [409, 'SEAT_ALREADY_RESERVED']),
+      );
       expect(await reservationRows(t, { seatIds: concert.seatIds })).toHaveLength(1);
     });
 
@@ -273,13 +334,24 @@ describe('Reservations', () => {
         const [s1, s2, s3] = concert.seatIds.slice(round * 3, round * 3 + 3) as [string, string, string];
         const [left, right] = [await activeUser(t, concert.id), await activeUser(t, concert.id)];
         // Fresh users each round, so no one reaches the hold limit; 40 windows fit the capacity of 50.
-        const [a, b] = await Promise.all([hold(t, left, concert.id, [s1, s2]), hold(t, right, concert.id, [s3, s2])]);
+        const [a, b] = await Promise.all([
+          hold(t, left, concert.id, [s1, s2]),
+          hold(t, right, concert.id, [s3, s2]),
+        ]);
 
         outcomes.push([a.status, b.status].sort().join('/'));
-        const [winner, winnerSeats, loser] = a.status === 201 ? [left, [s1, s2], right] : [right, [s2, s3], left];
+        const [winner, winnerSeats, loser] =
+          a.status === 201 ? [left, [s1, s2], right] : [right, [s2, s3], left];
         const seats = await seatRows(t, [s1, s2, s3]);
-        expect(seats.filter((seat) => seat.status === 'HELD').map((seat) => seat.id).sort()).toEqual([...winnerSeats].sort());
-        expect((await reservationRows(t, { userId: winner.id })).map((row) => row.seat_id).sort()).toEqual([...winnerSeats].sort());
+        expect(
+          seats
+            .filter((seat) => seat.status === 'HELD')
+            .map((seat) => seat.id)
+            .sort(),
+        ).toEqual([...winnerSeats].sort());
+        expect((await reservationRows(t, { userId: winner.id })).map((row) => row.seat_id).sort()).toEqual(
+          [...winnerSeats].sort(),
+        );
         expect(await reservationRows(t, { userId: loser.id })).toEqual([]);
         expect([a, b].find((res) => res.status !== 201)?.body.code).toBe('SEAT_ALREADY_RESERVED');
       }
@@ -315,10 +387,14 @@ describe('Reservations', () => {
         expect.objectContaining({ id: older.body.reservations[0].id, seatNumber: 'A1', status: 'EXPIRED' }),
       ]);
       const expired = await t.http().get('/reservation?status=EXPIRED').set(user.headers).expect(200);
-      expect(expired.body.reservations.map((r: { id: string }) => r.id)).toEqual([older.body.reservations[0].id]);
+      expect(expired.body.reservations.map((r: { id: string }) => r.id)).toEqual([
+        older.body.reservations[0].id,
+      ]);
       expect(expired.body.pagination.total).toBe(1);
       const pending = await t.http().get('/reservation?status=PENDING&limit=1').set(user.headers).expect(200);
-      expect(pending.body.reservations.map((r: { id: string }) => r.id)).toEqual([newer.body.reservations[0].id]);
+      expect(pending.body.reservations.map((r: { id: string }) => r.id)).toEqual([
+        newer.body.reservations[0].id,
+      ]);
       await t.http().get('/reservation?status=LOST').set(user.headers).expect(400);
       await t.http().get('/reservation?limit=101').set(user.headers).expect(400);
     });
@@ -333,8 +409,13 @@ describe('Reservations', () => {
 
       await t.http().delete(`/reservation/${reservationId}`).set(owner.headers).expect(204);
 
-      expect((await reservationRows(t, { userId: owner.id })).map((row) => row.status)).toEqual(['CANCELLED']);
-      expect((await seatRows(t, concert.seatIds))[0]).toMatchObject({ status: 'AVAILABLE', held_until: null });
+      expect((await reservationRows(t, { userId: owner.id })).map((row) => row.status)).toEqual([
+        'CANCELLED',
+      ]);
+      expect((await seatRows(t, concert.seatIds))[0]).toMatchObject({
+        status: 'AVAILABLE',
+        held_until: null,
+      });
       await hold(t, next, concert.id, concert.seatIds).expect(201);
       const again = await t.http().delete(`/reservation/${reservationId}`).set(owner.headers).expect(409);
       expect(again.body).toMatchObject({ code: 'RESERVATION_NOT_PENDING', details: { status: 'CANCELLED' } });
@@ -347,10 +428,12 @@ describe('Reservations', () => {
       const [live, lapsed] = held.body.reservations.map((r: { id: string }) => r.id) as [string, string];
       await lapseHold(t, lapsed);
 
-      expect((await t.http().delete(`/reservation/${live}`).set(other.headers).expect(403)).body.code).toBe('RESERVATION_FORBIDDEN');
-      expect((await t.http().delete(`/reservation/${UNKNOWN_ID}`).set(owner.headers).expect(404)).body.code).toBe(
-        'RESERVATION_NOT_FOUND',
+      expect((await t.http().delete(`/reservation/${live}`).set(other.headers).expect(403)).body.code).toBe(
+        'RESERVATION_FORBIDDEN',
       );
+      expect(
+        (await t.http().delete(`/reservation/${UNKNOWN_ID}`).set(owner.headers).expect(404)).body.code,
+      ).toBe('RESERVATION_NOT_FOUND');
       const gone = await t.http().delete(`/reservation/${lapsed}`).set(owner.headers).expect(409);
       expect(gone.body).toMatchObject({ code: 'RESERVATION_NOT_PENDING', details: { status: 'EXPIRED' } });
       await t.http().delete('/reservation/not-a-uuid').set(owner.headers).expect(400);
@@ -366,7 +449,11 @@ describe('Reservations: the sweeper', () => {
   let concert: ConcertFixture;
 
   beforeAll(async () => {
-    t = await createTestApp({ EXPIRY_SWEEP_INTERVAL_MS: 100, RESERVATION_HOLD_SECONDS: 1, QUEUE_WINDOW_SECONDS: 600 });
+    t = await createTestApp({
+      EXPIRY_SWEEP_INTERVAL_MS: 100,
+      RESERVATION_HOLD_SECONDS: 1,
+      QUEUE_WINDOW_SECONDS: 600,
+    });
     concert = await createConcert(t, { seats: 2 });
   });
   afterAll(() => t.close());
@@ -378,7 +465,9 @@ describe('Reservations: the sweeper', () => {
     await waitFor(async () => (await seatRows(t, [concert.seatIds[0]!]))[0]!.status === 'AVAILABLE');
 
     expect((await seatRows(t, [concert.seatIds[0]!]))[0]!.held_until).toBeNull();
-    const { rows } = await t.db.query('SELECT status FROM reservations WHERE id = $1', [held.body.reservations[0].id]);
+    const { rows } = await t.db.query('SELECT status FROM reservations WHERE id = $1', [
+      held.body.reservations[0].id,
+    ]);
     expect(rows[0].status).toBe('EXPIRED');
     await hold(t, second, concert.id, [concert.seatIds[0]]).expect(201);
   });

@@ -8,7 +8,13 @@ export class InMemoryPaymentsRepository implements PublicOf<PaymentsRepository> 
   readonly payments = new Map<string, PaymentRow>();
 
   async insertPayment(_tx: Tx, userId: string, totalAmount: number): Promise<PaymentRow> {
-    const payment: PaymentRow = { id: randomUUID(), userId, totalAmount, status: 'COMPLETED', createdAt: new Date('2025-01-01T10:00:00Z') };
+    const payment: PaymentRow = {
+      id: randomUUID(),
+      userId,
+      totalAmount,
+      status: 'COMPLETED',
+      createdAt: new Date('2025-01-01T10:00:00Z'),
+    };
     this.payments.set(payment.id, payment);
     return { ...payment };
   }

@@ -74,7 +74,11 @@ export class InMemoryReservationsRepository implements PublicOf<ReservationsRepo
   }
 
   /** A hold as the service would leave it: the reservation PENDING and its seat HELD until it expires. */
-  addHold(userId: string, seat: StoredSeat, options: { expiresInSeconds?: number; status?: ReservationStatus } = {}): StoredReservation {
+  addHold(
+    userId: string,
+    seat: StoredSeat,
+    options: { expiresInSeconds?: number; status?: ReservationStatus } = {},
+  ): StoredReservation {
     const expiresAt = new Date(this.now.getTime() + (options.expiresInSeconds ?? 300) * 1000);
     const reservation: StoredReservation = {
       id: randomUUID(),
@@ -115,7 +119,13 @@ export class InMemoryReservationsRepository implements PublicOf<ReservationsRepo
       .filter((seat) => seat !== undefined)
       .sort((a, b) => a.id.localeCompare(b.id));
     for (const seat of seats) this.locks.push(`seat:${seat.id}`);
-    return seats.map(({ id, concertId, status, price, heldUntil }) => ({ id, concertId, status, price, heldUntil }));
+    return seats.map(({ id, concertId, status, price, heldUntil }) => ({
+      id,
+      concertId,
+      status,
+      price,
+      heldUntil,
+    }));
   }
 
   async countLiveHolds(_tx: Tx, userId: string, concertId: string, now: Date): Promise<number> {
@@ -151,7 +161,12 @@ export class InMemoryReservationsRepository implements PublicOf<ReservationsRepo
         createdAt: this.now,
       };
       this.reservations.set(reservation.id, reservation);
-      return { id: reservation.id, seatId: seat.id, status: reservation.status, expiresAt: reservation.expiresAt };
+      return {
+        id: reservation.id,
+        seatId: seat.id,
+        status: reservation.status,
+        expiresAt: reservation.expiresAt,
+      };
     });
   }
 
@@ -206,7 +221,8 @@ export class InMemoryReservationsRepository implements PublicOf<ReservationsRepo
       .sort((a, b) => a.heldUntil!.getTime() - b.heldUntil!.getTime())
       .slice(0, batchSize);
     for (const seat of lapsed) {
-      for (const r of this.reservations.values()) if (r.seatId === seat.id && r.status === 'PENDING') r.status = 'EXPIRED';
+      for (const r of this.reservations.values())
+        if (r.seatId === seat.id && r.status === 'PENDING') r.status = 'EXPIRED';
       Object.assign(seat, { status: 'AVAILABLE', heldUntil: null });
     }
     return lapsed.length;
@@ -250,14 +266,20 @@ export class InMemoryReservationsRepository implements PublicOf<ReservationsRepo
     return reservationIds.map((id) => this.reservations.get(id)).filter((r) => r !== undefined);
   }
 
-  private updateSeats(seatIds: string[], from: SeatStatus, change: Pick<StoredSeat, 'status' | 'heldUntil'>): number {
+  private updateSeats(
+    seatIds: string[],
+    from: SeatStatus,
+    change: Pick<StoredSeat, 'status' | 'heldUntil'>,
+  ): number {
     const seats = seatIds.map((id) => this.seats.get(id)).filter((seat) => seat?.status === from);
     for (const seat of seats) Object.assign(seat!, change);
     return seats.length;
   }
 
   private seatsOf(concertId: string): StoredSeat[] {
-    return [...this.seats.values()].filter((seat) => seat.concertId === concertId).sort((a, b) => a.position - b.position);
+    return [...this.seats.values()]
+      .filter((seat) => seat.concertId === concertId)
+      .sort((a, b) => a.position - b.position);
   }
 
   private viewsOf(userId: string, status: ReservationStatus | undefined): ReservationView[] {

@@ -38,7 +38,10 @@ export function readPrismaSchema(path = 'prisma/schema.prisma'): SchemaTable[] {
   const models = new Set(blocks.map((match) => match[1]!));
 
   return blocks.map(([, model, body]) => {
-    const lines = body!.split('\n').map((line) => line.trim()).filter(Boolean);
+    const lines = body!
+      .split('\n')
+      .map((line) => line.trim())
+      .filter(Boolean);
     const columnName = new Map<string, string>();
     const columns: SchemaColumn[] = [];
     let primaryKey: string[] = [];
@@ -65,7 +68,8 @@ export function readPrismaSchema(path = 'prisma/schema.prisma'): SchemaTable[] {
       if (/@id\b/.test(attributes)) primaryKey = [dbName];
       if (/@unique\b/.test(attributes)) uniques.push([dbName]);
     }
-    const fieldList = (list: string) => list.split(',').map((field) => columnName.get(field.trim()) ?? field.trim());
+    const fieldList = (list: string) =>
+      list.split(',').map((field) => columnName.get(field.trim()) ?? field.trim());
     for (const line of lines) {
       const map = /^@@map\("([^"]+)"\)/.exec(line);
       if (map) table = map[1]!;

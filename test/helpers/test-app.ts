@@ -67,9 +67,14 @@ let userCounter = 0;
  * A user row inserted directly, with an access token signed as the auth module would.
  * Feature tests use this so they do not depend on the auth routes.
  */
-export async function createUser(t: TestApp, options: { role?: 'USER' | 'ADMIN'; email?: string } = {}): Promise<TestUser> {
+export async function createUser(
+  t: TestApp,
+  options: { role?: 'USER' | 'ADMIN'; email?: string } = {},
+): Promise<TestUser> {
   const role = options.role ?? 'USER';
-  const email = options.email ?? `user${++userCounter}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}@example.com`;
+  const email =
+    options.email ??
+    `user${++userCounter}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}@example.com`;
   const { rows } = await t.db.query<{ id: string }>(
     `INSERT INTO users (email, password_hash, role) VALUES ($1, 'test-no-login', $2) RETURNING id`,
     [email, role],
@@ -78,10 +83,17 @@ export async function createUser(t: TestApp, options: { role?: 'USER' | 'ADMIN';
   const config = t.app.get(AppConfig);
   const accessToken = await t.app
     .get(JwtService)
-    .signAsync({ sub: id, role, typ: 'access' }, { secret: config.jwt.accessSecret, expiresIn: config.jwt.accessTtlSeconds });
+    .signAsync(
+      { sub: id, role, typ: 'access' },
+      { secret: config.jwt.accessSecret, expiresIn: config.jwt.accessTtlSeconds },
+    );
   return { id, email, role, accessToken, headers: { Authorization: `Bearer ${accessToken}` } };
 }
 
-export async function createUsers(t: TestApp, count: number, options: { role?: 'USER' | 'ADMIN' } = {}): Promise<TestUser[]> {
+export async function createUsers(
+  t: TestApp,
+  count: number,
+  options: { role?: 'USER' | 'ADMIN' } = {},
+): Promise<TestUser[]> {
   return Promise.all(Array.from({ length: count }, () => createUser(t, options)));
 }

@@ -17,15 +17,25 @@ export class JwtAuthGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
+    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
     if (isPublic) return true;
-    const request = context.switchToHttp().getRequest<{ headers: Record<string, unknown>; user?: AuthUser }>();
+    const request = context
+      .switchToHttp()
+      .getRequest<{ headers: Record<string, unknown>; user?: AuthUser }>();
     const token = bearerToken(request.headers.authorization);
     if (!token) throw new UnauthorizedException('A Bearer access token is required');
     const claims = await this.jwt
       .verifyAsync<AccessTokenClaims>(token, { secret: this.config.jwt.accessSecret, algorithms: ['HS256'] })
       .catch(() => undefined);
-    if (!claims || claims.typ !== 'access' || typeof claims.sub !== 'string' || !Object.values(Role).includes(claims.role)) {
+    if (
+      !claims ||
+      claims.typ !== 'access' ||
+      typeof claims.sub !== 'string' ||
+      !Object.values(Role).includes(claims.role)
+    ) {
       throw new UnauthorizedException('The access token is invalid or expired');
     }
     request.user = { id: claims.sub, role: claims.role };

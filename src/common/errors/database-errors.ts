@@ -7,8 +7,14 @@ interface DatabaseErrorClass {
 
 /** SQLSTATEs that are the system working as designed under contention or outage. */
 const BY_SQLSTATE: Record<string, DatabaseErrorClass> = {
-  '40001': { code: 'CONCURRENT_UPDATE', message: 'The request conflicted with a concurrent update; retry it' },
-  '40P01': { code: 'CONCURRENT_UPDATE', message: 'The request conflicted with a concurrent update; retry it' },
+  '40001': {
+    code: 'CONCURRENT_UPDATE',
+    message: 'The request conflicted with a concurrent update; retry it',
+  },
+  '40P01': {
+    code: 'CONCURRENT_UPDATE',
+    message: 'The request conflicted with a concurrent update; retry it',
+  },
   '23505': { code: 'CONFLICT', message: 'The resource already exists or conflicts with another one' },
   // Constraints are the last line of defence: a request that reaches one changed nothing.
   '23514': { code: 'CONFLICT', message: 'The request conflicts with the current state' },
@@ -29,10 +35,16 @@ const BY_PRISMA_CODE: Record<string, DatabaseErrorClass> = {
   P1001: { code: 'SERVICE_UNAVAILABLE', message: 'The database is unreachable; retry shortly' },
   P1017: { code: 'SERVICE_UNAVAILABLE', message: 'The database closed the connection; retry shortly' },
   P2024: { code: 'SERVICE_UNAVAILABLE', message: 'No database connection was free in time; retry shortly' },
-  P2028: { code: 'SERVICE_UNAVAILABLE', message: 'The transaction could not complete in time; retry shortly' },
+  P2028: {
+    code: 'SERVICE_UNAVAILABLE',
+    message: 'The transaction could not complete in time; retry shortly',
+  },
 };
 
-const UNAVAILABLE: DatabaseErrorClass = { code: 'SERVICE_UNAVAILABLE', message: 'The database is unavailable; retry shortly' };
+const UNAVAILABLE: DatabaseErrorClass = {
+  code: 'SERVICE_UNAVAILABLE',
+  message: 'The database is unavailable; retry shortly',
+};
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND']);
 
 /** Maps Prisma, driver-adapter and pg errors to an API error, or undefined for a real bug. */
@@ -44,7 +56,10 @@ export function classifyDatabaseError(error: unknown): DatabaseErrorClass | unde
   if (typeof code === 'string' && BY_PRISMA_CODE[code]) return BY_PRISMA_CODE[code];
   if (typeof code === 'string' && NETWORK_CODES.has(code)) return UNAVAILABLE;
   if (name === 'PrismaClientInitializationError') return UNAVAILABLE;
-  if (typeof message === 'string' && /Connection terminated|connection timeout|Can't reach database|ECONNREFUSED/i.test(message)) {
+  if (
+    typeof message === 'string' &&
+    /Connection terminated|connection timeout|Can't reach database|ECONNREFUSED/i.test(message)
+  ) {
     return UNAVAILABLE;
   }
   return undefined;

@@ -18,26 +18,44 @@ describe('toHttpError', () => {
   });
 
   it('keeps every validation message', () => {
-    const body = toHttpError(new BadRequestException(['amount must be an integer', 'amount must not be less than 1']));
-    expect(body).toMatchObject({ statusCode: 400, code: 'VALIDATION_FAILED', details: { errors: expect.any(Array) } });
+    const body = toHttpError(
+      new BadRequestException(['amount must be an integer', 'amount must not be less than 1']),
+    );
+    expect(body).toMatchObject({
+      statusCode: 400,
+      code: 'VALIDATION_FAILED',
+      details: { errors: expect.any(Array) },
+    });
   });
 
   it('names an unknown route', () => {
-    expect(toHttpError(new NotFoundException('Cannot GET /x'))).toMatchObject({ statusCode: 404, code: 'ROUTE_NOT_FOUND' });
+    expect(toHttpError(new NotFoundException('Cannot GET /x'))).toMatchObject({
+      statusCode: 404,
+      code: 'ROUTE_NOT_FOUND',
+    });
   });
 
   it('recognises malformed JSON from the body parser', () => {
-    const parserError = new HttpException("Body is not valid JSON but content-type is set to 'application/json'", 400);
+    const parserError = new HttpException(
+      "Body is not valid JSON but content-type is set to 'application/json'",
+      400,
+    );
     expect(toHttpError(parserError)).toMatchObject({ statusCode: 400, code: 'INVALID_JSON' });
   });
 
   it('maps a deadlock nested in a driver error to 409 CONCURRENT_UPDATE', () => {
-    const error = { name: 'PrismaClientKnownRequestError', code: 'P2010', meta: { driverAdapterError: { cause: { originalCode: '40P01' } } } };
+    const error = {
+      name: 'PrismaClientKnownRequestError',
+      code: 'P2010',
+      meta: { driverAdapterError: { cause: { originalCode: '40P01' } } },
+    };
     expect(toHttpError(error)).toMatchObject({ statusCode: 409, code: 'CONCURRENT_UPDATE' });
   });
 
   it('maps an unreachable database to 503', () => {
-    expect(toHttpError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }))).toMatchObject({
+    expect(
+      toHttpError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })),
+    ).toMatchObject({
       statusCode: 503,
       code: 'SERVICE_UNAVAILABLE',
     });
@@ -45,6 +63,11 @@ describe('toHttpError', () => {
 
   it('hides everything else behind a generic 500', () => {
     const body = toHttpError(new TypeError('secret internals at /src/x.ts:1'));
-    expect(body).toEqual({ statusCode: 500, error: 'Internal Server Error', code: 'INTERNAL_ERROR', message: 'Internal server error' });
+    expect(body).toEqual({
+      statusCode: 500,
+      error: 'Internal Server Error',
+      code: 'INTERNAL_ERROR',
+      message: 'Internal server error',
+    });
   });
 });

@@ -25,7 +25,12 @@ const CODE_BY_HTTP_STATUS: Partial<Record<number, ErrorCode>> = {
   503: 'SERVICE_UNAVAILABLE',
 };
 
-export function httpErrorBody(statusCode: number, code: ErrorCode, message: string, details?: Record<string, unknown>): HttpErrorBody {
+export function httpErrorBody(
+  statusCode: number,
+  code: ErrorCode,
+  message: string,
+  details?: Record<string, unknown>,
+): HttpErrorBody {
   const body: HttpErrorBody = { statusCode, error: statusText(statusCode), code, message };
   if (details) body.details = details;
   return body;
@@ -34,7 +39,12 @@ export function httpErrorBody(statusCode: number, code: ErrorCode, message: stri
 /** Turns anything thrown into a status and a JSON body. Never leaks internals. */
 export function toHttpError(exception: unknown): HttpErrorBody {
   if (exception instanceof DomainError) {
-    return httpErrorBody(STATUS_BY_CODE[exception.code], exception.code, exception.message, exception.details);
+    return httpErrorBody(
+      STATUS_BY_CODE[exception.code],
+      exception.code,
+      exception.message,
+      exception.details,
+    );
   }
   if (exception instanceof HttpException) return fromHttpException(exception);
 
@@ -44,10 +54,12 @@ export function toHttpError(exception: unknown): HttpErrorBody {
   // Fastify's own errors (body parsing, size limits) carry a 4xx statusCode and an FST_ code.
   const fastify = exception as { statusCode?: unknown; code?: unknown; message?: unknown };
   if (typeof fastify.statusCode === 'number' && fastify.statusCode >= 400 && fastify.statusCode < 500) {
-    const code: ErrorCode = fastify.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || fastify.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
-      ? 'INVALID_JSON'
-      : (CODE_BY_HTTP_STATUS[fastify.statusCode] ?? 'BAD_REQUEST');
-    const message = code === 'INVALID_JSON' ? 'Request body is not valid JSON' : String(fastify.message ?? 'Bad request');
+    const code: ErrorCode =
+      fastify.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || fastify.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
+        ? 'INVALID_JSON'
+        : (CODE_BY_HTTP_STATUS[fastify.statusCode] ?? 'BAD_REQUEST');
+    const message =
+      code === 'INVALID_JSON' ? 'Request body is not valid JSON' : String(fastify.message ?? 'Bad request');
     return httpErrorBody(fastify.statusCode, code, message);
   }
   return httpErrorBody(500, 'INTERNAL_ERROR', 'Internal server error');
@@ -57,12 +69,16 @@ function fromHttpException(exception: HttpException): HttpErrorBody {
   const status = exception.getStatus();
   const response = exception.getResponse();
   const code = CODE_BY_HTTP_STATUS[status] ?? (status >= 500 ? 'INTERNAL_ERROR' : 'BAD_REQUEST');
-  const { message, code: explicitCode, details } =
-    typeof response === 'object' && response !== null
-      ? (response as { message?: unknown; code?: ErrorCode; details?: Record<string, unknown> })
-      : { message: response, code: undefined, details: undefined };
+  const {
+    message,
+    code: explicitCode,
+    details,
+  } = typeof response === 'object' && response !== null
+    ? (response as { message?: unknown; code?: ErrorCode; details?: Record<string, unknown> })
+    : { message: response, code: undefined, details: undefined };
   // ValidationPipe puts every failed constraint in `message`: keep the list as details.
-  if (Array.isArray(message)) return httpErrorBody(status, explicitCode ?? code, message.join('; '), { errors: message });
+  if (Array.isArray(message))
+    return httpErrorBody(status, explicitCode ?? code, message.join('; '), { errors: message });
   const text = typeof message === 'string' ? message : exception.message;
   // Fastify's JSON parser failure arrives as a plain HttpException.
   if (status === 400 && /not valid JSON|cannot be empty when content-type/i.test(text)) {

@@ -1,5 +1,8 @@
 import type { PaymentStatus } from '../../generated/prisma/enums.js';
-import { toReservationResponse, type ReservationResponse } from '../../reservations/dto/reservation.response.js';
+import {
+  toReservationResponse,
+  type ReservationResponse,
+} from '../../reservations/dto/reservation.response.js';
 import type { PaymentDetails, PaymentReceipt } from '../payments.service.js';
 
 export class PaymentResponse {

@@ -5,6 +5,15 @@ export class PaginationResponse {
   totalPages!: number;
 }
 
-export function toPaginationResponse(page: { page: number; limit: number; total: number }): PaginationResponse {
-  return { page: page.page, limit: page.limit, total: page.total, totalPages: Math.ceil(page.total / page.limit) };
+export function toPaginationResponse(page: {
+  page: number;
+  limit: number;
+  total: number;
+}): PaginationResponse {
+  return {
+    page: page.page,
+    limit: page.limit,
+    total: page.total,
+    totalPages: Math.ceil(page.total / page.limit),
+  };
 }

@@ -36,5 +36,8 @@ export function toReservationResponse(reservation: ReservationView): Reservation
 }
 
 export function toReservationListResponse(page: ReservationPage): ReservationListResponse {
-  return { reservations: page.reservations.map(toReservationResponse), pagination: toPaginationResponse(page) };
+  return {
+    reservations: page.reservations.map(toReservationResponse),
+    pagination: toPaginationResponse(page),
+  };
 }

@@ -1,0 +1,133 @@
+import { errorsByStatus } from './stats.mjs';
+
+export const LIMIT_NAMES = {
+  json: 'bare Fastify',
+  select: '+ 1-row SELECT',
+  update: '+ 1-row UPDATE',
+};
+
+const integer = (value) =>
+  value === null || value === undefined ? '–' : Math.round(value).toLocaleString('en-US');
+const ms = (value) =>
+  value === null || value === undefined ? '–' : value < 10 ? value.toFixed(2) : value.toFixed(1);
+
+function errorsCell(statuses) {
+  const errors = Object.entries(errorsByStatus(statuses));
+  return errors.length ? errors.map(([status, count]) => `${status}×${count}`).join(' ') : '–';
+}
+
+function limitCell(row, limits) {
+  const limit = row.limit && limits[row.limit];
+  if (!limit || !limit.throughput || !row.latencyMs.p99) return '–';
+  const share = Math.round((row.throughput / limit.throughput) * 100);
+  const p99 = (row.latencyMs.p99 / limit.latencyMs.p99).toFixed(1);
+  return `${share}% · p99 ×${p99} (${LIMIT_NAMES[row.limit]})`;
+}
+
+export const COLUMNS = [
+  'scenario',
+  'requests',
+  'req/s',
+  'p50 ms',
+  'p95 ms',
+  'p99 ms',
+  'errors by status',
+  'vs limit: req/s · p99',
+  'invariants',
+];
+
+/** One line per measured row; the invariants count is on the first row of each scenario. */
+export function tableCells(results) {
+  const limits = Object.fromEntries(
+    (results.find((result) => result.name === 'limits')?.rows ?? []).map((row) => [row.key, row]),
+  );
+  return results.flatMap((result) => {
+    const passed = result.invariants.filter((invariant) => invariant.ok).length;
+    const verdict = `${passed}/${result.invariants.length} ${passed === result.invariants.length ? '✓' : '✗'}`;
+    return result.rows.map((row, index) => [
+      `${row.label}${row.timedOut ? ' (time bound hit)' : ''}`,
+      integer(row.requests),
+      integer(row.throughput),
+      ms(row.latencyMs.p50),
+      ms(row.latencyMs.p95),
+      ms(row.latencyMs.p99),
+      errorsCell(row.statuses),
+      limitCell(row, limits),
+      index === 0 ? verdict : '',
+    ]);
+  });
+}
+
+export function renderText(results) {
+  const cells = [COLUMNS, ...tableCells(results)];
+  const widths = COLUMNS.map((_, column) => Math.max(...cells.map((row) => [...row[column]].length)));
+  const numeric = new Set([1, 2, 3, 4, 5]);
+  const line = (row) =>
+    row
+      .map((cell, column) =>
+        numeric.has(column) ? cell.padStart(widths[column]) : cell.padEnd(widths[column]),
+      )
+      .join('  ');
+  return [
+    line(cells[0]),
+    widths.map((width) => '─'.repeat(width)).join('  '),
+    ...cells.slice(1).map(line),
+  ].join('\n');
+}
+
+export function renderMarkdown(results) {
+  const escape = (cell) => cell.replaceAll('|', '\\|');
+  return [
+    `| ${COLUMNS.join(' | ')} |`,
+    `|${COLUMNS.map((_, column) => ([1, 2, 3, 4, 5].includes(column) ? '---:' : '---')).join('|')}|`,
+    ...tableCells(results).map((row) => `| ${row.map(escape).join(' | ')} |`),
+  ].join('\n');
+}
+
+/** The issue's targets, judged from a full run. Reported, never asserted. */
+export function judgeTargets(results) {
+  const find = (name) => results.find((result) => result.name === name);
+  const targets = [];
+  const storm = find('queue-storm');
+  if (storm) {
+    const throughput = storm.rows[0].throughput;
+    targets.push({
+      name: 'Queue entry ≥ 2,000/s',
+      met: throughput >= 2_000,
+      actual: `${integer(throughput)}/s`,
+    });
+  }
+  const polling = find('polling');
+  if (polling) {
+    const slowest = Math.min(...polling.rows.map((row) => row.throughput));
+    targets.push({
+      name: 'Polling ≥ 5,000/s at every queue length',
+      met: slowest >= 5_000,
+      actual: `slowest ${integer(slowest)}/s`,
+    });
+    const first = polling.rows[0];
+    const last = polling.rows.at(-1);
+    const change = last.throughput / first.throughput - 1;
+    targets.push({
+      name: `Polling within 20% between ${integer(first.size)} and ${integer(last.size)} waiting`,
+      met: Math.abs(change) <= 0.2,
+      actual: `${change >= 0 ? '+' : ''}${Math.round(change * 100)}% req/s, p50 ${ms(first.latencyMs.p50)} → ${ms(last.latencyMs.p50)} ms`,
+    });
+  }
+  const rush = find('seat-rush');
+  if (rush) {
+    const doubles = rush.invariants.find((invariant) => invariant.name === 'no seat sold twice');
+    targets.push({
+      name: 'Seat rush: zero double sales',
+      met: doubles.ok,
+      actual: doubles.detail.split(';')[0],
+    });
+    const hold = rush.rows.find((row) => row.key === 'hold');
+    targets.push({
+      name: 'Seat rush: p99 hold latency < 200 ms',
+      met: hold.latencyMs.p99 < 200,
+      actual: `${ms(hold.latencyMs.p99)} ms`,
+    });
+  }
+  return targets;
+}

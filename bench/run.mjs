@@ -1,0 +1,255 @@
+#!/usr/bin/env node
+/**
+ * npm run bench [-- <scenario> ...] [--smoke] [--cpu-prof]
+ *
+ * Starts the built app (dist/) as a child process on a fresh database, prepares users and
+ * concerts in SQL, drives load over loopback from this process, prints one table and
+ * writes bench/results/<timestamp>.json. Exits 1 when an invariant fails; timings are
+ * reported against the issue's targets but never fail the run.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import process from 'node:process';
+import pg from 'pg';
+import { APP_ENTRY, assertBuilt, ROOT } from './lib/dist.mjs';
+import { startFreshDatabase } from './lib/database.mjs';
+import { createConcert, createUsers } from './lib/fixtures.mjs';
+import { signAccessToken } from './lib/jwt.mjs';
+import { LoadClient, runClosedLoop } from './lib/load.mjs';
+import { freePort, startServer } from './lib/processes.mjs';
+import { note } from './lib/progress.mjs';
+import { judgeTargets, renderText } from './lib/table.mjs';
+import * as machineLimits from './scenarios/machine-limits.mjs';
+import * as positionPolling from './scenarios/position-polling.mjs';
+import * as queueStorm from './scenarios/queue-storm.mjs';
+import * as seatRush from './scenarios/seat-rush.mjs';
+
+/** The issue's counts. */
+const FULL = {
+  connections: 64,
+  warmup: 2_000,
+  limitRequests: 20_000,
+  storm: 10_000,
+  stormCapacity: 100,
+  pollSizes: [1_000, 10_000, 100_000],
+  pollRequests: 20_000,
+  pollCapacity: 100,
+  rushSeats: 1_000,
+  rushBuyers: 5_000,
+  rushCapacity: 200,
+  phaseTimeoutMs: 300_000,
+};
+
+/** Every scenario in a few seconds, for CI: it proves the benchmark still works, not how fast. */
+const SMOKE = {
+  connections: 16,
+  warmup: 100,
+  limitRequests: 300,
+  storm: 300,
+  stormCapacity: 10,
+  pollSizes: [100, 1_000, 5_000],
+  pollRequests: 300,
+  pollCapacity: 10,
+  rushSeats: 60,
+  rushBuyers: 150,
+  rushCapacity: 20,
+  phaseTimeoutMs: 60_000,
+};
+
+const SCENARIOS = [machineLimits, queueStorm, positionPolling, seatRush];
+
+function parseArgs(argv) {
+  const flags = new Set(argv.filter((arg) => arg.startsWith('--')));
+  const unknownFlags = [...flags].filter((flag) => !['--smoke', '--cpu-prof'].includes(flag));
+  const names = argv.filter((arg) => !arg.startsWith('--'));
+  const unknown = names.filter((name) => !SCENARIOS.some((scenario) => scenario.name === name));
+  if (unknownFlags.length || unknown.length) {
+    throw new Error(
+      `Unknown ${[...unknownFlags, ...unknown].join(', ')}. Usage: npm run bench -- [${SCENARIOS.map((s) => s.name).join('|')} ...] [--smoke] [--cpu-prof]`,
+    );
+  }
+  // The limits always run: every figure is printed as a share of them.
+  const chosen = SCENARIOS.filter(
+    (scenario) => !names.length || names.includes(scenario.name) || scenario === machineLimits,
+  );
+  return { smoke: flags.has('--smoke'), cpuProfile: flags.has('--cpu-prof'), scenarios: chosen };
+}
+
+function positiveInt(name, fallback) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`${name} must be a positive integer, got ${raw}`);
+  return value;
+}
+
+function machine() {
+  const cpuinfo = (() => {
+    try {
+      return readFileSync('/proc/cpuinfo', 'utf8');
+    } catch {
+      return '';
+    }
+  })();
+  return {
+    cpuModel: /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1] ?? os.cpus()[0]?.model ?? 'unknown',
+    cpus: os.availableParallelism(),
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    os: `${os.type()} ${os.release()}`,
+    node: process.version,
+    loadAverageAtStart: os.loadavg().map((load) => Math.round(load * 100) / 100),
+  };
+}
+
+async function main() {
+  const options = parseArgs(process.argv.slice(2));
+  assertBuilt();
+  const sizes = { ...(options.smoke ? SMOKE : FULL) };
+  sizes.connections = positiveInt('BENCH_CONNECTIONS', sizes.connections);
+  const poolSize = positiveInt('BENCH_POOL_SIZE', 20);
+  const startedAt = new Date();
+  const cleanups = [];
+  const cleanUp = async () => {
+    while (cleanups.length)
+      await cleanups
+        .pop()()
+        .catch((error) => process.stderr.write(`clean-up: ${error.message}\n`));
+  };
+  process.once('SIGINT', () => void cleanUp().then(() => process.exit(130)));
+
+  try {
+    note('Starting a fresh database…');
+    const database = await startFreshDatabase(process.env.BENCH_DATABASE_URL);
+    cleanups.push(() => database.stop());
+
+    const secret = randomBytes(32).toString('hex');
+    const profileDir = join(ROOT, 'bench', 'results', 'profiles');
+    if (options.cpuProfile) await mkdir(profileDir, { recursive: true });
+    note('Starting the app (dist/main.js)…');
+    const app = await startServer({
+      name: 'app',
+      script: APP_ENTRY,
+      nodeOptions: options.cpuProfile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+      port: await freePort(),
+      readyPath: '/health/ready',
+      env: {
+        PATH: process.env.PATH,
+        NODE_ENV: 'production',
+        LOG_LEVEL: 'warn',
+        DATABASE_URL: database.url,
+        DATABASE_POOL_SIZE: String(poolSize),
+        MIGRATE_ON_BOOT: 'true',
+        SEED_ON_BOOT: 'false',
+        JWT_ACCESS_SECRET: secret,
+        JWT_REFRESH_SECRET: randomBytes(32).toString('hex'),
+        AUTH_RATE_LIMIT_PER_MINUTE: '0',
+      },
+    });
+    cleanups.push(() => app.stop());
+
+    const db = new pg.Pool({ connectionString: database.url, max: 4 });
+    cleanups.push(() => db.end());
+    const { rows: versionRows } = await db.query('SHOW server_version');
+
+    const userCount = Math.max(sizes.storm, sizes.rushBuyers, sizes.warmup, ...sizes.pollSizes);
+    note(`Creating ${userCount} users…`);
+    const userIds = await createUsers(db, userCount);
+    const tokens = new Array(userIds.length);
+    const client = new LoadClient(app.origin, sizes.connections);
+    cleanups.push(() => client.close());
+
+    const ctx = {
+      app: client,
+      db,
+      databaseUrl: database.url,
+      poolSize,
+      connections: sizes.connections,
+      sizes,
+      userIds,
+      token: (index) => (tokens[index] ??= signAccessToken(secret, userIds[index])),
+      deadline: () => Date.now() + sizes.phaseTimeoutMs,
+    };
+
+    note('Warming up the app…');
+    await warmUp(ctx);
+
+    const results = [];
+    for (const scenario of options.scenarios) results.push(await scenario.run(ctx));
+
+    const report = {
+      startedAt: startedAt.toISOString(),
+      mode: options.smoke ? 'smoke' : 'full',
+      machine: { ...machine(), loadAverageAtEnd: os.loadavg().map((load) => Math.round(load * 100) / 100) },
+      database: { description: database.description, postgres: versionRows[0].server_version },
+      settings: {
+        ...sizes,
+        appPoolSize: poolSize,
+        loopback: true,
+        appProcess: 'node dist/main.js',
+        nodeEnv: 'production',
+      },
+      results,
+      targets: options.smoke ? [] : judgeTargets(results),
+    };
+    const file = join(
+      ROOT,
+      'bench',
+      'results',
+      `${startedAt.toISOString().replace(/[:.]/g, '-')}${options.smoke ? '-smoke' : ''}.json`,
+    );
+    await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
+
+    process.stdout.write(`\n${renderText(results)}\n\n`);
+    for (const result of results) {
+      for (const invariant of result.invariants) {
+        process.stdout.write(
+          `${invariant.ok ? '✓' : '✗'} ${result.title}: ${invariant.name} (${invariant.detail})\n`,
+        );
+      }
+    }
+    const rush = results.find((result) => result.name === 'seat-rush');
+    if (rush) {
+      const facts = rush.facts;
+      process.stdout.write(
+        `\nSeat rush: ${facts.seats} seats, ${facts.buyers} buyers, capacity ${facts.capacity}: sold out in ${facts.timeToSellOutMs === null ? '–' : `${(facts.timeToSellOutMs / 1000).toFixed(1)} s`}, ${facts.purchases} purchases (${facts.purchasesPerSecond ?? '–'}/s), ${facts.holdConflicts} holds lost to another buyer (409)\n`,
+      );
+    }
+    if (report.targets.length) {
+      process.stdout.write('\nTargets (reported, never asserted):\n');
+      for (const target of report.targets)
+        process.stdout.write(`${target.met ? '✓' : '✗'} ${target.name}: ${target.actual}\n`);
+    }
+    const m = report.machine;
+    process.stdout.write(
+      `\nMachine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, PostgreSQL ${report.database.postgres}; load average ${m.loadAverageAtStart.join(' ')} → ${m.loadAverageAtEnd.join(' ')}\n`,
+    );
+    process.stdout.write(`Results: ${file}\n`);
+    const failed = results.some((result) => result.invariants.some((invariant) => !invariant.ok));
+    process.exitCode = failed ? 1 : 0;
+  } finally {
+    await cleanUp();
+  }
+}
+
+/** JIT and connection pools warm before anything is measured: entries and polls on a concert of its own. */
+async function warmUp(ctx) {
+  const count = Math.min(ctx.sizes.warmup, ctx.userIds.length);
+  const concert = await createConcert(ctx.db, { name: 'Bench warm-up', capacity: 10, windowSeconds: 3_600 });
+  for (const path of [`/concerts/${concert.id}/queue-entry`, `/concerts/${concert.id}/queue`]) {
+    await runClosedLoop({
+      count,
+      concurrency: ctx.connections,
+      deadline: ctx.deadline(),
+      task: (i) => ctx.app.send({ path, token: ctx.token(ctx.userIds.length - 1 - i) }),
+    });
+  }
+}
+
+main().catch((error) => {
+  process.stderr.write(`\nBenchmark failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 2;
+});
