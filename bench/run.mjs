@@ -78,6 +78,8 @@ function parseArgs(argv) {
   return { smoke: flags.has('--smoke'), cpuProfile: flags.has('--cpu-prof'), scenarios: chosen };
 }
 
+const loadAverage = () => os.loadavg().map((load) => Math.round(load * 100) / 100);
+
 function positiveInt(name, fallback) {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -87,7 +89,7 @@ function positiveInt(name, fallback) {
   return value;
 }
 
-function machine() {
+function machine(loadAverageAtStart) {
   const cpuinfo = (() => {
     try {
       return readFileSync('/proc/cpuinfo', 'utf8');
@@ -101,7 +103,8 @@ function machine() {
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     os: `${os.type()} ${os.release()}`,
     node: process.version,
-    loadAverageAtStart: os.loadavg().map((load) => Math.round(load * 100) / 100),
+    loadAverageAtStart,
+    loadAverageAtEnd: loadAverage(),
   };
 }
 
@@ -112,6 +115,7 @@ async function main() {
   sizes.connections = positiveInt('BENCH_CONNECTIONS', sizes.connections);
   const poolSize = positiveInt('BENCH_POOL_SIZE', 20);
   const startedAt = new Date();
+  const loadAverageAtStart = loadAverage();
   const cleanups = [];
   const cleanUp = async () => {
     while (cleanups.length)
@@ -133,6 +137,8 @@ async function main() {
     const app = await startServer({
       name: 'app',
       script: APP_ENTRY,
+      // The migrator reads prisma/migrations relative to the working directory.
+      cwd: ROOT,
       nodeOptions: options.cpuProfile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
       port: await freePort(),
       readyPath: '/health/ready',
@@ -183,7 +189,7 @@ async function main() {
     const report = {
       startedAt: startedAt.toISOString(),
       mode: options.smoke ? 'smoke' : 'full',
-      machine: { ...machine(), loadAverageAtEnd: os.loadavg().map((load) => Math.round(load * 100) / 100) },
+      machine: machine(loadAverageAtStart),
       database: { description: database.description, postgres: versionRows[0].server_version },
       settings: {
         ...sizes,

@@ -6,6 +6,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import helmet from '@fastify/helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
+import { setupOpenApi } from './common/openapi/openapi.js';
 import { trustProxySetting, type Env } from './config/env.validation.js';
 
 /**
@@ -57,5 +58,6 @@ export async function createApp(
       stopAtFirstError: false,
     }),
   );
+  setupOpenApi(app);
   return app;
 }

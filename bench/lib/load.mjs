@@ -9,6 +9,17 @@ export class Recorder {
     this.statuses = {};
     this.startedAt = null;
     this.endedAt = null;
+    this.busyMs = 0;
+  }
+
+  /** Runs one stretch of load; throughput is then taken over the stretches only, not the gaps between them. */
+  async during(run) {
+    const startedAt = performance.now();
+    try {
+      return await run();
+    } finally {
+      this.busyMs += performance.now() - startedAt;
+    }
   }
 
   record(status, startedAt, endedAt) {
@@ -18,9 +29,13 @@ export class Recorder {
     if (this.endedAt === null || endedAt > this.endedAt) this.endedAt = endedAt;
   }
 
-  /** Throughput over the span from the first request sent to the last answer received. */
+  /** Throughput over the stretches of `during`, else from the first request sent to the last answer received. */
   summary() {
-    return summarize(this.latencies, this.statuses, (this.endedAt ?? 0) - (this.startedAt ?? 0));
+    return summarize(
+      this.latencies,
+      this.statuses,
+      this.busyMs || (this.endedAt ?? 0) - (this.startedAt ?? 0),
+    );
   }
 }
 

@@ -22,6 +22,7 @@ export function freePort() {
 export async function startServer({
   name,
   script,
+  cwd,
   args = [],
   env,
   port,
@@ -30,6 +31,7 @@ export async function startServer({
   timeoutMs = 60_000,
 }) {
   const child = spawn(process.execPath, [...nodeOptions, script, ...args], {
+    cwd,
     env: { ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,14 +1,18 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
+import { IdempotencyService } from '../common/idempotency/idempotency.service.js';
 import { AppConfig } from '../config/app-config.js';
 import { QueueService } from '../queue/queue.service.js';
 import { ReservationsService } from '../reservations/reservations.service.js';
 
 const INTERVAL_NAME = 'expiry-sweeper';
+/** Idempotency keys are kept 24 h; deleting the old ones once a minute is plenty. */
+const KEY_CLEANUP_EVERY_MS = 60_000;
 
 /**
  * The scheduled job: every EXPIRY_SWEEP_INTERVAL_MS it expires lapsed queue windows
- * (admitting the next users) and unpaid holds. Every replica runs it; the work itself
+ * (admitting the next users) and unpaid holds, and once a minute deletes idempotency keys
+ * past their 24 h retention. Every replica runs it; the work itself
  * uses SKIP LOCKED, so replicas share it instead of doing it twice. Reads are never
  * delayed by it: expiry is judged by the database clock wherever it matters.
  */
@@ -16,12 +20,14 @@ const INTERVAL_NAME = 'expiry-sweeper';
 export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ExpirySweeper.name);
   private running: Promise<void> | null = null;
+  private keysCleanedAt = 0;
 
   constructor(
     private readonly config: AppConfig,
     private readonly scheduler: SchedulerRegistry,
     private readonly queue: QueueService,
     private readonly reservations: ReservationsService,
+    private readonly idempotency: IdempotencyService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -53,5 +59,10 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
     }
     const holds = await this.reservations.expireLapsedHolds();
     if (holds) this.logger.debug(`Released ${holds} lapsed seat holds`);
+    if (Date.now() - this.keysCleanedAt >= KEY_CLEANUP_EVERY_MS) {
+      this.keysCleanedAt = Date.now();
+      const keys = await this.idempotency.deleteExpired();
+      if (keys) this.logger.debug(`Deleted ${keys} idempotency keys past retention`);
+    }
   }
 }

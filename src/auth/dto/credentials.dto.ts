@@ -1,3 +1,4 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsString, Length, MaxLength } from 'class-validator';
 
@@ -12,8 +13,19 @@ export class CredentialsDto {
   )
   @IsEmail()
   @MaxLength(254)
+  @ApiProperty({
+    format: 'email',
+    maxLength: 254,
+    description: 'Trimmed and lower-cased',
+    example: 'user@example.com',
+  })
   email!: string;
 
+  @ApiProperty({
+    minLength: PASSWORD_MIN_LENGTH,
+    maxLength: PASSWORD_MAX_LENGTH,
+    example: 'correct horse battery',
+  })
   @IsString()
   @Length(PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH)
   password!: string;

@@ -1,8 +1,15 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { EXAMPLE } from '../../common/openapi/examples.js';
 import type { Session, TokenPair } from '../auth.service.js';
 
 export class SessionResponse {
+  @ApiProperty({ format: 'uuid', example: EXAMPLE.userId })
   userId!: string;
+
+  @ApiProperty({ description: 'Send as `Authorization: Bearer <accessToken>`', example: EXAMPLE.accessToken })
   accessToken!: string;
+
+  @ApiProperty({ description: 'Only for POST /auth/refresh and /auth/logout', example: EXAMPLE.refreshToken })
   refreshToken!: string;
 }
 
@@ -11,7 +18,10 @@ export function toSessionResponse(session: Session): SessionResponse {
 }
 
 export class TokenPairResponse {
+  @ApiProperty({ example: EXAMPLE.accessToken })
   accessToken!: string;
+
+  @ApiProperty({ description: 'Replaces the refresh token that was sent', example: EXAMPLE.refreshToken })
   refreshToken!: string;
 }
 

@@ -1,0 +1,55 @@
+import { ExpirySweeper } from '../../src/expiry/expiry-sweeper.js';
+import { createConcert } from '../factories/concert.factory.js';
+import { createTestApp, createUsers, type TestApp } from '../helpers/test-app.js';
+
+describe(ExpirySweeper.name, () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    // Off on its timer: the test runs passes by hand and looks at what each one did.
+    t = await createTestApp({ SWEEPER_ENABLED: false });
+  });
+  afterAll(() => t.close());
+
+  it('in one pass expires a lapsed window, admits the next user, releases a lapsed hold and drops old keys', async () => {
+    const concert = await createConcert(t, { capacity: 1, seats: 2 });
+    const [first, second] = await createUsers(t, 2);
+    await t.http().get(`/concerts/${concert.id}/queue-entry`).set(first!.headers).expect(201);
+    await t.http().get(`/concerts/${concert.id}/queue-entry`).set(second!.headers).expect(201);
+    await t
+      .http()
+      .post('/reservation/seat')
+      .set(first!.headers)
+      .send({ concertId: concert.id, seatIds: [concert.seatIds[0]] })
+      .expect(201);
+    await t.db.query(`UPDATE queue_entries SET expires_at = now() - interval '1 second' WHERE user_id = $1`, [
+      first!.id,
+    ]);
+    await t.db.query(`UPDATE reservations SET expires_at = now() - interval '1 second' WHERE user_id = $1`, [
+      first!.id,
+    ]);
+    await t.db.query(`UPDATE seats SET held_until = now() - interval '1 second' WHERE id = $1`, [
+      concert.seatIds[0],
+    ]);
+    await t.db.query(
+      `INSERT INTO idempotency_keys (user_id, scope, key, request_hash, created_at)
+       VALUES ($1, 'points.charge', 'old', 'h', now() - interval '25 hours'), ($1, 'points.charge', 'fresh', 'h', now())`,
+      [first!.id],
+    );
+
+    await t.app.get(ExpirySweeper).tick();
+
+    const entries = await t.db.query<{ user_id: string; status: string }>(
+      `SELECT user_id, status FROM queue_entries WHERE concert_id = $1`,
+      [concert.id],
+    );
+    const statusOf = (userId: string) => entries.rows.find((row) => row.user_id === userId)?.status;
+    expect([statusOf(first!.id), statusOf(second!.id)]).toEqual(['EXPIRED', 'ACTIVE']);
+    const seat = await t.db.query(`SELECT status, held_until FROM seats WHERE id = $1`, [concert.seatIds[0]]);
+    expect(seat.rows[0]).toEqual({ status: 'AVAILABLE', held_until: null });
+    const reservation = await t.db.query(`SELECT status FROM reservations WHERE user_id = $1`, [first!.id]);
+    expect(reservation.rows[0].status).toBe('EXPIRED');
+    const keys = await t.db.query(`SELECT key FROM idempotency_keys WHERE user_id = $1`, [first!.id]);
+    expect(keys.rows.map((row) => row.key)).toEqual(['fresh']);
+  });
+});

@@ -1,0 +1,140 @@
+import { randomUUID } from 'node:crypto';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import request from 'supertest';
+import { createApp } from '../../src/app.setup.js';
+import { validateEnv } from '../../src/config/env.validation.js';
+import { createTestDatabase } from '../helpers/database.js';
+
+interface Operation {
+  summary?: string;
+  tags?: string[];
+  security?: Record<string, string[]>[];
+  responses: Record<
+    string,
+    {
+      content?: Record<
+        string,
+        { schema?: { $ref?: string }; examples?: Record<string, { value: { statusCode: number } }> }
+      >;
+    }
+  >;
+}
+type OpenApiDocument = { openapi: string; paths: Record<string, Record<string, Operation>> };
+
+const HTTP_METHODS = new Set(['get', 'post', 'put', 'patch', 'delete']);
+
+/** "/concerts/:concertId/queue" in Fastify's syntax is "/concerts/{concertId}/queue" in OpenAPI's. */
+const toOpenApiPath = (url: string) => url.replace(/:(\w+)/g, '{$1}');
+const isDocsRoute = (url: string) => url === '/docs' || url.startsWith('/docs/') || url.startsWith('/docs-');
+
+describe('GET /docs-json', () => {
+  let app: NestFastifyApplication;
+  let document: OpenApiDocument;
+  /** "GET /points", for every route Fastify registers while the app starts. */
+  const registeredRoutes = new Set<string>();
+  const http = () => request(app.getHttpServer());
+
+  beforeAll(async () => {
+    // createApp itself rather than createTestApp: the route hook must be in place before app.init() registers the routes.
+    const env = validateEnv({ NODE_ENV: 'test', LOG_LEVEL: 'silent', DATABASE_URL: await createTestDatabase() });
+    app = await createApp(env, { bufferLogs: false });
+    app
+      .getHttpAdapter()
+      .getInstance()
+      .addHook('onRoute', (route) => {
+        for (const method of [route.method].flat()) {
+          if (method === 'HEAD' || method === 'OPTIONS' || isDocsRoute(route.url)) continue;
+          registeredRoutes.add(`${method} ${toOpenApiPath(route.url)}`);
+        }
+      });
+    await app.init();
+    await app.getHttpAdapter().getInstance().ready();
+    document = (await http().get('/docs-json').expect(200)).body as OpenApiDocument;
+  });
+  afterAll(() => app.close());
+
+  const operations = () =>
+    Object.entries(document.paths).flatMap(([path, item]) =>
+      Object.entries(item)
+        .filter(([method]) => HTTP_METHODS.has(method))
+        .map(([method, operation]) => ({ route: `${method.toUpperCase()} ${path}`, path, operation })),
+    );
+
+  it('answers without a token with an OpenAPI 3 document', async () => {
+    const res = await http().get('/docs-json').expect(200);
+    expect(res.headers['content-type']).toMatch(/application\/json/);
+    expect(res.body.openapi).toMatch(/^3\./);
+  });
+
+  it('documents every route the app registers, and no other', () => {
+    expect(registeredRoutes.size).toBeGreaterThan(20);
+    const documented = new Set(operations().map(({ route }) => route));
+    expect([...documented].sort()).toEqual([...registeredRoutes].sort());
+  });
+
+  it('gives every operation a tag, a summary and a success response', () => {
+    for (const { route, operation } of operations()) {
+      expect({ route, tags: operation.tags?.length, summary: Boolean(operation.summary) }).toEqual({
+        route,
+        tags: 1,
+        summary: true,
+      });
+      const success = Object.keys(operation.responses).filter((status) => /^2\d\d$/.test(status));
+      expect({ route, success: success.length > 0 }).toEqual({ route, success: true });
+    }
+  });
+
+  it('documents every error response with the ErrorResponse schema and matching examples', () => {
+    let errorResponses = 0;
+    for (const { route, operation } of operations()) {
+      for (const [status, response] of Object.entries(operation.responses)) {
+        if (!/^[45]\d\d$/.test(status) || route.startsWith('GET /health')) continue;
+        errorResponses++;
+        const json = response.content?.['application/json'];
+        expect({ route, status, schema: json?.schema?.$ref }).toEqual({
+          route,
+          status,
+          schema: '#/components/schemas/ErrorResponse',
+        });
+        const exampleStatuses = Object.values(json?.examples ?? {}).map((example) => example.value.statusCode);
+        expect(exampleStatuses.length).toBeGreaterThan(0);
+        expect(new Set(exampleStatuses)).toEqual(new Set([Number(status)]));
+      }
+    }
+    expect(errorResponses).toBeGreaterThan(40);
+  });
+
+  it('marks exactly the routes that answer 401 without a token as secured', async () => {
+    for (const { route, path, operation } of operations()) {
+      const [method] = route.split(' ');
+      const url = path.replace(/\{\w+\}/g, randomUUID());
+      const res = await http()[method!.toLowerCase() as 'get'](url);
+      expect({ route, secured: Boolean(operation.security?.length) }).toEqual({
+        route,
+        secured: res.status === 401,
+      });
+    }
+  });
+});
+
+describe('GET /docs', () => {
+  let app: NestFastifyApplication;
+
+  beforeAll(async () => {
+    const env = validateEnv({ NODE_ENV: 'test', LOG_LEVEL: 'silent', DATABASE_URL: await createTestDatabase() });
+    app = await createApp(env, { bufferLogs: false });
+    await app.init();
+    await app.getHttpAdapter().getInstance().ready();
+  });
+  afterAll(() => app.close());
+
+  it('serves Swagger UI without a token, with its assets', async () => {
+    const page = await request(app.getHttpServer()).get('/docs').expect(200);
+    expect(page.headers['content-type']).toMatch(/text\/html/);
+    expect(page.text).toContain('swagger-ui');
+    const bundle = await request(app.getHttpServer()).get('/docs/swagger-ui-bundle.js').expect(200);
+    expect(bundle.headers['content-type']).toMatch(/javascript/);
+    const init = await request(app.getHttpServer()).get('/docs/swagger-ui-init.js').expect(200);
+    expect(init.text).toContain('"/payment"');
+  });
+});
