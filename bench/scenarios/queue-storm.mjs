@@ -53,7 +53,15 @@ export async function run(ctx) {
   return {
     name,
     title: 'Queue storm',
-    rows: [{ key: 'enter', label: `Queue storm: ${count} enter`, limit: 'update', timedOut, ...summary }],
+    rows: [
+      {
+        key: 'enter',
+        label: `Queue storm: ${count.toLocaleString('en-US')} enter`,
+        limit: 'update',
+        timedOut,
+        ...summary,
+      },
+    ],
     invariants: [
       {
         name: `all ${count} users entered (201) within the time bound`,

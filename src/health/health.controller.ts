@@ -1,8 +1,11 @@
 import { Controller, Get } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { Public } from '../common/auth/public.decorator.js';
+import { ApiErrors } from '../common/openapi/api-errors.decorator.js';
 import { PrismaService } from '../prisma/prisma.service.js';
 
+@ApiTags('health')
 @Public()
 @Controller('health')
 export class HealthController {
@@ -14,6 +17,14 @@ export class HealthController {
 
   /** Liveness: the process answers. Never touches the database. */
   @Get()
+  @ApiOperation({ summary: 'Liveness: the process answers (no database check)' })
+  @ApiOkResponse({
+    schema: {
+      type: 'object',
+      properties: { status: { type: 'string', enum: ['ok'] } },
+      required: ['status'],
+    },
+  })
   live(): { status: 'ok' } {
     return { status: 'ok' };
   }
@@ -21,6 +32,19 @@ export class HealthController {
   /** Readiness: the database answers `SELECT 1`; 503 otherwise. */
   @Get('ready')
   @HealthCheck()
+  @ApiOperation({ summary: 'Readiness: the database answers; 503 otherwise' })
+  @ApiOkResponse({
+    schema: {
+      type: 'object',
+      example: {
+        status: 'ok',
+        info: { database: { status: 'up' } },
+        error: {},
+        details: { database: { status: 'up' } },
+      },
+    },
+  })
+  @ApiErrors('SERVICE_UNAVAILABLE')
   ready() {
     return this.health.check([
       async () => {

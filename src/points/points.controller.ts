@@ -1,23 +1,47 @@
 import { Body, Controller, Get, Headers, Patch, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthUser } from '../common/auth/auth-user.js';
 import { CurrentUser } from '../common/auth/current-user.decorator.js';
+import { ApiErrors } from '../common/openapi/api-errors.decorator.js';
+import { IDEMPOTENCY_KEY_HEADER } from '../common/openapi/idempotency-key.header.js';
 import { ChargePointsDto } from './dto/charge-points.dto.js';
-import { toChargePointsResponse, type ChargePointsResponse } from './dto/charge-points.response.js';
+import { ChargePointsResponse, toChargePointsResponse } from './dto/charge-points.response.js';
 import { PointHistoryQueryDto } from './dto/point-history-query.dto.js';
-import { toPointHistoryResponse, type PointHistoryResponse } from './dto/point-history.response.js';
-import { toPointsBalanceResponse, type PointsBalanceResponse } from './dto/points-balance.response.js';
+import { PointHistoryResponse, toPointHistoryResponse } from './dto/point-history.response.js';
+import { PointsBalanceResponse, toPointsBalanceResponse } from './dto/points-balance.response.js';
 import { PointsService } from './points.service.js';
 
+@ApiTags('points')
+@ApiBearerAuth()
 @Controller('points')
 export class PointsController {
   constructor(private readonly points: PointsService) {}
 
   @Get()
+  @ApiOperation({ summary: "The caller's balance" })
+  @ApiOkResponse({ type: PointsBalanceResponse })
+  @ApiErrors('UNAUTHENTICATED')
   async getBalance(@CurrentUser() user: AuthUser): Promise<PointsBalanceResponse> {
     return toPointsBalanceResponse(await this.points.getBalance(user.id));
   }
 
   @Patch('charge')
+  @ApiOperation({
+    summary: 'Add points to the balance',
+    description: 'Send an Idempotency-Key to retry safely: a repeat with the same key and body charges once.',
+  })
+  @ApiHeader(IDEMPOTENCY_KEY_HEADER)
+  @ApiOkResponse({ type: ChargePointsResponse })
+  @ApiErrors(
+    'VALIDATION_FAILED',
+    'INVALID_JSON',
+    'INVALID_AMOUNT',
+    'BALANCE_LIMIT_EXCEEDED',
+    'INVALID_IDEMPOTENCY_KEY',
+    'UNAUTHENTICATED',
+    'IDEMPOTENCY_KEY_IN_USE',
+    'IDEMPOTENCY_KEY_REUSED',
+  )
   async charge(
     @CurrentUser() user: AuthUser,
     @Body() dto: ChargePointsDto,
@@ -27,6 +51,9 @@ export class PointsController {
   }
 
   @Get('history')
+  @ApiOperation({ summary: "The caller's charges and payments, newest first" })
+  @ApiOkResponse({ type: PointHistoryResponse })
+  @ApiErrors('VALIDATION_FAILED', 'UNAUTHENTICATED')
   async getHistory(
     @CurrentUser() user: AuthUser,
     @Query() query: PointHistoryQueryDto,

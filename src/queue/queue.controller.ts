@@ -1,17 +1,51 @@
 import { Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Res } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import type { AuthUser } from '../common/auth/auth-user.js';
 import { CurrentUser } from '../common/auth/current-user.decorator.js';
+import { ApiErrors } from '../common/openapi/api-errors.decorator.js';
 import { QueueEntryResponse } from './dto/queue-entry.response.js';
 import { toQueueEntryResponse } from './dto/to-queue-entry-response.js';
 import { QueueService } from './queue.service.js';
 
+const RETRY_AFTER_HEADER = {
+  'Retry-After': {
+    description: 'Seconds until the next poll: retryAfterMs rounded up',
+    schema: { type: 'integer', example: 12 },
+  },
+};
+const ENTER_DESCRIPTION =
+  'Takes a place at the back of the queue, or returns the place already held (200). ' +
+  'WAITING: poll GET /concerts/{concertId}/queue after retryAfterMs. ACTIVE: list seats, hold and pay before expiresAt.';
+
+@ApiTags('queue')
+@ApiBearerAuth()
+@ApiParam({ name: 'concertId', format: 'uuid' })
 @Controller('concerts/:concertId')
 export class QueueController {
   constructor(private readonly queue: QueueService) {}
 
   /** The seed's route: enter, or read the place already held. 201 the first time, 200 after. */
   @Get('queue-entry')
+  @ApiOperation({
+    summary: 'Enter the queue of a concert (the original route)',
+    description: ENTER_DESCRIPTION,
+  })
+  @ApiCreatedResponse({ type: QueueEntryResponse, headers: RETRY_AFTER_HEADER, description: 'Entered' })
+  @ApiOkResponse({
+    type: QueueEntryResponse,
+    headers: RETRY_AFTER_HEADER,
+    description: 'Already in the queue',
+  })
+  @ApiErrors('VALIDATION_FAILED', 'UNAUTHENTICATED', 'CONCERT_NOT_FOUND', 'CONCERT_NOT_ON_SALE')
   enter(
     @CurrentUser() user: AuthUser,
     @Param('concertId', ParseUUIDPipe) concertId: string,
@@ -22,6 +56,14 @@ export class QueueController {
 
   /** The same as GET, for clients that prefer a POST for an action that may create. */
   @Post('queue-entry')
+  @ApiOperation({ summary: 'Enter the queue of a concert', description: ENTER_DESCRIPTION })
+  @ApiCreatedResponse({ type: QueueEntryResponse, headers: RETRY_AFTER_HEADER, description: 'Entered' })
+  @ApiOkResponse({
+    type: QueueEntryResponse,
+    headers: RETRY_AFTER_HEADER,
+    description: 'Already in the queue',
+  })
+  @ApiErrors('VALIDATION_FAILED', 'UNAUTHENTICATED', 'CONCERT_NOT_FOUND', 'CONCERT_NOT_ON_SALE')
   enterByPost(
     @CurrentUser() user: AuthUser,
     @Param('concertId', ParseUUIDPipe) concertId: string,
@@ -31,6 +73,13 @@ export class QueueController {
   }
 
   @Get('queue')
+  @ApiOperation({
+    summary: "The caller's place in the queue, without entering",
+    description:
+      'Poll this while WAITING, after retryAfterMs. 404 QUEUE_ENTRY_NOT_FOUND once the window has lapsed.',
+  })
+  @ApiOkResponse({ type: QueueEntryResponse, headers: RETRY_AFTER_HEADER })
+  @ApiErrors('VALIDATION_FAILED', 'UNAUTHENTICATED', 'CONCERT_NOT_FOUND', 'QUEUE_ENTRY_NOT_FOUND')
   async state(
     @CurrentUser() user: AuthUser,
     @Param('concertId', ParseUUIDPipe) concertId: string,
@@ -43,6 +92,12 @@ export class QueueController {
 
   @Delete('queue-entry')
   @HttpCode(204)
+  @ApiOperation({
+    summary: 'Leave the queue',
+    description: 'An active window ends and goes to the next user. Idempotent.',
+  })
+  @ApiNoContentResponse({ description: 'Not in the queue any more' })
+  @ApiErrors('VALIDATION_FAILED', 'UNAUTHENTICATED', 'CONCERT_NOT_FOUND')
   async leave(
     @CurrentUser() user: AuthUser,
     @Param('concertId', ParseUUIDPipe) concertId: string,

@@ -1,20 +1,39 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { AuthUser } from '../common/auth/auth-user.js';
 import { CurrentUser } from '../common/auth/current-user.decorator.js';
+import { ApiErrors } from '../common/openapi/api-errors.decorator.js';
 import { HoldSeatsDto } from './dto/hold-seats.dto.js';
-import { toHoldSeatsResponse, type HoldSeatsResponse } from './dto/hold-seats.response.js';
+import { HoldSeatsResponse, toHoldSeatsResponse } from './dto/hold-seats.response.js';
 import { ReservationListQueryDto } from './dto/reservation-list-query.dto.js';
-import { toReservationListResponse, type ReservationListResponse } from './dto/reservation.response.js';
+import { ReservationListResponse, toReservationListResponse } from './dto/reservation.response.js';
 import { SeatMapQueryDto } from './dto/seat-map-query.dto.js';
-import { toSeatMapResponse, type SeatMapResponse } from './dto/seat-map.response.js';
+import { SeatMapResponse, toSeatMapResponse } from './dto/seat-map.response.js';
 import { ReservationsService } from './reservations.service.js';
 
 /** GET /reservation/available-dates lives in the concerts feature; its static segment wins over these params. */
+@ApiTags('reservations')
+@ApiBearerAuth()
 @Controller('reservation')
 export class ReservationsController {
   constructor(private readonly reservations: ReservationsService) {}
 
   @Get(':concertId/seats')
+  @ApiParam({ name: 'concertId', format: 'uuid' })
+  @ApiOperation({
+    summary: "A concert's seat map (needs an ACTIVE queue window)",
+    description: 'Seats in display order, paginated.',
+  })
+  @ApiOkResponse({ type: SeatMapResponse })
+  @ApiErrors('VALIDATION_FAILED', 'UNAUTHENTICATED', 'QUEUE_NOT_ACTIVE', 'CONCERT_NOT_FOUND')
   async seatMap(
     @CurrentUser() user: AuthUser,
     @Param('concertId', ParseUUIDPipe) concertId: string,
@@ -24,11 +43,31 @@ export class ReservationsController {
   }
 
   @Post('seat')
+  @ApiOperation({
+    summary: 'Hold seats until expiresAt (needs an ACTIVE queue window)',
+    description:
+      'All the seats or none. At most MAX_SEATS_PER_RESERVATION (4) live holds per user and concert. ' +
+      'Pay with POST /payment before expiresAt; an unpaid hold lapses and its seat is free again.',
+  })
+  @ApiCreatedResponse({ type: HoldSeatsResponse })
+  @ApiErrors(
+    'VALIDATION_FAILED',
+    'INVALID_JSON',
+    'UNAUTHENTICATED',
+    'QUEUE_NOT_ACTIVE',
+    'CONCERT_NOT_FOUND',
+    'SEAT_NOT_FOUND',
+    'SEAT_ALREADY_RESERVED',
+    'HOLD_LIMIT_EXCEEDED',
+  )
   async hold(@CurrentUser() user: AuthUser, @Body() dto: HoldSeatsDto): Promise<HoldSeatsResponse> {
     return toHoldSeatsResponse(await this.reservations.holdSeats(user.id, dto.concertId, dto.seatIds));
   }
 
   @Get()
+  @ApiOperation({ summary: "The caller's reservations, newest first" })
+  @ApiOkResponse({ type: ReservationListResponse })
+  @ApiErrors('VALIDATION_FAILED', 'UNAUTHENTICATED')
   async list(
     @CurrentUser() user: AuthUser,
     @Query() query: ReservationListQueryDto,
@@ -40,6 +79,16 @@ export class ReservationsController {
 
   @Delete(':id')
   @HttpCode(204)
+  @ApiParam({ name: 'id', format: 'uuid', description: 'Reservation id' })
+  @ApiOperation({ summary: 'Cancel a PENDING hold and free its seat' })
+  @ApiNoContentResponse({ description: 'Cancelled' })
+  @ApiErrors(
+    'VALIDATION_FAILED',
+    'UNAUTHENTICATED',
+    'RESERVATION_FORBIDDEN',
+    'RESERVATION_NOT_FOUND',
+    'RESERVATION_NOT_PENDING',
+  )
   async cancel(
     @CurrentUser() user: AuthUser,
     @Param('id', ParseUUIDPipe) reservationId: string,

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { createApp } from '../../src/app.setup.js';
+import { STATUS_BY_CODE } from '../../src/common/errors/error-codes.js';
 import { validateEnv } from '../../src/config/env.validation.js';
 import { createTestDatabase } from '../helpers/database.js';
 
@@ -36,7 +38,11 @@ describe('GET /docs-json', () => {
 
   beforeAll(async () => {
     // createApp itself rather than createTestApp: the route hook must be in place before app.init() registers the routes.
-    const env = validateEnv({ NODE_ENV: 'test', LOG_LEVEL: 'silent', DATABASE_URL: await createTestDatabase() });
+    const env = validateEnv({
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      DATABASE_URL: await createTestDatabase(),
+    });
     app = await createApp(env, { bufferLogs: false });
     app
       .getHttpAdapter()
@@ -96,7 +102,9 @@ describe('GET /docs-json', () => {
           status,
           schema: '#/components/schemas/ErrorResponse',
         });
-        const exampleStatuses = Object.values(json?.examples ?? {}).map((example) => example.value.statusCode);
+        const exampleStatuses = Object.values(json?.examples ?? {}).map(
+          (example) => example.value.statusCode,
+        );
         expect(exampleStatuses.length).toBeGreaterThan(0);
         expect(new Set(exampleStatuses)).toEqual(new Set([Number(status)]));
       }
@@ -121,7 +129,11 @@ describe('GET /docs', () => {
   let app: NestFastifyApplication;
 
   beforeAll(async () => {
-    const env = validateEnv({ NODE_ENV: 'test', LOG_LEVEL: 'silent', DATABASE_URL: await createTestDatabase() });
+    const env = validateEnv({
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      DATABASE_URL: await createTestDatabase(),
+    });
     app = await createApp(env, { bufferLogs: false });
     await app.init();
     await app.getHttpAdapter().getInstance().ready();
@@ -136,5 +148,13 @@ describe('GET /docs', () => {
     expect(bundle.headers['content-type']).toMatch(/javascript/);
     const init = await request(app.getHttpServer()).get('/docs/swagger-ui-init.js').expect(200);
     expect(init.text).toContain('"/payment"');
+  });
+});
+
+describe('README: Errors and what to do', () => {
+  it('tells clients what to do for every error code, with its status', () => {
+    const rows = [...readFileSync('README.md', 'utf8').matchAll(/^\| `([A-Z_]+)` \| (\d{3}) \| .+ \|$/gm)];
+    const documented = Object.fromEntries(rows.map(([, code, status]) => [code, Number(status)]));
+    expect(documented).toEqual(STATUS_BY_CODE);
   });
 });

@@ -46,7 +46,8 @@ export class ApiClient {
       });
       const text = await response.body.text();
       let body: unknown = text || null;
-      if (text && String(response.headers['content-type']).includes('application/json')) body = JSON.parse(text);
+      if (text && String(response.headers['content-type']).includes('application/json'))
+        body = JSON.parse(text);
       return { status: response.statusCode, body, headers: response.headers };
     } catch (error) {
       throw new NetworkError(`${method} ${path}: ${(error as Error).message}`, { cause: error });

@@ -1,7 +1,8 @@
 import type { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createConcert } from '../factories/concert.factory.js';
 import { ApiClient } from './api-client.js';
-import { runChaosWorkload, type ChaosReport } from './chaos-workload.js';
+import { formatChaosReport, runChaosWorkload, type ChaosReport } from './chaos-workload.js';
 import {
   checkInvariants,
   startInvariantSampler,
@@ -25,11 +26,12 @@ export interface ChaosScenario {
 
 export interface ChaosOutcome {
   report: ChaosReport;
-  /** Invariants checked while the workload ran. */
+  /** Invariants checked while the workload ran (sweeper lateness allowed: SAMPLED_EXPIRY_GRACE_MS). */
   sampled: InvariantSample;
-  /** Invariants checked once the workload stopped and the sweepers caught up. */
+  /** Invariants checked once the workload stopped: the sweepers must be within two intervals. */
   final: InvariantViolation[];
-  sweepIntervalMs: number;
+  /** How late this process's event loop ran timers (the sweeper's among them) during the run. */
+  eventLoopDelayMs: { p99: number; max: number };
 }
 
 /** Short windows and holds, so that expiry happens all the time. */
@@ -39,6 +41,16 @@ export const CHAOS_SETTINGS = {
   EXPIRY_SWEEP_INTERVAL_MS: 200,
   DATABASE_POOL_SIZE: 20,
 } as const;
+
+/**
+ * While the crowd runs, the load generator, the app and its sweeper share one event loop and
+ * the pool's connections, so a sweep pass starts late and its transactions wait their turn
+ * (and SKIP LOCKED passes over a queue row that a payment or a leave holds). During the run
+ * the checker therefore allows the sweeper this long, which still catches a sweeper that
+ * stops or leaves rows behind; once the load stops it must keep within two intervals. The
+ * outcome reports the lateness actually seen.
+ */
+export const SAMPLED_EXPIRY_GRACE_MS = 5_000;
 
 /** Runs the chaos workload against `instances` apps listening on loopback, sampling the invariants. */
 export async function runChaosScenario(scenario: ChaosScenario): Promise<ChaosOutcome> {
@@ -66,7 +78,13 @@ export async function runChaosScenario(scenario: ChaosScenario): Promise<ChaosOu
     }
     const users = await createUsers(primary, scenario.users);
 
-    const sampler = startInvariantSampler(primary.db, { sweepIntervalMs, intervalMs: 250 });
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
+    const sampler = startInvariantSampler(primary.db, {
+      sweepIntervalMs,
+      expiryGraceMs: SAMPLED_EXPIRY_GRACE_MS,
+      intervalMs: 250,
+    });
     const report = await runChaosWorkload({
       apis,
       users,
@@ -77,13 +95,38 @@ export async function runChaosScenario(scenario: ChaosScenario): Promise<ChaosOu
       seed: scenario.seed,
     }).finally(() => sampler.stop());
     const sampled = await sampler.stop();
+    loopDelay.disable();
+
     // Let every window and hold lapse and the sweepers reach them; then nothing may be left over.
-    const lapse = Math.max(CHAOS_SETTINGS.QUEUE_WINDOW_SECONDS, CHAOS_SETTINGS.RESERVATION_HOLD_SECONDS) * 1000;
-    await new Promise((resolve) => setTimeout(resolve, lapse + 3 * sweepIntervalMs));
+    const lapseMs =
+      Math.max(CHAOS_SETTINGS.QUEUE_WINDOW_SECONDS, CHAOS_SETTINGS.RESERVATION_HOLD_SECONDS) * 1000;
+    await new Promise((resolve) => setTimeout(resolve, lapseMs + 3 * sweepIntervalMs));
     const final = await checkInvariants(primary.db, { sweepIntervalMs });
-    return { report, sampled, final, sweepIntervalMs };
+    return {
+      report,
+      sampled,
+      final,
+      eventLoopDelayMs: { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
+    };
   } finally {
     await Promise.all(apis.map((api) => api.close()));
     for (const app of apps.reverse()) await app.close();
   }
+}
+
+/** The numbers the issue asks for, as printed by the chaos tests. */
+export function formatChaosOutcome(outcome: ChaosOutcome): string {
+  const { sampled, final, eventLoopDelayMs } = outcome;
+  const fullest = [...sampled.maxActive.values()]
+    .map(({ active, capacity }) => `${active}/${capacity}`)
+    .join(', ');
+  return [
+    formatChaosReport(outcome.report),
+    `invariants: ${sampled.samples} samples during the run with ${sampled.violations.length} broken rules, ` +
+      `${final.length} broken rules after it`,
+    `most active windows at once per concert (of capacity): ${fullest}`,
+    `sweeper lateness seen: holds ${Math.round(sampled.maxLateMs.holds)} ms, ` +
+      `windows ${Math.round(sampled.maxLateMs.windows)} ms (interval ${CHAOS_SETTINGS.EXPIRY_SWEEP_INTERVAL_MS} ms); ` +
+      `event loop delay p99 ${Math.round(eventLoopDelayMs.p99)} ms, max ${Math.round(eventLoopDelayMs.max)} ms`,
+  ].join('\n');
 }

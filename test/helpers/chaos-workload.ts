@@ -46,7 +46,7 @@ const ALLOWED: Record<string, number[]> = {
   'leave queue': [204, 409],
   'seat map': [200, 403],
   hold: [201, 403, 409],
-  cancel: [204, 409],
+  cancel: [204, 403, 409],
   pay: [200, 402, 403, 409, 410],
   'read payment': [200],
   'list reservations': [200],
@@ -122,7 +122,8 @@ export async function runChaosWorkload(options: ChaosOptions): Promise<ChaosRepo
     const code = typeof response.body?.code === 'string' ? ` ${response.body.code}` : '';
     const answer = `${response.status}${code}`;
     answers[answer] = (answers[answer] ?? 0) + 1;
-    if (response.status >= 500) report.serverErrors.push({ operation, status: response.status, body: response.body });
+    if (response.status >= 500)
+      report.serverErrors.push({ operation, status: response.status, body: response.body });
     else if (!ALLOWED[operation]!.includes(response.status)) {
       report.unexpected.push({ operation, answer, body: response.body });
     }
@@ -196,7 +197,9 @@ export async function runChaosWorkload(options: ChaosOptions): Promise<ChaosRepo
     const first = mode === 2 ? [await send()] : await twice(send);
     const retry = await send();
     const paymentIds = new Set(
-      [...first, retry].filter((response) => response?.status === 200).map((response) => response!.body.paymentId),
+      [...first, retry]
+        .filter((response) => response?.status === 200)
+        .map((response) => response!.body.paymentId),
     );
     if (paymentIds.size > 1) report.anomalies.push(`one key made payments ${[...paymentIds].join(', ')}`);
     const paymentId = [...paymentIds][0];
@@ -218,7 +221,9 @@ export async function runChaosWorkload(options: ChaosOptions): Promise<ChaosRepo
     const held = holds.filter((response) => response?.status === 201);
     if (held.length > 1) report.anomalies.push(`double click held seats ${seatIds.join(', ')} twice`);
     if (!held.length) return;
-    const reservationIds = (held[0]!.body.reservations as { id: string }[]).map((reservation) => reservation.id);
+    const reservationIds = (held[0]!.body.reservations as { id: string }[]).map(
+      (reservation) => reservation.id,
+    );
     for (const id of reservationIds) recentReservations.push({ userId: user.id, id });
     if (recentReservations.length > 200) recentReservations.splice(0, 100);
 
@@ -236,15 +241,18 @@ export async function runChaosWorkload(options: ChaosOptions): Promise<ChaosRepo
       // Pay after the hold expired: must be refused (410) and take no points.
       await sleep(options.holdSeconds * 1000 + between(50, 500));
       const late = await call('pay', 'POST', '/payment', user, { body: { reservationIds } });
-      if (late?.status === 200) report.anomalies.push(`an expired hold was paid (${reservationIds.join(', ')})`);
+      if (late?.status === 200)
+        report.anomalies.push(`an expired hold was paid (${reservationIds.join(', ')})`);
     } else if (action < 0.8) {
       const foreign = recentReservations.filter((reservation) => reservation.userId !== user.id);
       if (foreign.length) {
         const other = pick(foreign).id;
         const answer = await call('pay', 'POST', '/payment', user, { body: { reservationIds: [other] } });
-        if (answer?.status === 200) report.anomalies.push(`user ${user.id} paid reservation ${other} of another user`);
+        if (answer?.status === 200)
+          report.anomalies.push(`user ${user.id} paid reservation ${other} of another user`);
         const cancel = await call('cancel', 'DELETE', `/reservation/${other}`, user);
-        if (cancel?.status === 204) report.anomalies.push(`user ${user.id} cancelled reservation ${other} of another user`);
+        if (cancel?.status === 204)
+          report.anomalies.push(`user ${user.id} cancelled reservation ${other} of another user`);
       }
     }
     // Otherwise the hold is abandoned and lapses.

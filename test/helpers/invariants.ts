@@ -156,14 +156,14 @@ function staleExpiryRules(graceMs: number): Rule[] {
   return [
     {
       rule: `no PENDING hold outlives its expiry by more than ${graceMs} ms`,
-      sql: `SELECT id AS reservation_id, expires_at, now() - expires_at AS late
+      sql: `SELECT id AS reservation_id, expires_at, (extract(epoch FROM now() - expires_at) * 1000)::int AS late_ms
             FROM reservations
             WHERE status = 'PENDING' AND expires_at < now() - make_interval(secs => $1::float8 / 1000)`,
       params: [graceMs],
     },
     {
       rule: `no ACTIVE queue window outlives its expiry by more than ${graceMs} ms`,
-      sql: `SELECT id AS entry_id, expires_at, now() - expires_at AS late
+      sql: `SELECT id AS entry_id, expires_at, (extract(epoch FROM now() - expires_at) * 1000)::int AS late_ms
             FROM queue_entries
             WHERE status = 'ACTIVE' AND expires_at < now() - make_interval(secs => $1::float8 / 1000)`,
       params: [graceMs],
@@ -191,7 +191,8 @@ export async function checkInvariants(
     const violations: InvariantViolation[] = [];
     for (const { rule, sql, params } of rules) {
       const { rows } = await client.query<Record<string, unknown>>(sql, params);
-      if (rows.length) violations.push({ rule, count: rows.length, examples: rows.slice(0, EXAMPLES_PER_RULE) });
+      if (rows.length)
+        violations.push({ rule, count: rows.length, examples: rows.slice(0, EXAMPLES_PER_RULE) });
     }
     await client.query('COMMIT');
     return violations;
@@ -210,28 +211,42 @@ export interface InvariantSample {
   violations: InvariantViolation[];
   /** The most ACTIVE entries seen at once, per concert, next to its capacity. */
   maxActive: Map<string, { active: number; capacity: number }>;
+  /** The longest a PENDING hold or an ACTIVE window was seen past its expiry, not yet swept. */
+  maxLateMs: { holds: number; windows: number };
 }
 
 /**
  * Checks the invariants every `intervalMs` while a workload runs, and records the most
- * ACTIVE windows each concert had at once. `stop()` ends the sampling and returns the result.
+ * ACTIVE windows each concert had at once and how far behind the sweeper fell.
+ * `stop()` ends the sampling and returns the result.
  */
 export function startInvariantSampler(
   db: pg.Pool,
   options: InvariantOptions & { intervalMs?: number } = {},
 ): { stop(): Promise<InvariantSample> } {
-  const result: InvariantSample = { samples: 0, violations: [], maxActive: new Map() };
+  const result: InvariantSample = {
+    samples: 0,
+    violations: [],
+    maxActive: new Map(),
+    maxLateMs: { holds: 0, windows: 0 },
+  };
   const seen = new Set<string>();
   let running = true;
   // A failed check (say, the database went away) ends the sampling and is thrown by stop().
   const loop = (async () => {
     while (running) {
-      const [violations, active] = await Promise.all([
+      const [violations, active, late] = await Promise.all([
         checkInvariants(db, options),
         db.query<{ concert_id: string; capacity: number; active: number }>(
           `SELECT c.id AS concert_id, c.queue_capacity AS capacity,
                   count(e.id) FILTER (WHERE e.status = 'ACTIVE')::int AS active
            FROM concerts c LEFT JOIN queue_entries e ON e.concert_id = c.id GROUP BY c.id`,
+        ),
+        db.query<{ holds: number | null; windows: number | null }>(
+          `SELECT (SELECT extract(epoch FROM now() - min(expires_at)) * 1000 FROM reservations
+                   WHERE status = 'PENDING' AND expires_at < now())::float8 AS holds,
+                  (SELECT extract(epoch FROM now() - min(expires_at)) * 1000 FROM queue_entries
+                   WHERE status = 'ACTIVE' AND expires_at < now())::float8 AS windows`,
         ),
       ]);
       result.samples++;
@@ -245,6 +260,8 @@ export function startInvariantSampler(
         if (!max || row.active > max.active)
           result.maxActive.set(row.concert_id, { active: row.active, capacity: row.capacity });
       }
+      result.maxLateMs.holds = Math.max(result.maxLateMs.holds, late.rows[0]?.holds ?? 0);
+      result.maxLateMs.windows = Math.max(result.maxLateMs.windows, late.rows[0]?.windows ?? 0);
       await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 250));
     }
   })();

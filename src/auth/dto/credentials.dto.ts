@@ -8,17 +8,17 @@ export const PASSWORD_MAX_LENGTH = 128;
 /** Body of register and login. */
 export class CredentialsDto {
   /** Trimmed and lower-cased before validation, so `Ann@X.com ` and `ann@x.com` are one account. */
-  @Transform(({ value }: { value: unknown }) =>
-    typeof value === 'string' ? value.trim().toLowerCase() : value,
-  )
-  @IsEmail()
-  @MaxLength(254)
   @ApiProperty({
     format: 'email',
     maxLength: 254,
     description: 'Trimmed and lower-cased',
     example: 'user@example.com',
   })
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' ? value.trim().toLowerCase() : value,
+  )
+  @IsEmail()
+  @MaxLength(254)
   email!: string;
 
   @ApiProperty({

@@ -47,36 +47,61 @@ const UNAVAILABLE: DatabaseErrorClass = {
 };
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND']);
 
+/**
+ * pg's and pg-pool's own errors for a connection that was lost or could not be had in time.
+ * They carry no code, and the driver adapter passes them on unchanged: a connection the
+ * server dropped mid-transaction answers the next statement with "… is not queryable".
+ */
+const CONNECTION_LOST =
+  /Connection terminated|connection timeout|timeout exceeded when trying to connect|is not queryable|Can't reach database|ECONNREFUSED/i;
+
+/**
+ * Connection failures as the driver adapter names them (DriverAdapterError `kind`). A raw
+ * query whose connection the server closed arrives as P2010 with one of these inside.
+ */
+const BY_ADAPTER_KIND: Record<string, DatabaseErrorClass> = {
+  DatabaseNotReachable: BY_PRISMA_CODE.P1001!,
+  ConnectionClosed: BY_PRISMA_CODE.P1017!,
+  SocketTimeout: UNAVAILABLE,
+  TooManyConnections: BY_SQLSTATE['53300']!,
+};
+
 /** Maps Prisma, driver-adapter and pg errors to an API error, or undefined for a real bug. */
 export function classifyDatabaseError(error: unknown): DatabaseErrorClass | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
-  const sqlState = findSqlState(error);
+  const sqlState = findNested(error, sqlStateOf);
   if (sqlState && BY_SQLSTATE[sqlState]) return BY_SQLSTATE[sqlState];
+  const kind = findNested(error, (record) => (typeof record.kind === 'string' ? record.kind : undefined));
+  if (kind && BY_ADAPTER_KIND[kind]) return BY_ADAPTER_KIND[kind];
   const { code, name, message } = error as { code?: unknown; name?: unknown; message?: unknown };
   if (typeof code === 'string' && BY_PRISMA_CODE[code]) return BY_PRISMA_CODE[code];
   if (typeof code === 'string' && NETWORK_CODES.has(code)) return UNAVAILABLE;
   if (name === 'PrismaClientInitializationError') return UNAVAILABLE;
-  if (
-    typeof message === 'string' &&
-    /Connection terminated|connection timeout|Can't reach database|ECONNREFUSED/i.test(message)
-  ) {
-    return UNAVAILABLE;
-  }
+  if (typeof message === 'string' && CONNECTION_LOST.test(message)) return UNAVAILABLE;
   return undefined;
 }
 
-/** The adapter nests the server's SQLSTATE a few levels down; look for it breadth-first. */
-function findSqlState(error: object): string | undefined {
+/** The adapter nests the server's SQLSTATE (or its own error kind) a few levels down; look breadth-first. */
+function findNested(
+  error: object,
+  pick: (record: Record<string, unknown>) => string | undefined,
+): string | undefined {
   const queue: unknown[] = [error];
   for (let depth = 0; queue.length && depth < 20; depth++) {
     const current = queue.shift();
     if (typeof current !== 'object' || current === null) continue;
     const record = current as Record<string, unknown>;
-    for (const key of ['originalCode', 'code']) {
-      const value = record[key];
-      if (typeof value === 'string' && /^[0-9A-Z]{5}$/.test(value) && !value.startsWith('P')) return value;
-    }
+    const found = pick(record);
+    if (found) return found;
     queue.push(record.cause, record.meta, record.driverAdapterError);
+  }
+  return undefined;
+}
+
+function sqlStateOf(record: Record<string, unknown>): string | undefined {
+  for (const key of ['originalCode', 'code']) {
+    const value = record[key];
+    if (typeof value === 'string' && /^[0-9A-Z]{5}$/.test(value) && !value.startsWith('P')) return value;
   }
   return undefined;
 }

@@ -61,6 +61,25 @@ describe('toHttpError', () => {
     });
   });
 
+  it.each([
+    'Client has encountered a connection error and is not queryable',
+    'Connection terminated unexpectedly',
+    'timeout exceeded when trying to connect',
+    'Connection terminated due to connection timeout',
+  ])('maps the driver losing its connection (%s) to 503', (message) => {
+    expect(toHttpError(new Error(message))).toMatchObject({ statusCode: 503, code: 'SERVICE_UNAVAILABLE' });
+  });
+
+  it('maps a raw query whose connection the server closed to 503', () => {
+    const error = {
+      name: 'PrismaClientKnownRequestError',
+      code: 'P2010',
+      message: 'Raw query failed. Code: `N/A`. Message: `Server has closed the connection.`',
+      meta: { driverAdapterError: { name: 'DriverAdapterError', cause: { kind: 'ConnectionClosed' } } },
+    };
+    expect(toHttpError(error)).toMatchObject({ statusCode: 503, code: 'SERVICE_UNAVAILABLE' });
+  });
+
   it('hides everything else behind a generic 500', () => {
     const body = toHttpError(new TypeError('secret internals at /src/x.ts:1'));
     expect(body).toEqual({

@@ -16,11 +16,19 @@ export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject
   const config = new DocumentBuilder()
     .setTitle('Sail')
     .setDescription(
-      'Concert ticketing with a fair waiting queue per concert. Enter a concert\'s queue, poll until your ' +
+      "Concert ticketing with a fair waiting queue per concert. Enter a concert's queue, poll until your " +
         'window is ACTIVE, then list seats, hold up to 4 and pay with points before the hold expires. ' +
         'Every error has the body `ErrorResponse`; switch on its `code`.',
     )
     .setVersion(version)
+    .addTag('auth', 'Accounts and tokens')
+    .addTag('concerts', 'The catalog, with your place in each queue')
+    .addTag('queue', 'Wait for your turn: seats can be listed and held only with an ACTIVE window')
+    .addTag('points', 'Your wallet: charge, balance, history')
+    .addTag('reservations', 'Seat maps and seat holds')
+    .addTag('payments', 'Pay held seats with points')
+    .addTag('admin', 'Concert management, ADMIN role only')
+    .addTag('health', 'Liveness and readiness probes')
     .addBearerAuth({
       type: 'http',
       scheme: 'bearer',

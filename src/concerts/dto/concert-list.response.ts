@@ -1,23 +1,48 @@
-import type { SalesState } from '../../generated/prisma/enums.js';
+import { ApiProperty } from '@nestjs/swagger';
+import { EXAMPLE } from '../../common/openapi/examples.js';
+import { SalesState } from '../../generated/prisma/enums.js';
 import type { ConcertListing } from '../concerts.service.js';
 import type { QueueState } from '../queue-state-reader.js';
 import { calendarDate } from './calendar-date.js';
 
 export class ConcertQueueEntryResponse {
+  @ApiProperty({ format: 'uuid', example: EXAMPLE.concertId })
   concertId!: string;
+
+  @ApiProperty({ example: EXAMPLE.concertName })
   name!: string;
+
+  @ApiProperty({ example: EXAMPLE.venue })
   venue!: string;
+
   /** YYYY-MM-DD of startsAt in UTC. */
+  @ApiProperty({ format: 'date', description: 'YYYY-MM-DD of startsAt in UTC', example: EXAMPLE.date })
   date!: string;
+
+  @ApiProperty({ format: 'date-time', example: EXAMPLE.startsAt })
   startsAt!: string;
+
+  @ApiProperty({ enum: SalesState, enumName: 'SalesState', example: SalesState.ON_SALE })
   salesState!: SalesState;
+
   /** The caller's queue fields are null when the caller is not in this concert's queue. */
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    description: "The caller's place; null when not in this concert's queue",
+    example: 42,
+  })
   queuePosition!: number | null;
+
+  @ApiProperty({ enum: ['ACTIVE', 'WAITING'], nullable: true, example: 'WAITING' })
   status!: QueueState['status'] | null;
+
+  @ApiProperty({ type: String, nullable: true, description: 'null while active', example: '10 minutes' })
   estimatedWaitTime!: string | null;
 }
 
 export class ConcertListResponse {
+  @ApiProperty({ type: [ConcertQueueEntryResponse] })
   queueEntries!: ConcertQueueEntryResponse[];
 }
 

@@ -1,14 +1,31 @@
-import type { SalesState } from '../../generated/prisma/enums.js';
+import { ApiProperty } from '@nestjs/swagger';
+import { EXAMPLE } from '../../common/openapi/examples.js';
+import { SalesState } from '../../generated/prisma/enums.js';
 import type { ConcertStatsRow, ConcertWithSeatCount } from '../concerts.repository.js';
 
 export class ConcertResponse {
+  @ApiProperty({ format: 'uuid', example: EXAMPLE.concertId })
   id!: string;
+
+  @ApiProperty({ example: EXAMPLE.concertName })
   name!: string;
+
+  @ApiProperty({ example: EXAMPLE.venue })
   venue!: string;
+
+  @ApiProperty({ format: 'date-time', example: EXAMPLE.startsAt })
   startsAt!: string;
+
+  @ApiProperty({ enum: SalesState, enumName: 'SalesState', example: SalesState.ON_SALE })
   salesState!: SalesState;
+
+  @ApiProperty({ type: 'integer', description: 'Users with an active window at once', example: 5 })
   queueCapacity!: number;
+
+  @ApiProperty({ type: 'integer', description: 'Length of an active window', example: 300 })
   queueWindowSeconds!: number;
+
+  @ApiProperty({ type: 'integer', example: 50 })
   seatCount!: number;
 }
 
@@ -25,12 +42,28 @@ export function toConcertResponse(concert: ConcertWithSeatCount): ConcertRespons
   };
 }
 
+export class SeatCountsResponse {
+  /** Includes holds that have expired but are not swept yet. */
+  @ApiProperty({ type: 'integer', description: 'Includes holds that have lapsed', example: 40 })
+  available!: number;
+
+  @ApiProperty({ type: 'integer', example: 2 })
+  held!: number;
+
+  @ApiProperty({ type: 'integer', example: 8 })
+  sold!: number;
+}
+
 export class ConcertStatsResponse extends ConcertResponse {
-  /** `available` includes holds that have expired but are not swept yet. */
-  seatCounts!: { available: number; held: number; sold: number };
+  @ApiProperty({ type: SeatCountsResponse })
+  seatCounts!: SeatCountsResponse;
+
   /** Entries still WAITING. */
+  @ApiProperty({ type: 'integer', description: 'Users still waiting', example: 37 })
   queueLength!: number;
+
   /** ACTIVE entries whose window has not expired. */
+  @ApiProperty({ type: 'integer', description: 'Users whose window is open', example: 5 })
   activeUsers!: number;
 }
 

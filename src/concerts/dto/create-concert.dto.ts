@@ -1,3 +1,4 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -24,18 +25,27 @@ import {
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
 export class SeatDto {
+  @ApiProperty({ maxLength: 20, example: 'A1' })
   @Transform(trim)
   @IsString()
   @IsNotEmpty()
   @MaxLength(20)
   number!: string;
 
+  @ApiProperty({
+    type: 'integer',
+    minimum: 0,
+    maximum: MAX_SEAT_PRICE,
+    description: 'In points',
+    example: 50_000,
+  })
   @IsInt()
   @Min(0)
   @Max(MAX_SEAT_PRICE)
   price!: number;
 
   /** Defaults to GENERAL. */
+  @ApiPropertyOptional({ maxLength: 50, default: 'GENERAL', example: 'A' })
   @IsOptional()
   @Transform(trim)
   @IsString()
@@ -46,17 +56,26 @@ export class SeatDto {
 
 /** One row of a generated layout: seats `${label}1` … `${label}${seats}`, all in section `label`. */
 export class SeatRowDto {
+  @ApiProperty({ maxLength: 10, description: 'Row label, also the section', example: 'A' })
   @Transform(trim)
   @IsString()
   @IsNotEmpty()
   @MaxLength(10)
   label!: string;
 
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: MAX_SEATS_PER_CONCERT, example: 10 })
   @IsInt()
   @Min(1)
   @Max(MAX_SEATS_PER_CONCERT)
   seats!: number;
 
+  @ApiProperty({
+    type: 'integer',
+    minimum: 0,
+    maximum: MAX_SEAT_PRICE,
+    description: 'In points',
+    example: 50_000,
+  })
   @IsInt()
   @Min(0)
   @Max(MAX_SEAT_PRICE)
@@ -64,6 +83,7 @@ export class SeatRowDto {
 }
 
 export class SeatLayoutDto {
+  @ApiProperty({ type: [SeatRowDto], minItems: 1 })
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(MAX_SEATS_PER_CONCERT)
@@ -74,12 +94,14 @@ export class SeatLayoutDto {
 
 /** Exactly one of `seats` (an explicit list) or `layout` (rows generated here) describes the seat map. */
 export class CreateConcertDto {
+  @ApiProperty({ maxLength: 200, example: 'Summer Rock Fest' })
   @Transform(trim)
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)
   name!: string;
 
+  @ApiProperty({ maxLength: 200, example: 'Olympic Hall' })
   @Transform(trim)
   @IsString()
   @IsNotEmpty()
@@ -87,24 +109,49 @@ export class CreateConcertDto {
   venue!: string;
 
   // An offset is required: a bare local time would be read in the server's time zone.
+  @ApiProperty({
+    format: 'date-time',
+    description: 'In the future, with a time zone offset',
+    example: '2030-07-15T19:00:00+09:00',
+  })
   @IsISO8601({ strict: true })
   @Matches(/T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i, {
     message: 'startsAt must be an ISO 8601 date-time with a time zone, e.g. 2030-07-15T19:00:00+09:00',
   })
   startsAt!: string;
 
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: MAX_QUEUE_CAPACITY,
+    description: 'Users with an active window at once; default QUEUE_ACTIVE_CAPACITY',
+    example: 5,
+  })
   @IsOptional()
   @IsInt()
   @Min(1)
   @Max(MAX_QUEUE_CAPACITY)
   queueCapacity?: number;
 
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: MAX_QUEUE_WINDOW_SECONDS,
+    description: 'Length of an active window; default QUEUE_WINDOW_SECONDS',
+    example: 300,
+  })
   @IsOptional()
   @IsInt()
   @Min(1)
   @Max(MAX_QUEUE_WINDOW_SECONDS)
   queueWindowSeconds?: number;
 
+  @ApiPropertyOptional({
+    type: [SeatDto],
+    minItems: 1,
+    maxItems: MAX_SEATS_PER_CONCERT,
+    description: 'An explicit seat list; give this or `layout`',
+  })
   @IsOptional()
   @IsArray()
   @ArrayMinSize(1)
@@ -113,6 +160,16 @@ export class CreateConcertDto {
   @Type(() => SeatDto)
   seats?: SeatDto[];
 
+  @ApiPropertyOptional({
+    type: SeatLayoutDto,
+    description: 'Rows to generate; give this or `seats`',
+    example: {
+      rows: [
+        { label: 'A', seats: 10, price: 100_000 },
+        { label: 'B', seats: 10, price: 50_000 },
+      ],
+    },
+  })
   @IsOptional()
   @ValidateNested()
   @Type(() => SeatLayoutDto)

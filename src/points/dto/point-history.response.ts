@@ -1,25 +1,48 @@
-import type { PointEntryType } from '../../generated/prisma/enums.js';
+import { ApiProperty } from '@nestjs/swagger';
+import { EXAMPLE } from '../../common/openapi/examples.js';
+import { PointEntryType } from '../../generated/prisma/enums.js';
 import type { LedgerPage } from '../points.service.js';
 
 export class PointHistoryEntryResponse {
+  @ApiProperty({ format: 'uuid', example: EXAMPLE.ledgerEntryId })
   id!: string;
+
+  @ApiProperty({ enum: PointEntryType, enumName: 'PointEntryType', example: PointEntryType.PAYMENT })
   type!: PointEntryType;
+
   /** Signed: a payment is negative. */
+  @ApiProperty({ type: 'integer', description: 'Signed: a payment is negative', example: -100_000 })
   amount!: number;
+
+  @ApiProperty({ type: 'integer', example: 5_000 })
   balanceAfter!: number;
+
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, example: EXAMPLE.paymentId })
   paymentId!: string | null;
+
+  @ApiProperty({ format: 'date-time', example: EXAMPLE.createdAt })
   createdAt!: string;
 }
 
 export class PaginationResponse {
+  @ApiProperty({ type: 'integer', example: 1 })
   page!: number;
+
+  @ApiProperty({ type: 'integer', example: 20 })
   limit!: number;
+
+  @ApiProperty({ type: 'integer', example: 2 })
   total!: number;
+
+  @ApiProperty({ type: 'integer', example: 1 })
   totalPages!: number;
 }
 
 export class PointHistoryResponse {
+  @ApiProperty({ type: [PointHistoryEntryResponse] })
   history!: PointHistoryEntryResponse[];
+
+  @ApiProperty({ type: PaginationResponse })
   pagination!: PaginationResponse;
 }
 

@@ -1,4 +1,7 @@
+import { ApiProperty } from '@nestjs/swagger';
+
 export class PointsBalanceResponse {
+  @ApiProperty({ type: 'integer', example: 5_000 })
   points!: number;
 }
 

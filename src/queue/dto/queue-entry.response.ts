@@ -1,15 +1,57 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { EXAMPLE } from '../../common/openapi/examples.js';
+
 /** The caller's place in one concert's queue. */
 export class QueueEntryResponse {
+  @ApiProperty({ format: 'uuid', example: EXAMPLE.userId })
   userId!: string;
+
+  @ApiProperty({ format: 'uuid', example: EXAMPLE.concertId })
   concertId!: string;
+
   /** 1-based; positions 1..capacity are ACTIVE. */
+  @ApiProperty({
+    type: 'integer',
+    minimum: 1,
+    description: '1-based; positions 1..capacity are ACTIVE',
+    example: 42,
+  })
   queuePosition!: number;
+
+  @ApiProperty({
+    enum: ['ACTIVE', 'WAITING'],
+    description: 'ACTIVE: the window is open until expiresAt. WAITING: poll after retryAfterMs',
+    example: 'WAITING',
+  })
   status!: 'ACTIVE' | 'WAITING';
+
   /** Human-readable ("10 minutes"); null while active. */
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'For people; null while active',
+    example: '10 minutes',
+  })
   estimatedWaitTime!: string | null;
+
+  @ApiProperty({ type: 'integer', nullable: true, description: 'null while active', example: 600 })
   estimatedWaitSeconds!: number | null;
+
   /** End of the active window (ISO 8601); null while waiting. */
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'End of the active window; null while waiting',
+    example: null,
+  })
   expiresAt!: string | null;
+
   /** Poll again after this many milliseconds (also sent as Retry-After). */
+  @ApiProperty({
+    type: 'integer',
+    description: 'Poll again after this many milliseconds (also sent as Retry-After, in seconds)',
+    example: 12_000,
+  })
   retryAfterMs!: number;
 }

@@ -1,7 +1,16 @@
+import { ApiProperty } from '@nestjs/swagger';
+
 export class PaginationResponse {
+  @ApiProperty({ type: 'integer', example: 1 })
   page!: number;
+
+  @ApiProperty({ type: 'integer', example: 20 })
   limit!: number;
+
+  @ApiProperty({ type: 'integer', example: 2 })
   total!: number;
+
+  @ApiProperty({ type: 'integer', example: 1 })
   totalPages!: number;
 }
 

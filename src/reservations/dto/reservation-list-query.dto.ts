@@ -1,8 +1,10 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { ReservationStatus } from '../../generated/prisma/enums.js';
 
 export class ReservationListQueryDto {
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, default: 1 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -10,6 +12,7 @@ export class ReservationListQueryDto {
   @Max(1_000_000)
   page: number = 1;
 
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 20 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -18,6 +21,11 @@ export class ReservationListQueryDto {
   limit: number = 20;
 
   /** As the user sees it: a PENDING reservation past its expiry is EXPIRED. */
+  @ApiPropertyOptional({
+    enum: ReservationStatus,
+    enumName: 'ReservationStatus',
+    description: 'A PENDING reservation past its expiry counts as EXPIRED',
+  })
   @IsOptional()
   @IsIn(Object.values(ReservationStatus))
   status?: ReservationStatus;

@@ -1,23 +1,50 @@
-import type { ReservationStatus } from '../../generated/prisma/enums.js';
+import { ApiProperty } from '@nestjs/swagger';
+import { EXAMPLE } from '../../common/openapi/examples.js';
+import { ReservationStatus } from '../../generated/prisma/enums.js';
 import type { ReservationView } from '../reservations.repository.js';
 import type { ReservationPage } from '../reservations.service.js';
-import { toPaginationResponse, type PaginationResponse } from './pagination.response.js';
+import { PaginationResponse, toPaginationResponse } from './pagination.response.js';
 
 export class ReservationResponse {
+  @ApiProperty({ format: 'uuid', example: EXAMPLE.reservationId })
   id!: string;
+
+  @ApiProperty({ format: 'uuid', example: EXAMPLE.concertId })
   concertId!: string;
+
+  @ApiProperty({ example: EXAMPLE.concertName })
   concertName!: string;
+
+  @ApiProperty({ format: 'uuid', example: EXAMPLE.seatId })
   seatId!: string;
+
+  @ApiProperty({ example: EXAMPLE.seatNumber })
   seatNumber!: string;
+
+  @ApiProperty({ type: 'integer', description: 'In points', example: EXAMPLE.seatPrice })
   price!: number;
+
   /** A PENDING reservation past its expiry is reported as EXPIRED. */
+  @ApiProperty({
+    enum: ReservationStatus,
+    enumName: 'ReservationStatus',
+    description: 'A PENDING reservation past its expiry is reported as EXPIRED',
+    example: ReservationStatus.CONFIRMED,
+  })
   status!: ReservationStatus;
+
+  @ApiProperty({ format: 'date-time', example: EXAMPLE.reservedAt })
   reservedAt!: string;
+
+  @ApiProperty({ format: 'date-time', example: EXAMPLE.expiresAt })
   expiresAt!: string;
 }
 
 export class ReservationListResponse {
+  @ApiProperty({ type: [ReservationResponse] })
   reservations!: ReservationResponse[];
+
+  @ApiProperty({ type: PaginationResponse })
   pagination!: PaginationResponse;
 }
 

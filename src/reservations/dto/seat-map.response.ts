@@ -1,29 +1,59 @@
 import { calendarDate } from '../../concerts/dto/calendar-date.js';
-import type { SeatStatus } from '../../generated/prisma/enums.js';
+import { ApiProperty } from '@nestjs/swagger';
+import { EXAMPLE } from '../../common/openapi/examples.js';
+import { SeatStatus } from '../../generated/prisma/enums.js';
 import type { SeatMap } from '../reservations.service.js';
-import { toPaginationResponse, type PaginationResponse } from './pagination.response.js';
+import { PaginationResponse, toPaginationResponse } from './pagination.response.js';
 
 export class SeatResponse {
+  @ApiProperty({ format: 'uuid', example: EXAMPLE.seatId })
   id!: string;
+
+  @ApiProperty({ example: EXAMPLE.seatNumber })
   number!: string;
+
+  @ApiProperty({ example: 'A' })
   section!: string;
+
   /** AVAILABLE also for a hold that has expired but is not swept yet. */
+  @ApiProperty({
+    enum: SeatStatus,
+    enumName: 'SeatStatus',
+    description: 'AVAILABLE also for a hold that has lapsed',
+    example: SeatStatus.AVAILABLE,
+  })
   status!: SeatStatus;
+
+  @ApiProperty({ type: 'integer', description: 'In points', example: EXAMPLE.seatPrice })
   price!: number;
 }
 
 export class ConcertInfoResponse {
+  @ApiProperty({ format: 'uuid', example: EXAMPLE.concertId })
   id!: string;
+
+  @ApiProperty({ example: EXAMPLE.concertName })
   name!: string;
+
+  @ApiProperty({ example: EXAMPLE.venue })
   venue!: string;
+
   /** YYYY-MM-DD of startsAt in UTC, as in GET /reservation/available-dates. */
+  @ApiProperty({ format: 'date', description: 'YYYY-MM-DD of startsAt in UTC', example: EXAMPLE.date })
   date!: string;
+
+  @ApiProperty({ format: 'date-time', example: EXAMPLE.startsAt })
   startsAt!: string;
 }
 
 export class SeatMapResponse {
+  @ApiProperty({ type: [SeatResponse] })
   seats!: SeatResponse[];
+
+  @ApiProperty({ type: PaginationResponse })
   pagination!: PaginationResponse;
+
+  @ApiProperty({ type: ConcertInfoResponse })
   concertInfo!: ConcertInfoResponse;
 }
 
