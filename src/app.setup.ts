@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { ValidationPipe } from '@nestjs/common';
+import { BadRequestException, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import helmet from '@fastify/helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
+import { answerClientError, replyToFrameworkError } from './common/errors/framework-errors.js';
+import { isNestedDeeperThan, MAX_JSON_DEPTH } from './common/http/json-depth.js';
 import { setupOpenApi } from './common/openapi/openapi.js';
 import { trustProxySetting, type Env } from './config/env.validation.js';
 
@@ -22,6 +24,9 @@ export async function createApp(
     // Behind a load balancer the client's address is in X-Forwarded-For; rate limits key on it.
     trustProxy: trustProxySetting(env.TRUST_PROXY),
     return503OnClosing: true,
+    // Requests Fastify or Node refuse before any route runs still get our error body.
+    frameworkErrors: replyToFrameworkError,
+    clientErrorHandler: answerClientError,
     // A well-formed X-Request-Id from the caller is kept, so a request can be traced across services.
     genReqId: (request: IncomingMessage) => {
       const given = request.headers['x-request-id'];
@@ -35,6 +40,11 @@ export async function createApp(
   });
   adapter.getInstance().addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
+  });
+  adapter.getInstance().addHook('preValidation', async (request) => {
+    if (isNestedDeeperThan(request.body, MAX_JSON_DEPTH)) {
+      throw new BadRequestException(`The JSON body is nested deeper than ${MAX_JSON_DEPTH} levels`);
+    }
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forEnv(env), adapter, {
     bufferLogs: options.bufferLogs ?? true,

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import type { AccessTokenClaims, RefreshTokenClaims } from '../common/auth/auth-user.js';
+import { asVerifyKey } from '../common/auth/verify-key.js';
 import { AppConfig } from '../config/app-config.js';
 import { Role } from '../generated/prisma/enums.js';
 import { InvalidRefreshTokenError } from './auth.errors.js';
@@ -27,7 +28,7 @@ export class AuthTokens {
   signAccessToken(userId: string, role: Role): Promise<string> {
     const claims: AccessTokenClaims = { sub: userId, role, typ: 'access' };
     return this.jwt.signAsync(claims, {
-      secret: this.config.jwt.accessSecret,
+      privateKey: this.config.jwt.accessKey,
       algorithm: 'HS256',
       expiresIn: this.config.jwt.accessTtlSeconds,
     });
@@ -37,7 +38,7 @@ export class AuthTokens {
   signRefreshToken(userId: string, tokenId: string): Promise<string> {
     const claims: RefreshTokenClaims = { sub: userId, typ: 'refresh', jti: tokenId };
     return this.jwt.signAsync(claims, {
-      secret: this.config.jwt.refreshSecret,
+      privateKey: this.config.jwt.refreshKey,
       algorithm: 'HS256',
       expiresIn: this.config.jwt.refreshTtlSeconds,
     });
@@ -50,7 +51,7 @@ export class AuthTokens {
   ): Promise<RefreshTokenClaims> {
     const claims = await this.jwt
       .verifyAsync<Partial<RefreshTokenClaims>>(token, {
-        secret: this.config.jwt.refreshSecret,
+        publicKey: asVerifyKey(this.config.jwt.refreshKey),
         algorithms: ['HS256'],
         ignoreExpiration: options.ignoreExpiration ?? false,
       })

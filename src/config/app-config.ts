@@ -1,3 +1,4 @@
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { Env } from './env.validation.js';
@@ -15,6 +16,13 @@ export class AppConfig {
   readonly jwt: {
     accessSecret: string;
     refreshSecret: string;
+    /**
+     * The secrets as key objects, made once: given a string, jsonwebtoken tries to parse it
+     * as a public key on every call before treating it as a secret (a third of the CPU of an
+     * authenticated request in the benchmark).
+     */
+    accessKey: KeyObject;
+    refreshKey: KeyObject;
     accessTtlSeconds: number;
     refreshTtlSeconds: number;
   };
@@ -45,6 +53,8 @@ export class AppConfig {
     this.jwt = {
       accessSecret: get('JWT_ACCESS_SECRET'),
       refreshSecret: get('JWT_REFRESH_SECRET'),
+      accessKey: createSecretKey(Buffer.from(get('JWT_ACCESS_SECRET'))),
+      refreshKey: createSecretKey(Buffer.from(get('JWT_REFRESH_SECRET'))),
       accessTtlSeconds: get('JWT_ACCESS_TTL'),
       refreshTtlSeconds: get('JWT_REFRESH_TTL'),
     };

@@ -106,7 +106,13 @@ export class QueueRepository {
   async enter(tx: Tx, concertId: string, userId: string): Promise<LiveEntryRow | null | 'ALREADY_IN_QUEUE'> {
     try {
       const rows = await tx.$queryRaw<RawLiveEntry[]>`
-        WITH ticket AS (
+        -- Asynchronous commit for this statement only: the queue row's lock is released
+        -- without waiting for the WAL flush, which is what caps entries per second on one
+        -- concert. A database crash can lose the last fraction of a second of entries, never
+        -- a seat or a point, and any later synchronous commit (a hold, a payment) flushes
+        -- the entries before it. Joined below so that it runs.
+        WITH async_commit AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true)),
+        ticket AS (
           UPDATE queues q
           -- SET sees the row as locked (re-read if a concurrent entry committed first).
           -- Admit at once only when a place is free and nobody is waiting.
@@ -116,7 +122,7 @@ export class QueueRepository {
               activated_count = q.activated_count
                 + (q.active_count < c.queue_capacity AND q.last_ticket = q.activated_count + q.left_waiting_count)::int,
               updated_at = clock_timestamp()
-          FROM concerts c
+          FROM concerts c, async_commit
           WHERE q.concert_id = ${concertId}::uuid AND c.id = q.concert_id AND c.sales_state = 'ON_SALE'
           RETURNING q.last_ticket, q.active_count, q.activated_count, q.left_waiting_count,
                     -- After the update, "nobody waits" holds exactly when this entrant was admitted.

@@ -5,6 +5,7 @@ import { AppConfig } from '../../config/app-config.js';
 import { Role } from '../../generated/prisma/enums.js';
 import type { AccessTokenClaims, AuthUser } from './auth-user.js';
 import { bearerToken } from './bearer-token.js';
+import { asVerifyKey } from './verify-key.js';
 import { IS_PUBLIC } from './public.decorator.js';
 
 /** Global guard: every route needs a valid access token unless it is @Public(). */
@@ -28,7 +29,10 @@ export class JwtAuthGuard implements CanActivate {
     const token = bearerToken(request.headers.authorization);
     if (!token) throw new UnauthorizedException('A Bearer access token is required');
     const claims = await this.jwt
-      .verifyAsync<AccessTokenClaims>(token, { secret: this.config.jwt.accessSecret, algorithms: ['HS256'] })
+      .verifyAsync<AccessTokenClaims>(token, {
+        publicKey: asVerifyKey(this.config.jwt.accessKey),
+        algorithms: ['HS256'],
+      })
       .catch(() => undefined);
     if (
       !claims ||

@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { STATUS_BY_CODE, type ErrorCode } from './error-codes.js';
@@ -94,7 +95,7 @@ function routeMessage(status: number, message: string): string {
 
 function statusText(status: number): string {
   const name = HttpStatus[status];
-  if (!name) return 'Error';
+  if (!name) return STATUS_CODES[status] ?? 'Error';
   return name
     .toLowerCase()
     .split('_')

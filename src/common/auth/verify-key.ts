@@ -1,0 +1,9 @@
+import type { KeyObject } from 'node:crypto';
+
+/**
+ * @nestjs/jwt types a verification key as string | Buffer, but hands it to jsonwebtoken
+ * unchanged, which takes a KeyObject too (see AppConfig.jwt for why we want one).
+ */
+export function asVerifyKey(key: KeyObject): Buffer {
+  return key as unknown as Buffer;
+}
