@@ -7,7 +7,7 @@ import helmet from '@fastify/helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { answerClientError, replyToFrameworkError } from './common/errors/framework-errors.js';
-import { isNestedDeeperThan, MAX_JSON_DEPTH } from './common/http/json-depth.js';
+import { findUnsafeInput } from './common/http/unsafe-input.js';
 import { setupOpenApi } from './common/openapi/openapi.js';
 import { trustProxySetting, type Env } from './config/env.validation.js';
 
@@ -41,10 +41,10 @@ export async function createApp(
   adapter.getInstance().addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
+  // Some input breaks the validation libraries themselves (a stack overflow, a throwing validator): refuse it first.
   adapter.getInstance().addHook('preValidation', async (request) => {
-    if (isNestedDeeperThan(request.body, MAX_JSON_DEPTH)) {
-      throw new BadRequestException(`The JSON body is nested deeper than ${MAX_JSON_DEPTH} levels`);
-    }
+    const problem = findUnsafeInput(request.body) ?? findUnsafeInput(request.query);
+    if (problem) throw new BadRequestException(problem);
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forEnv(env), adapter, {
     bufferLogs: options.bufferLogs ?? true,

@@ -13,6 +13,7 @@ export class AppConfig {
   readonly databaseUrl: string;
   readonly databasePoolSize: number;
   readonly databaseStatementTimeoutMs: number;
+  readonly databaseConnectTimeoutMs: number;
   readonly jwt: {
     accessSecret: string;
     refreshSecret: string;
@@ -50,6 +51,7 @@ export class AppConfig {
     this.databaseUrl = databaseUrl;
     this.databasePoolSize = get('DATABASE_POOL_SIZE');
     this.databaseStatementTimeoutMs = get('DATABASE_STATEMENT_TIMEOUT_MS');
+    this.databaseConnectTimeoutMs = get('DATABASE_CONNECT_TIMEOUT_MS');
     this.jwt = {
       accessSecret: get('JWT_ACCESS_SECRET'),
       refreshSecret: get('JWT_REFRESH_SECRET'),

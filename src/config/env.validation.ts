@@ -43,6 +43,8 @@ export class Env {
   @IsString() EMBEDDED_DB_DIR: string = '.data/postgres';
   @IsInt() @Min(1) @Max(500) DATABASE_POOL_SIZE: number = 20;
   @IsInt() @Min(100) DATABASE_STATEMENT_TIMEOUT_MS: number = 10_000;
+  /** How long a request waits for a free pool connection before it is answered 503. */
+  @IsInt() @Min(100) DATABASE_CONNECT_TIMEOUT_MS: number = 5_000;
   @Transform(toBoolean) @IsBoolean() MIGRATE_ON_BOOT: boolean = true;
   /** Seeds demo concerts into an empty database on boot. Defaults to true on the embedded database only. */
   @IsOptional() @Transform(toBoolean) @IsBoolean() SEED_ON_BOOT?: boolean;

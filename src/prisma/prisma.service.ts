@@ -36,7 +36,8 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnModul
       max: config.databasePoolSize,
       // One slow query must not hold a connection (and its locks) forever.
       statement_timeout: config.databaseStatementTimeoutMs,
-      connectionTimeoutMillis: 5_000,
+      // Nor may a full pool: a request waits this long for a connection, then gets 503.
+      connectionTimeoutMillis: config.databaseConnectTimeoutMs,
     });
     super({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
     // pg-pool takes its own 'error' listener off a connection when it hands it out, and the

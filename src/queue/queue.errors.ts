@@ -32,3 +32,12 @@ export class QueueNotActiveError extends DomainError {
     );
   }
 }
+
+export class ConcurrentEntryError extends DomainError {
+  readonly code = 'CONCURRENT_UPDATE';
+  constructor(concertId: string) {
+    super(`Entering the queue of concert ${concertId} kept conflicting with other requests; retry`, {
+      concertId,
+    });
+  }
+}

@@ -2,11 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../prisma/prisma.service.js';
 import { TransactionRunner, type Tx } from '../prisma/transaction-runner.js';
 import {
+  ConcurrentEntryError,
   QueueConcertNotFoundError,
   QueueConcertNotOnSaleError,
   QueueEntryNotFoundError,
   QueueNotActiveError,
 } from './queue.errors.js';
+import { PerConcertBatcher } from './per-concert-batcher.js';
 import { estimateWaitSeconds, queuePosition, retryAfterMs } from './queue-position.js';
 import { QueueRepository, type LiveEntryRow, type QueueLock } from './queue.repository.js';
 
@@ -23,10 +25,20 @@ export interface QueueState {
 const OUTFLOW_WINDOW_SECONDS = 300;
 const OUTFLOW_CACHE_MS = 5_000;
 const SWEEP_BATCH = 100;
+/** Each retry finds the users that won the race among the existing entries, so one more try settles it. */
+const ENTRY_ATTEMPTS = 3;
 
 @Injectable()
 export class QueueService {
   private readonly outflowCache = new Map<string, { perSecond: number; measuredAt: number }>();
+  /** Concurrent entries into one concert go in as one statement: one queue-row lock per batch. */
+  private readonly entries = new PerConcertBatcher((concertId, userIds) =>
+    this.enterBatch(concertId, userIds),
+  );
+  /** Concurrent polls of one concert's queue are answered by one query. */
+  private readonly polls = new PerConcertBatcher((concertId, userIds) =>
+    this.repo.findLiveEntries(this.prisma, concertId, userIds),
+  );
 
   constructor(
     private readonly prisma: PrismaService,
@@ -36,29 +48,25 @@ export class QueueService {
 
   /** Enters the queue, or returns the current place when already in it (created: false). */
   async enter(userId: string, concertId: string): Promise<{ created: boolean; state: QueueState }> {
-    const existing = await this.repo.findLiveEntry(this.prisma, concertId, userId);
-    if (existing && (existing.status === 'WAITING' || existing.windowOpen)) {
-      return { created: false, state: await this.toState(existing) };
-    }
-    // A lapsed window the sweeper has not reached yet: end it now, then queue again at the back.
-    if (existing) await this.sweepConcert(concertId, { skipLocked: false });
-
-    const entered = await this.repo.enter(this.prisma, concertId, userId);
-    if (entered === 'ALREADY_IN_QUEUE') {
-      const current = await this.repo.findLiveEntry(this.prisma, concertId, userId);
-      if (current) return { created: false, state: await this.toState(current) };
-      return this.enter(userId, concertId);
-    }
-    if (!entered) {
+    const { result, repeated } = await this.entries.load(concertId, userId);
+    if (!result) {
       const salesState = await this.repo.findSalesState(this.prisma, concertId);
       if (!salesState) throw new QueueConcertNotFoundError(concertId);
       throw new QueueConcertNotOnSaleError(concertId, salesState);
     }
-    return { created: true, state: await this.toState(entered) };
+    const { entry } = result;
+    // A user's second request in the same batch created nothing.
+    const created = result.created && !repeated;
+    if (entry.status === 'ACTIVE' && !entry.windowOpen) {
+      // A lapsed window the sweeper has not reached yet: end it now, then queue again at the back.
+      await this.sweepConcert(concertId, { skipLocked: false });
+      return this.enter(userId, concertId);
+    }
+    return { created, state: await this.toState(entry) };
   }
 
   async getState(userId: string, concertId: string): Promise<QueueState> {
-    const entry = await this.repo.findLiveEntry(this.prisma, concertId, userId);
+    const { result: entry } = await this.polls.load(concertId, userId);
     // A window that lapsed is over even before the sweeper marks it.
     if (!entry || (entry.status === 'ACTIVE' && !entry.windowOpen)) {
       if (!(await this.repo.findSalesState(this.prisma, concertId)))
@@ -124,6 +132,18 @@ export class QueueService {
       admitted += result.admitted;
     }
     return { expired, admitted };
+  }
+
+  /** One statement for the batch; a user entered concurrently elsewhere makes it roll back, and it runs again. */
+  private async enterBatch(
+    concertId: string,
+    userIds: string[],
+  ): Promise<Map<string, { created: boolean; entry: LiveEntryRow }>> {
+    for (let attempt = 1; ; attempt++) {
+      const result = await this.repo.enterMany(this.prisma, concertId, userIds);
+      if (result !== 'ALREADY_IN_QUEUE') return result;
+      if (attempt === ENTRY_ATTEMPTS) throw new ConcurrentEntryError(concertId);
+    }
   }
 
   private sweepConcert(

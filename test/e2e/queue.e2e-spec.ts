@@ -82,6 +82,27 @@ describe('Queue: GET/POST /concerts/:id/queue-entry', () => {
     expect((await enter(t, await createUser(t), concert.id)).body.queuePosition).toBe(2);
   });
 
+  it('enters a user once when two app instances race with batches of others', async () => {
+    const second = await createTestApp({ SWEEPER_ENABLED: false }, { databaseUrl: t.databaseUrl });
+    try {
+      const concert = await createConcert(t);
+      const racer = await createUser(t);
+      const others = await createUsers(t, 40);
+      const requests = [
+        ...others.map((user, i) => enter(i % 2 ? second : t, user, concert.id)),
+        ...Array.from({ length: 10 }, (_, i) => enter(i % 2 ? second : t, racer, concert.id)),
+      ];
+      const responses = await Promise.all(requests);
+      expect(responses.every((r) => r.status === 201 || r.status === 200)).toBe(true);
+      const racerResponses = responses.slice(others.length);
+      expect(racerResponses.filter((r) => r.status === 201)).toHaveLength(1);
+      const positions = responses.filter((r) => r.status === 201).map((r) => r.body.queuePosition);
+      expect(positions.sort((a, b) => a - b)).toEqual(Array.from({ length: 41 }, (_, i) => i + 1));
+    } finally {
+      await second.close();
+    }
+  });
+
   it('keeps two concerts apart', async () => {
     const [a, b] = [await createConcert(t, { capacity: 1 }), await createConcert(t, { capacity: 1 })];
     const [u1, u2] = await createUsers(t, 2);

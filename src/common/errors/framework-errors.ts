@@ -8,7 +8,11 @@ import { httpErrorBody } from './http-error.filter.js';
  * bad percent-encoding, or a path segment longer than its maxParamLength. No id of ours
  * is either, so both are a plain 400 in our error body.
  */
-export function replyToFrameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+export function replyToFrameworkError(
+  error: FastifyError,
+  _request: FastifyRequest,
+  reply: FastifyReply,
+): void {
   const message =
     error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A path segment is too long' : 'The URL is not valid';
   void reply.status(400).send(httpErrorBody(400, 'BAD_REQUEST', message));

@@ -7,6 +7,7 @@ import {
   IsInt,
   IsISO8601,
   IsNotEmpty,
+  IsObject,
   IsOptional,
   IsString,
   Matches,
@@ -87,6 +88,8 @@ export class SeatLayoutDto {
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(MAX_SEATS_PER_CONCERT)
+  // ValidateNested alone lets a nested array through (`[[…]]` passes as a list of nothing).
+  @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Type(() => SeatRowDto)
   rows!: SeatRowDto[];
@@ -156,6 +159,7 @@ export class CreateConcertDto {
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(MAX_SEATS_PER_CONCERT)
+  @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Type(() => SeatDto)
   seats?: SeatDto[];
@@ -171,6 +175,7 @@ export class CreateConcertDto {
     },
   })
   @IsOptional()
+  @IsObject()
   @ValidateNested()
   @Type(() => SeatLayoutDto)
   layout?: SeatLayoutDto;

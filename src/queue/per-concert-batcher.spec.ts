@@ -1,0 +1,77 @@
+import { MAX_BATCH, PerConcertBatcher } from './per-concert-batcher.js';
+
+/** A fake statement: records each batch, holds the first one until released, numbers users in order. */
+function recordingStatement() {
+  const batches: string[][] = [];
+  let counter = 0;
+  let release: (() => void) | null = null;
+  const statement = async (_concertId: string, userIds: string[]) => {
+    batches.push(userIds);
+    if (batches.length === 1) await new Promise<void>((resolve) => (release = resolve));
+    return new Map(userIds.map((userId) => [userId, ++counter]));
+  };
+  return { batches, statement, releaseFirst: () => release?.() };
+}
+
+describe(PerConcertBatcher.name, () => {
+  it('sends a lone request at once', async () => {
+    const batcher = new PerConcertBatcher<number>(async (_c, userIds) => new Map(userIds.map((u) => [u, 7])));
+    await expect(batcher.load('c1', 'u1')).resolves.toEqual({ result: 7, repeated: false });
+  });
+
+  it('groups the requests that arrive while a statement runs, in arrival order', async () => {
+    const { batches, statement, releaseFirst } = recordingStatement();
+    const batcher = new PerConcertBatcher<number>(statement);
+    const first = batcher.load('c1', 'u1');
+    const rest = ['u2', 'u3', 'u4'].map((userId) => batcher.load('c1', userId));
+    releaseFirst();
+    const answers = await Promise.all([first, ...rest]);
+    expect(batches).toEqual([['u1'], ['u2', 'u3', 'u4']]);
+    expect(answers.map((answer) => answer.result)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('sends a user once per batch and marks their second request as repeated', async () => {
+    const { batches, statement, releaseFirst } = recordingStatement();
+    const batcher = new PerConcertBatcher<number>(statement);
+    const first = batcher.load('c1', 'u0');
+    const twice = [batcher.load('c1', 'u1'), batcher.load('c1', 'u1')];
+    releaseFirst();
+    await first;
+    expect(await Promise.all(twice)).toEqual([
+      { result: 2, repeated: false },
+      { result: 2, repeated: true },
+    ]);
+    expect(batches[1]).toEqual(['u1']);
+  });
+
+  it('keeps concerts apart', async () => {
+    const { batches, statement, releaseFirst } = recordingStatement();
+    const batcher = new PerConcertBatcher<number>(statement);
+    const a = batcher.load('c1', 'u1');
+    const b = batcher.load('c2', 'u2');
+    releaseFirst();
+    await Promise.all([a, b]);
+    expect(batches).toEqual([['u1'], ['u2']]);
+  });
+
+  it('splits a burst bigger than one batch', async () => {
+    const { batches, statement, releaseFirst } = recordingStatement();
+    const batcher = new PerConcertBatcher<number>(statement);
+    const first = batcher.load('c1', 'u0');
+    const burst = Array.from({ length: MAX_BATCH + 1 }, (_, i) => batcher.load('c1', `u${i + 1}`));
+    releaseFirst();
+    await Promise.all([first, ...burst]);
+    expect(batches.map((batch) => batch.length)).toEqual([1, MAX_BATCH, 1]);
+  });
+
+  it('fails every waiter of a failed batch and goes on with the next one', async () => {
+    let calls = 0;
+    const batcher = new PerConcertBatcher<number>(async (_c, userIds) => {
+      calls++;
+      if (calls === 1) throw new Error('database down');
+      return new Map(userIds.map((u) => [u, calls]));
+    });
+    await expect(batcher.load('c1', 'u1')).rejects.toThrow('database down');
+    await expect(batcher.load('c1', 'u2')).resolves.toEqual({ result: 2, repeated: false });
+  });
+});
