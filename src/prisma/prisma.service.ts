@@ -16,13 +16,14 @@ const statementNames = new Map<string, string>();
  * Names each distinct SQL text so that pg prepares it once per connection. Unnamed, every
  * query is planned again: on the queue poll, planning took several times longer than running.
  */
-function preparedStatementName({ sql }: { sql: string }): string | undefined {
+function preparedStatementName({ sql }: { sql: string }): string {
   let name = statementNames.get(sql);
   if (!name && statementNames.size < MAX_PREPARED_STATEMENTS) {
     name = `sail_${createHash('sha1').update(sql).digest('hex').slice(0, 20)}`;
     statementNames.set(sql, name);
   }
-  return name;
+  // pg treats an empty name as an unnamed statement, planned on every call.
+  return name ?? '';
 }
 
 /** Owns the Prisma client and its pg pool. A failed first connection crashes the boot. */
@@ -39,7 +40,9 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnModul
       // Nor may a full pool: a request waits this long for a connection, then gets 503.
       connectionTimeoutMillis: config.databaseConnectTimeoutMs,
     });
-    super({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
+    super({
+      adapter: new PrismaPg(pool, { disposeExternalPool: true, statementNameGenerator: preparedStatementName }),
+    });
     // pg-pool takes its own 'error' listener off a connection when it hands it out, and the
     // adapter adds one only after an await. A server shutting down (or a failover) can end the
     // connection in that gap: with no listener the 'error' event would crash the process. With

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { classifyDatabaseError } from '../common/errors/database-errors.js';
 import { Prisma } from '../generated/prisma/client.js';
 import type { ReservationStatus, SeatStatus } from '../generated/prisma/enums.js';
 import type { Tx } from '../prisma/transaction-runner.js';
@@ -111,6 +112,26 @@ export class ReservationsRepository {
       WHERE id = ANY(${seatIds}::uuid[])
       ORDER BY id
       FOR UPDATE`;
+  }
+
+  /**
+   * Like lockSeats, but gives up at once when another transaction holds one of the seats
+   * (returns null). For holds only: a seat locked by someone else is being held or paid,
+   * so waiting in line for it would mostly end in a 409 anyway, only later, and would let
+   * lock queues build up on popular seats.
+   */
+  async lockSeatsNoWait(tx: Tx, seatIds: string[]): Promise<LockedSeat[] | null> {
+    try {
+      return await tx.$queryRaw<LockedSeat[]>`
+        SELECT id::text, concert_id::text AS "concertId", status::text AS status, price, held_until AS "heldUntil"
+        FROM seats
+        WHERE id = ANY(${seatIds}::uuid[])
+        ORDER BY id
+        FOR UPDATE NOWAIT`;
+    } catch (error) {
+      if (classifyDatabaseError(error)?.code === 'CONCURRENT_UPDATE') return null;
+      throw error;
+    }
   }
 
   /** Live holds (PENDING, not expired at `now`) of the user in the concert. */

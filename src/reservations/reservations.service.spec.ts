@@ -131,6 +131,15 @@ describe(ReservationsService.name, () => {
       expect(repo.reservations.size).toBe(1);
     });
 
+    it('answers 409 at once, holding nothing, when another request has one of the seats locked', async () => {
+      const [free, busy] = repo.addSeats(concertId, 2);
+      repo.busySeatIds.add(busy!.id);
+      const error = await rejection(sut.holdSeats('u1', concertId, [free!.id, busy!.id]));
+      expect(error).toBeInstanceOf(SeatAlreadyReservedError);
+      expect(free!.status).toBe('AVAILABLE');
+      expect(repo.reservations.size).toBe(0);
+    });
+
     it('treats a hold as live until the very instant it expires', async () => {
       const [seat] = repo.addSeats(concertId, 1);
       repo.addHold('u2', seat!, { expiresInSeconds: 1 });

@@ -73,7 +73,8 @@ export class ReservationsService {
   }
 
   /**
-   * Holds every seat or none. Seats are locked in id order; a seat whose hold lapsed is
+   * Holds every seat or none. Seats are locked in id order without waiting: a seat another
+   * request is holding or paying right now answers 409 at once. A seat whose hold lapsed is
    * bookable, and its old reservation is marked EXPIRED in the same transaction.
    */
   async holdSeats(userId: string, concertId: string, seatIds: string[]): Promise<HeldReservation[]> {
@@ -83,22 +84,26 @@ export class ReservationsService {
       await this.concerts.findConcertOrThrow(concertId, tx);
       await this.queue.assertActiveWindow(userId, concertId, tx);
       await this.repo.lockUserHolds(tx, userId, concertId);
-
-      const seats = (await this.repo.lockSeats(tx, seatIds)).filter((seat) => seat.concertId === concertId);
-      const found = new Set(seats.map((seat) => seat.id));
-      const missing = seatIds.filter((seatId) => !found.has(seatId));
-      if (missing.length) throw new SeatNotFoundError(concertId, missing);
-
+      // Counted before the seats are locked, to keep that span short: under the user's lock
+      // their live holds can only go down meanwhile (paid, cancelled, lapsed), never up.
       const now = await this.repo.readClock(tx);
-      const taken = seats.filter((seat) => !isSeatBookable(seat, now));
-      if (taken.length) throw new SeatAlreadyReservedError(taken.map((seat) => seat.id));
-
       const held = await this.repo.countLiveHolds(tx, userId, concertId, now);
       if (held + seatIds.length > maxSeatsPerReservation) {
         throw new HoldLimitExceededError(maxSeatsPerReservation, held, seatIds.length);
       }
 
-      await this.repo.expireLapsedReservationsOfSeats(tx, seatIds, now);
+      const locked = await this.repo.lockSeatsNoWait(tx, seatIds);
+      if (!locked) throw new SeatAlreadyReservedError(seatIds);
+      const seats = locked.filter((seat) => seat.concertId === concertId);
+      const found = new Set(seats.map((seat) => seat.id));
+      const missing = seatIds.filter((seatId) => !found.has(seatId));
+      if (missing.length) throw new SeatNotFoundError(concertId, missing);
+
+      const taken = seats.filter((seat) => !isSeatBookable(seat, now));
+      if (taken.length) throw new SeatAlreadyReservedError(taken.map((seat) => seat.id));
+
+      if (seats.some((seat) => seat.status === 'HELD'))
+        await this.repo.expireLapsedReservationsOfSeats(tx, seatIds, now);
       const expiresAt = new Date(now.getTime() + reservationHoldSeconds * 1000);
       const created = await this.repo.insertHolds(tx, { userId, concertId, seats, expiresAt });
       await this.repo.markSeatsHeld(tx, seatIds, expiresAt);

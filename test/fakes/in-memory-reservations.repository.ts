@@ -128,6 +128,14 @@ export class InMemoryReservationsRepository implements PublicOf<ReservationsRepo
     }));
   }
 
+  /** Seats that another (imagined) transaction holds locked: lockSeatsNoWait gives up on them. */
+  readonly busySeatIds = new Set<string>();
+
+  async lockSeatsNoWait(tx: Tx, seatIds: string[]): Promise<LockedSeat[] | null> {
+    if (seatIds.some((id) => this.busySeatIds.has(id))) return null;
+    return this.lockSeats(tx, seatIds);
+  }
+
   async countLiveHolds(_tx: Tx, userId: string, concertId: string, now: Date): Promise<number> {
     return [...this.reservations.values()].filter(
       (r) => r.userId === userId && r.concertId === concertId && r.status === 'PENDING' && r.expiresAt > now,

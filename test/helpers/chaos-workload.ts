@@ -36,8 +36,8 @@ export interface ChaosReport {
 
 /**
  * The statuses each operation may get from a correct server under this workload; any
- * other answer is recorded as unexpected. 409 CONCURRENT_UPDATE is allowed everywhere a
- * transaction writes: it is the documented answer to a deadlock or serialization retry.
+ * other answer is recorded as unexpected. A 409 is the documented answer to a conflict
+ * (a key still in use, a seat taken, a concurrent update), so writes may get one.
  */
 const ALLOWED: Record<string, number[]> = {
   charge: [200, 409],
@@ -56,7 +56,7 @@ const ALLOWED: Record<string, number[]> = {
   'available dates': [200],
 };
 
-/** mulberry32: a small seeded generator, so a failing run can be replayed with its seed. */
+/** mulberry32: seeded and reported, so a failing mix of choices can be tried again (timing still varies). */
 function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
@@ -71,7 +71,7 @@ function seededRandom(seed: number): () => number {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Hundreds of users at once, each looping through random flows against one app until the
+ * Hundreds of users at once, each looping through random flows against the app until the
  * time or operation budget runs out: charging points (with and without Idempotency-Key,
  * retried, in parallel), entering and polling the queue, leaving it, double clicks,
  * holding random seats, cancelling, paying (in parallel, with another user's reservation,

@@ -25,7 +25,7 @@ describe('Chaos under stress: hundreds of users on two app instances sharing one
         maxOperations: MAX_OPERATIONS,
         concerts: 4,
         capacity: 20,
-        seatsPerConcert: 60,
+        seatsPerConcert: 300,
         // Two instances, two sweepers: windows and holds are expired by whichever gets there first.
         instances: 2,
       });
