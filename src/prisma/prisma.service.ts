@@ -41,7 +41,10 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnModul
       connectionTimeoutMillis: config.databaseConnectTimeoutMs,
     });
     super({
-      adapter: new PrismaPg(pool, { disposeExternalPool: true, statementNameGenerator: preparedStatementName }),
+      adapter: new PrismaPg(pool, {
+        disposeExternalPool: true,
+        statementNameGenerator: preparedStatementName,
+      }),
     });
     // pg-pool takes its own 'error' listener off a connection when it hands it out, and the
     // adapter adds one only after an await. A server shutting down (or a failover) can end the

@@ -134,13 +134,14 @@ export class ReservationsRepository {
     }
   }
 
-  /** Live holds (PENDING, not expired at `now`) of the user in the concert. */
-  async countLiveHolds(tx: Tx, userId: string, concertId: string, now: Date): Promise<number> {
-    const rows = await tx.$queryRaw<{ count: number }[]>`
-      SELECT count(*)::int AS count FROM reservations
-      WHERE user_id = ${userId}::uuid AND concert_id = ${concertId}::uuid
-        AND status = 'PENDING' AND expires_at > ${now}::timestamptz`;
-    return rows[0]?.count ?? 0;
+  /** The database clock, and the user's live holds in the concert by it (PENDING, not expired). */
+  async countLiveHolds(tx: Tx, userId: string, concertId: string): Promise<{ now: Date; held: number }> {
+    const rows = await tx.$queryRaw<{ now: Date; held: number }[]>`
+      SELECT clock.now, (SELECT count(*)::int FROM reservations
+                         WHERE user_id = ${userId}::uuid AND concert_id = ${concertId}::uuid
+                           AND status = 'PENDING' AND expires_at > clock.now) AS held
+      FROM (SELECT clock_timestamp() AS now) clock`;
+    return rows[0]!;
   }
 
   /** Marks the lapsed PENDING reservations of these (locked) seats EXPIRED, before they are held again. */
@@ -150,20 +151,21 @@ export class ReservationsRepository {
       WHERE seat_id = ANY(${seatIds}::uuid[]) AND status = 'PENDING' AND expires_at <= ${now}::timestamptz`;
   }
 
-  /** One PENDING reservation per seat, at the seat's price. The caller holds the seat locks. */
+  /**
+   * One PENDING reservation per seat at the seat's price, and the seats HELD until it
+   * expires, in one statement. The caller holds the seat locks.
+   */
   insertHolds(tx: Tx, holds: NewHolds): Promise<HeldReservation[]> {
     const ids = holds.seats.map((seat) => seat.id);
     const prices = holds.seats.map((seat) => seat.price);
     return tx.$queryRaw<HeldReservation[]>`
+      WITH held AS (
+        UPDATE seats SET status = 'HELD', held_until = ${holds.expiresAt}::timestamptz WHERE id = ANY(${ids}::uuid[])
+      )
       INSERT INTO reservations (user_id, concert_id, seat_id, price, expires_at)
       SELECT ${holds.userId}::uuid, ${holds.concertId}::uuid, seat.id, seat.price, ${holds.expiresAt}::timestamptz
       FROM unnest(${ids}::uuid[], ${prices}::int[]) AS seat(id, price)
       RETURNING id::text, seat_id::text AS "seatId", status::text AS status, expires_at AS "expiresAt"`;
-  }
-
-  markSeatsHeld(tx: Tx, seatIds: string[], heldUntil: Date): Promise<number> {
-    return tx.$executeRaw`
-      UPDATE seats SET status = 'HELD', held_until = ${heldUntil}::timestamptz WHERE id = ANY(${seatIds}::uuid[])`;
   }
 
   /** Frees seats that are HELD (a cancelled hold). */

@@ -63,8 +63,7 @@ export class ReservationsService {
 
   /** The concert's seats for a caller with an open queue window; an unknown concert is 404 before the gate. */
   async getSeatMap(userId: string, concertId: string, page: number, limit: number): Promise<SeatMap> {
-    const concert = await this.concerts.findConcertOrThrow(concertId);
-    await this.queue.assertActiveWindow(userId, concertId);
+    const concert = await this.assertConcertAndWindow(userId, concertId);
     const [seats, total] = await Promise.all([
       this.repo.findSeatPage(this.prisma, concertId, (page - 1) * limit, limit),
       this.repo.countSeats(this.prisma, concertId),
@@ -80,14 +79,12 @@ export class ReservationsService {
   async holdSeats(userId: string, concertId: string, seatIds: string[]): Promise<HeldReservation[]> {
     this.assertSeatSelection(seatIds);
     const { maxSeatsPerReservation, reservationHoldSeconds } = this.config;
+    await this.assertConcertAndWindow(userId, concertId);
     const holds = await this.tx.run(async (tx) => {
-      await this.concerts.findConcertOrThrow(concertId, tx);
-      await this.queue.assertActiveWindow(userId, concertId, tx);
       await this.repo.lockUserHolds(tx, userId, concertId);
       // Counted before the seats are locked, to keep that span short: under the user's lock
       // their live holds can only go down meanwhile (paid, cancelled, lapsed), never up.
-      const now = await this.repo.readClock(tx);
-      const held = await this.repo.countLiveHolds(tx, userId, concertId, now);
+      const { now, held } = await this.repo.countLiveHolds(tx, userId, concertId);
       if (held + seatIds.length > maxSeatsPerReservation) {
         throw new HoldLimitExceededError(maxSeatsPerReservation, held, seatIds.length);
       }
@@ -102,12 +99,11 @@ export class ReservationsService {
       const taken = seats.filter((seat) => !isSeatBookable(seat, now));
       if (taken.length) throw new SeatAlreadyReservedError(taken.map((seat) => seat.id));
 
-      if (seats.some((seat) => seat.status === 'HELD'))
+      if (seats.some((seat) => seat.status === 'HELD')) {
         await this.repo.expireLapsedReservationsOfSeats(tx, seatIds, now);
+      }
       const expiresAt = new Date(now.getTime() + reservationHoldSeconds * 1000);
-      const created = await this.repo.insertHolds(tx, { userId, concertId, seats, expiresAt });
-      await this.repo.markSeatsHeld(tx, seatIds, expiresAt);
-      return created;
+      return this.repo.insertHolds(tx, { userId, concertId, seats, expiresAt });
     });
     const bySeat = new Map(holds.map((hold) => [hold.seatId, hold]));
     return seatIds.map((seatId) => bySeat.get(seatId)!);
@@ -206,6 +202,20 @@ export class ReservationsService {
       released += batch;
       if (batch < HOLD_SWEEP_BATCH) return released;
     }
+  }
+
+  /**
+   * Both checks at once, answered in the contract's order: an unknown concert is a 404
+   * before a missing queue window is a 403. Outside any transaction, so that no lock waits on them.
+   */
+  private async assertConcertAndWindow(userId: string, concertId: string): Promise<ConcertRow> {
+    const [concert, window] = await Promise.allSettled([
+      this.concerts.findConcertOrThrow(concertId),
+      this.queue.assertActiveWindow(userId, concertId),
+    ]);
+    if (concert.status === 'rejected') throw concert.reason;
+    if (window.status === 'rejected') throw window.reason;
+    return concert.value;
   }
 
   /** The DTO checks the same for HTTP; the maximum is configuration, so the service has the last word. */

@@ -136,10 +136,12 @@ export class InMemoryReservationsRepository implements PublicOf<ReservationsRepo
     return this.lockSeats(tx, seatIds);
   }
 
-  async countLiveHolds(_tx: Tx, userId: string, concertId: string, now: Date): Promise<number> {
-    return [...this.reservations.values()].filter(
+  async countLiveHolds(_tx: Tx, userId: string, concertId: string): Promise<{ now: Date; held: number }> {
+    const now = this.now;
+    const held = [...this.reservations.values()].filter(
       (r) => r.userId === userId && r.concertId === concertId && r.status === 'PENDING' && r.expiresAt > now,
     ).length;
+    return { now, held };
   }
 
   async expireLapsedReservationsOfSeats(_tx: Tx, seatIds: string[], now: Date): Promise<number> {
@@ -151,6 +153,8 @@ export class InMemoryReservationsRepository implements PublicOf<ReservationsRepo
   }
 
   async insertHolds(_tx: Tx, holds: NewHolds): Promise<HeldReservation[]> {
+    for (const seat of holds.seats)
+      Object.assign(this.seat(seat.id), { status: 'HELD', heldUntil: holds.expiresAt });
     return holds.seats.map((seat) => {
       const live = [...this.reservations.values()].some(
         (r) => r.seatId === seat.id && (r.status === 'PENDING' || r.status === 'CONFIRMED'),
@@ -176,11 +180,6 @@ export class InMemoryReservationsRepository implements PublicOf<ReservationsRepo
         expiresAt: reservation.expiresAt,
       };
     });
-  }
-
-  async markSeatsHeld(_tx: Tx, seatIds: string[], heldUntil: Date): Promise<number> {
-    for (const id of seatIds) Object.assign(this.seat(id), { status: 'HELD', heldUntil });
-    return seatIds.length;
   }
 
   async releaseHeldSeats(_tx: Tx, seatIds: string[]): Promise<number> {

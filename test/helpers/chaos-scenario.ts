@@ -43,14 +43,14 @@ export const CHAOS_SETTINGS = {
 } as const;
 
 /**
- * While the crowd runs, the load generator, the app and its sweeper share one event loop and
- * the pool's connections, so a sweep pass starts late and its transactions wait their turn
- * (and SKIP LOCKED passes over a queue row that a payment or a leave holds). During the run
- * the checker therefore allows the sweeper this long, which still catches a sweeper that
- * stops or leaves rows behind; once the load stops it must keep within two intervals. The
- * outcome reports the lateness actually seen.
+ * While the crowd runs, the load generator, the app instances and their sweepers share one
+ * process and the pools' connections, so sweep transactions wait their turn, and SKIP LOCKED
+ * passes over a queue row that a payment or a leave holds at that moment. Windows have been
+ * seen up to ~4 s late at 300 users (none with the app in its own processes). During the run
+ * the checker allows this much, which a stopped sweeper still exceeds as the run goes on;
+ * once the load stops, two intervals are the limit. The outcome reports the lateness seen.
  */
-export const SAMPLED_EXPIRY_GRACE_MS = 5_000;
+export const SAMPLED_EXPIRY_GRACE_MS = 10_000;
 
 /** Runs the chaos workload against `instances` apps listening on loopback, sampling the invariants. */
 export async function runChaosScenario(scenario: ChaosScenario): Promise<ChaosOutcome> {
