@@ -173,25 +173,25 @@ export class QueueRepository {
     return rows[0]?.salesState ?? null;
   }
 
-  /** Locks the concert's queue row; with skipLocked, returns null if another transaction holds it. */
+  /**
+   * Locks the concert's queue row. With `lockWaitMs`, waits at most that long for it
+   * (lock_timeout for the rest of the transaction): a lock that is not free by then fails
+   * the statement with SQLSTATE 55P03, and the transaction rolls back.
+   */
   async lockQueue(
     tx: Tx,
     concertId: string,
-    options: { skipLocked?: boolean } = {},
+    options: { lockWaitMs?: number } = {},
   ): Promise<QueueLock | null> {
-    const rows = options.skipLocked
-      ? await tx.$queryRaw<QueueLock[]>`
-          SELECT q.active_count AS "activeCount", c.queue_capacity AS capacity,
-                 c.queue_window_seconds AS "windowSeconds", c.sales_state = 'ON_SALE' AS "onSale"
-          FROM queues q JOIN concerts c ON c.id = q.concert_id
-          WHERE q.concert_id = ${concertId}::uuid
-          FOR UPDATE OF q SKIP LOCKED`
-      : await tx.$queryRaw<QueueLock[]>`
-          SELECT q.active_count AS "activeCount", c.queue_capacity AS capacity,
-                 c.queue_window_seconds AS "windowSeconds", c.sales_state = 'ON_SALE' AS "onSale"
-          FROM queues q JOIN concerts c ON c.id = q.concert_id
-          WHERE q.concert_id = ${concertId}::uuid
-          FOR UPDATE OF q`;
+    if (options.lockWaitMs !== undefined) {
+      await tx.$queryRaw`SELECT set_config('lock_timeout', ${`${options.lockWaitMs}ms`}, true)`;
+    }
+    const rows = await tx.$queryRaw<QueueLock[]>`
+      SELECT q.active_count AS "activeCount", c.queue_capacity AS capacity,
+             c.queue_window_seconds AS "windowSeconds", c.sales_state = 'ON_SALE' AS "onSale"
+      FROM queues q JOIN concerts c ON c.id = q.concert_id
+      WHERE q.concert_id = ${concertId}::uuid
+      FOR UPDATE OF q`;
     return rows[0] ?? null;
   }
 

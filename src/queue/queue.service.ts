@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { classifyDatabaseError } from '../common/errors/database-errors.js';
 import { PrismaService } from '../prisma/prisma.service.js';
 import { TransactionRunner, type Tx } from '../prisma/transaction-runner.js';
 import {
@@ -25,6 +26,8 @@ export interface QueueState {
 const OUTFLOW_WINDOW_SECONDS = 300;
 const OUTFLOW_CACHE_MS = 5_000;
 const SWEEP_BATCH = 100;
+/** How long a sweep waits for a busy concert's queue row before leaving it for the next pass. */
+const SWEEP_LOCK_WAIT_MS = 250;
 /** Each retry finds the users that won the race among the existing entries, so one more try settles it. */
 const ENTRY_ATTEMPTS = 3;
 
@@ -59,7 +62,7 @@ export class QueueService {
     const created = result.created && !repeated;
     if (entry.status === 'ACTIVE' && !entry.windowOpen) {
       // A lapsed window the sweeper has not reached yet: end it now, then queue again at the back.
-      await this.sweepConcert(concertId, { skipLocked: false });
+      await this.sweepConcert(concertId);
       return this.enter(userId, concertId);
     }
     return { created, state: await this.toState(entry) };
@@ -119,15 +122,23 @@ export class QueueService {
   }
 
   /**
-   * Expires lapsed windows and fills free places, one short transaction per concert.
-   * SKIP LOCKED lets several replicas sweep at once without waiting on each other.
+   * Expires lapsed windows and fills free places, one short transaction per concert. A
+   * concert's queue row is waited for only briefly: on a hot concert it is locked by entry
+   * batches and payments most of the time, and skipping it outright (SKIP LOCKED) left
+   * windows seconds past their expiry under load. Several replicas sweeping at once just
+   * take turns; a concert still busy after the wait is left for the next pass.
    */
   async sweep(): Promise<{ expired: number; admitted: number }> {
     const concertIds = await this.repo.findConcertsToSweep(this.prisma, SWEEP_BATCH);
     let expired = 0;
     let admitted = 0;
     for (const concertId of concertIds) {
-      const result = await this.sweepConcert(concertId, { skipLocked: true });
+      const result = await this.sweepConcert(concertId, { lockWaitMs: SWEEP_LOCK_WAIT_MS }).catch(
+        (error: unknown) => {
+          if (classifyDatabaseError(error)?.code === 'CONCURRENT_UPDATE') return { expired: 0, admitted: 0 };
+          throw error;
+        },
+      );
       expired += result.expired;
       admitted += result.admitted;
     }
@@ -148,7 +159,7 @@ export class QueueService {
 
   private sweepConcert(
     concertId: string,
-    options: { skipLocked: boolean },
+    options: { lockWaitMs?: number } = {},
   ): Promise<{ expired: number; admitted: number }> {
     return this.tx.run(async (tx) => {
       const lock = await this.repo.lockQueue(tx, concertId, options);

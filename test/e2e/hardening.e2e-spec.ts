@@ -243,6 +243,12 @@ describe('Database limits', () => {
       const logs = app.output();
       expect(logs).toMatch(/"level":50.*statement timeout/); // the 5xx was logged, exception and all
       expect(logs).toMatch(/"level":40.*Refresh token reused/);
+      // One line per request, with its id and outcome: 2xx at info, 4xx at debug, 5xx at error.
+      expect(logs).toMatch(
+        /"level":30,.*"req":\{"id":"[\w-]+","method":"POST","url":"\/auth\/register"\},"res":\{"statusCode":201\}/,
+      );
+      expect(logs).toMatch(/"level":20,.*"url":"\/auth\/login"\},"res":\{"statusCode":401\}/);
+      expect(logs).toMatch(/"level":50,.*"url":"\/points\/charge"\},"res":\{"statusCode":503\}/);
       for (const secret of [
         password,
         key,

@@ -36,7 +36,7 @@ export async function createTestApp(
     ...Object.fromEntries(Object.entries(overrides).map(([key, value]) => [key, String(value)])),
     DATABASE_URL: databaseUrl,
   });
-  const app = await createApp(env, { bufferLogs: false });
+  const app = await createApp(env);
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   const db = new pg.Pool({ connectionString: databaseUrl, max: 5 });
