@@ -15,10 +15,7 @@ import { trustProxySetting, type Env } from './config/env.validation.js';
  * Builds the application exactly as production runs it. main.ts and the e2e tests
  * both call this, so tests exercise the same pipes, filter, limits and headers.
  */
-export async function createApp(
-  env: Env,
-  options: { bufferLogs?: boolean } = {},
-): Promise<NestFastifyApplication> {
+export async function createApp(env: Env): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: env.BODY_LIMIT_BYTES,
     // Behind a load balancer the client's address is in X-Forwarded-For; rate limits key on it.
@@ -47,7 +44,8 @@ export async function createApp(
     if (problem) throw new BadRequestException(problem);
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forEnv(env), adapter, {
-    bufferLogs: options.bufferLogs ?? true,
+    // Held until pino is in place, so that even start-up lines are JSON at LOG_LEVEL.
+    bufferLogs: true,
     abortOnError: false,
   });
   app.useLogger(app.get(Logger));

@@ -43,7 +43,7 @@ describe('GET /docs-json', () => {
       LOG_LEVEL: 'silent',
       DATABASE_URL: await createTestDatabase(),
     });
-    app = await createApp(env, { bufferLogs: false });
+    app = await createApp(env);
     app
       .getHttpAdapter()
       .getInstance()
@@ -134,7 +134,7 @@ describe('GET /docs', () => {
       LOG_LEVEL: 'silent',
       DATABASE_URL: await createTestDatabase(),
     });
-    app = await createApp(env, { bufferLogs: false });
+    app = await createApp(env);
     await app.init();
     await app.getHttpAdapter().getInstance().ready();
   });
