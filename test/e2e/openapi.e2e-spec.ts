@@ -153,7 +153,9 @@ describe('GET /docs', () => {
 
 describe('README: Errors and what to do', () => {
   it('tells clients what to do for every error code, with its status', () => {
-    const rows = [...readFileSync('README.md', 'utf8').matchAll(/^\|\s*`([A-Z_]+)`\s*\|\s*(\d{3})\s*\|.+\|$/gm)];
+    const rows = [
+      ...readFileSync('README.md', 'utf8').matchAll(/^\|\s*`([A-Z_]+)`\s*\|\s*(\d{3})\s*\|.+\|$/gm),
+    ];
     const documented = Object.fromEntries(rows.map(([, code, status]) => [code, Number(status)]));
     expect(documented).toEqual(STATUS_BY_CODE);
   });
