@@ -1,12 +1,5 @@
 import { DomainError } from '../common/errors/domain-error.js';
 
-export class QueueConcertNotFoundError extends DomainError {
-  readonly code = 'CONCERT_NOT_FOUND';
-  constructor(concertId: string) {
-    super(`Concert ${concertId} does not exist`, { concertId });
-  }
-}
-
 export class QueueConcertNotOnSaleError extends DomainError {
   readonly code = 'CONCERT_NOT_ON_SALE';
   constructor(concertId: string, salesState: string) {

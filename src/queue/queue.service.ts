@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
+import { ConcertNotFoundError } from '../concerts/concerts.errors.js';
 import { classifyDatabaseError } from '../common/errors/database-errors.js';
 import { PrismaService } from '../prisma/prisma.service.js';
 import { TransactionRunner, type Tx } from '../prisma/transaction-runner.js';
 import {
   ConcurrentEntryError,
-  QueueConcertNotFoundError,
   QueueConcertNotOnSaleError,
   QueueEntryNotFoundError,
   QueueNotActiveError,
@@ -54,7 +54,7 @@ export class QueueService {
     const { result, repeated } = await this.entries.load(concertId, userId);
     if (!result) {
       const salesState = await this.repo.findSalesState(this.prisma, concertId);
-      if (!salesState) throw new QueueConcertNotFoundError(concertId);
+      if (!salesState) throw new ConcertNotFoundError(concertId);
       throw new QueueConcertNotOnSaleError(concertId, salesState);
     }
     const { entry } = result;
@@ -73,7 +73,7 @@ export class QueueService {
     // A window that lapsed is over even before the sweeper marks it.
     if (!entry || (entry.status === 'ACTIVE' && !entry.windowOpen)) {
       if (!(await this.repo.findSalesState(this.prisma, concertId)))
-        throw new QueueConcertNotFoundError(concertId);
+        throw new ConcertNotFoundError(concertId);
       throw new QueueEntryNotFoundError(concertId);
     }
     return this.toState(entry);
@@ -94,7 +94,7 @@ export class QueueService {
   async leave(userId: string, concertId: string): Promise<void> {
     await this.tx.run(async (tx) => {
       const lock = await this.repo.lockQueue(tx, concertId);
-      if (!lock) throw new QueueConcertNotFoundError(concertId);
+      if (!lock) throw new ConcertNotFoundError(concertId);
       const ended = await this.repo.endLiveEntry(tx, concertId, userId, 'LEFT');
       if (!ended) return;
       if (ended.wasActive) await this.refill(tx, concertId, lock, 1);

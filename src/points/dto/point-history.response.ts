@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { PaginationResponse, toPaginationResponse } from '../../common/http/pagination.js';
 import { EXAMPLE } from '../../common/openapi/examples.js';
 import { PointEntryType } from '../../generated/prisma/enums.js';
 import type { LedgerPage } from '../points.service.js';
@@ -24,20 +25,6 @@ export class PointHistoryEntryResponse {
   createdAt!: string;
 }
 
-export class PaginationResponse {
-  @ApiProperty({ type: 'integer', example: 1 })
-  page!: number;
-
-  @ApiProperty({ type: 'integer', example: 20 })
-  limit!: number;
-
-  @ApiProperty({ type: 'integer', example: 2 })
-  total!: number;
-
-  @ApiProperty({ type: 'integer', example: 1 })
-  totalPages!: number;
-}
-
 export class PointHistoryResponse {
   @ApiProperty({ type: [PointHistoryEntryResponse] })
   history!: PointHistoryEntryResponse[];
@@ -56,11 +43,6 @@ export function toPointHistoryResponse(ledger: LedgerPage): PointHistoryResponse
       paymentId: entry.paymentId,
       createdAt: entry.createdAt.toISOString(),
     })),
-    pagination: {
-      page: ledger.page,
-      limit: ledger.limit,
-      total: ledger.total,
-      totalPages: Math.ceil(ledger.total / ledger.limit),
-    },
+    pagination: toPaginationResponse(ledger),
   };
 }

@@ -3,7 +3,7 @@ import { EXAMPLE } from '../../common/openapi/examples.js';
 import { ReservationStatus } from '../../generated/prisma/enums.js';
 import type { ReservationView } from '../reservations.repository.js';
 import type { ReservationPage } from '../reservations.service.js';
-import { PaginationResponse, toPaginationResponse } from './pagination.response.js';
+import { PaginationResponse, toPaginationResponse } from '../../common/http/pagination.js';
 
 export class ReservationResponse {
   @ApiProperty({ format: 'uuid', example: EXAMPLE.reservationId })

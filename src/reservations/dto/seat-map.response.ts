@@ -3,7 +3,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { EXAMPLE } from '../../common/openapi/examples.js';
 import { SeatStatus } from '../../generated/prisma/enums.js';
 import type { SeatMap } from '../reservations.service.js';
-import { PaginationResponse, toPaginationResponse } from './pagination.response.js';
+import { PaginationResponse, toPaginationResponse } from '../../common/http/pagination.js';
 
 export class SeatResponse {
   @ApiProperty({ format: 'uuid', example: EXAMPLE.seatId })
