@@ -113,7 +113,7 @@ async function main() {
   assertBuilt();
   const sizes = { ...(options.smoke ? SMOKE : FULL) };
   sizes.connections = positiveInt('BENCH_CONNECTIONS', sizes.connections);
-  const poolSize = positiveInt('BENCH_POOL_SIZE', 20);
+  const poolSize = positiveInt('BENCH_POOL_SIZE', 10);
   const startedAt = new Date();
   const loadAverageAtStart = loadAverage();
   const cleanups = [];

@@ -41,7 +41,7 @@ export class Env {
   @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must be a postgres:// URL' })
   DATABASE_URL?: string;
   @IsString() EMBEDDED_DB_DIR: string = '.data/postgres';
-  @IsInt() @Min(1) @Max(500) DATABASE_POOL_SIZE: number = 20;
+  @IsInt() @Min(1) @Max(500) DATABASE_POOL_SIZE: number = 10;
   @IsInt() @Min(100) DATABASE_STATEMENT_TIMEOUT_MS: number = 10_000;
   /** How long a request waits for a free pool connection before it is answered 503. */
   @IsInt() @Min(100) DATABASE_CONNECT_TIMEOUT_MS: number = 5_000;

@@ -79,8 +79,11 @@ export class ReservationsService {
   async holdSeats(userId: string, concertId: string, seatIds: string[]): Promise<HeldReservation[]> {
     this.assertSeatSelection(seatIds);
     const { maxSeatsPerReservation, reservationHoldSeconds } = this.config;
-    await this.assertConcertAndWindow(userId, concertId);
     const holds = await this.tx.run(async (tx) => {
+      // On the transaction's own connection: under load, waiting for a pool connection
+      // costs more than these two reads, so a hold asks the pool only once.
+      await this.concerts.findConcertOrThrow(concertId, tx);
+      await this.queue.assertActiveWindow(userId, concertId, tx);
       await this.repo.lockUserHolds(tx, userId, concertId);
       // Counted before the seats are locked, to keep that span short: under the user's lock
       // their live holds can only go down meanwhile (paid, cancelled, lapsed), never up.
