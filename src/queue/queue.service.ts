@@ -33,7 +33,7 @@ const ENTRY_ATTEMPTS = 3;
 
 @Injectable()
 export class QueueService {
-  private readonly outflowCache = new Map<string, { perSecond: number; measuredAt: number }>();
+  private readonly outflowCache = new Map<string, { perSecond: Promise<number>; measuredAt: number }>();
   /** Concurrent entries into one concert go in as one statement: one queue-row lock per batch. */
   private readonly entries = new PerConcertBatcher((concertId, userIds) =>
     this.enterBatch(concertId, userIds),
@@ -205,12 +205,22 @@ export class QueueService {
     };
   }
 
-  private async outflowPerSecond(concertId: string): Promise<number> {
+  /**
+   * Windows that ended per second over the last few minutes. One measurement per concert is
+   * shared: while it runs or is fresh, every poll uses it instead of counting again.
+   */
+  private outflowPerSecond(concertId: string): Promise<number> {
     const cached = this.outflowCache.get(concertId);
     if (cached && Date.now() - cached.measuredAt < OUTFLOW_CACHE_MS) return cached.perSecond;
-    const ended = await this.repo.countWindowsEndedSince(this.prisma, concertId, OUTFLOW_WINDOW_SECONDS);
-    const perSecond = ended / OUTFLOW_WINDOW_SECONDS;
-    this.outflowCache.set(concertId, { perSecond, measuredAt: Date.now() });
+    const perSecond = this.repo
+      .countWindowsEndedSince(this.prisma, concertId, OUTFLOW_WINDOW_SECONDS)
+      .then((ended) => ended / OUTFLOW_WINDOW_SECONDS);
+    const measurement = { perSecond, measuredAt: Date.now() };
+    this.outflowCache.set(concertId, measurement);
+    // A failed measurement is not kept: the next poll measures again.
+    perSecond.catch(() => {
+      if (this.outflowCache.get(concertId) === measurement) this.outflowCache.delete(concertId);
+    });
     return perSecond;
   }
 }

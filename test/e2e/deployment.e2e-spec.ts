@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../../src/database/embedded-database.js';
 import { getMetadataStorage } from 'class-validator';
 import pg from 'pg';
 import { parseDocument, type Document } from 'yaml';
@@ -195,17 +195,4 @@ async function createEmptyDatabase(): Promise<string> {
     await admin.end();
   }
   return databaseUrlWithName(serverUrl, name);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error()),
-      );
-    });
-  });
 }

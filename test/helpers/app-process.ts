@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { freePort } from './free-port.js';
+import { freePort } from '../../src/database/embedded-database.js';
 
 /** The built app (`npm run build`); STRESS_APP_ENTRY points at another build. */
 export const APP_ENTRY = resolve(process.env.STRESS_APP_ENTRY ?? 'dist/main.js');

@@ -44,9 +44,9 @@ export const CHAOS_SETTINGS = {
 
 /**
  * While the crowd runs, the load generator, the app instances and their sweepers share one
- * process and the pools' connections, so sweep transactions wait their turn, and SKIP LOCKED
- * passes over a queue row that a payment or a leave holds at that moment. Windows have been
- * seen up to ~4 s late at 300 users (none with the app in its own processes). During the run
+ * process and the pools' connections, so sweep transactions wait their turn, and a sweep
+ * leaves a queue row that stays locked past its short lock wait for the next pass. Windows
+ * have been seen up to ~4 s late at 300 users (none with the app in its own processes). During the run
  * the checker allows this much, which a stopped sweeper still exceeds as the run goes on;
  * once the load stops, two intervals are the limit. The outcome reports the lateness seen.
  */
@@ -129,4 +129,18 @@ export function formatChaosOutcome(outcome: ChaosOutcome): string {
       `windows ${Math.round(sampled.maxLateMs.windows)} ms (interval ${CHAOS_SETTINGS.EXPIRY_SWEEP_INTERVAL_MS} ms); ` +
       `event loop delay p99 ${Math.round(eventLoopDelayMs.p99)} ms, max ${Math.round(eventLoopDelayMs.max)} ms`,
   ].join('\n');
+}
+
+/**
+ * What every chaos run must show: no 5xx, no answer outside the contract, no client-side
+ * anomaly (one key, two payments), no broken invariant during or after the run, and never
+ * more active windows than a concert's capacity.
+ */
+export function expectCleanRun(run: Pick<ChaosOutcome, 'report' | 'sampled' | 'final'>): void {
+  expect(run.report.serverErrors).toEqual([]);
+  expect(run.report.unexpected).toEqual([]);
+  expect(run.report.anomalies).toEqual([]);
+  expect(run.sampled.violations).toEqual([]);
+  expect(run.final).toEqual([]);
+  expect([...run.sampled.maxActive.values()].every(({ active, capacity }) => active <= capacity)).toBe(true);
 }

