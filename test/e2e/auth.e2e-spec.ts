@@ -395,7 +395,9 @@ describe('Auth token expiry', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await createTestApp({ JWT_ACCESS_TTL: 1, JWT_REFRESH_TTL: 1 });
+    // Two seconds, not one: `iat` is truncated to the second, so a one-second token can lapse
+    // within milliseconds of being issued; this one stays valid for at least a second.
+    t = await createTestApp({ JWT_ACCESS_TTL: 2, JWT_REFRESH_TTL: 2 });
   });
   afterAll(() => t.close());
 
@@ -405,8 +407,8 @@ describe('Auth token expiry', () => {
     ).body;
     await t.http().get('/auth/me').set(bearer(session.accessToken)).expect(200);
 
-    // JWT expiry has one-second resolution; two seconds is past it whatever the start.
-    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    // JWT expiry has one-second resolution; three seconds is past a two-second TTL whatever the start.
+    await new Promise((resolve) => setTimeout(resolve, 3_100));
 
     expectUnauthenticated(await t.http().get('/auth/me').set(bearer(session.accessToken)));
     expectUnauthenticated(await t.http().post('/auth/refresh').set(bearer(session.refreshToken)));
