@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { FAKE_PRISMA, FakeTransactionRunner } from '../../test/fakes/fake-transaction-runner.js';
 import { fake } from '../../test/fakes/fake.js';
-import { InMemoryConcertsRepository } from '../../test/fakes/in-memory-concerts.repository.js';
 import { InMemoryIdempotencyRepository } from '../../test/fakes/in-memory-idempotency.repository.js';
 import { InMemoryPaymentsRepository } from '../../test/fakes/in-memory-payments.repository.js';
 import { InMemoryPointsRepository } from '../../test/fakes/in-memory-points.repository.js';
@@ -13,9 +12,6 @@ import {
 import { testConfig } from '../../test/fakes/test-config.js';
 import type { IdempotencyRepository } from '../common/idempotency/idempotency.repository.js';
 import { IdempotencyService } from '../common/idempotency/idempotency.service.js';
-import type { ConcertsRepository } from '../concerts/concerts.repository.js';
-import { ConcertsService } from '../concerts/concerts.service.js';
-import type { QueueStateReader } from '../concerts/queue-state-reader.js';
 import { InsufficientPointsError } from '../points/points.errors.js';
 import type { PointsRepository } from '../points/points.repository.js';
 import { PointsService } from '../points/points.service.js';
@@ -48,8 +44,6 @@ class RecordingPointsRepository extends InMemoryPointsRepository {
   }
 }
 
-const NO_QUEUE_STATES: QueueStateReader = { forUser: async () => new Map() };
-
 describe(PaymentsService.name, () => {
   let locks: string[];
   let reservations: InMemoryReservationsRepository;
@@ -67,15 +61,7 @@ describe(PaymentsService.name, () => {
     queue = new InMemoryQueueWindows(locks);
     const config = testConfig();
     const runner = fake<TransactionRunner>(new FakeTransactionRunner());
-    const concertsRepo = new InMemoryConcertsRepository();
-    concertId = concertsRepo.add().id;
-    const concerts = new ConcertsService(
-      runner,
-      FAKE_PRISMA,
-      fake<ConcertsRepository>(concertsRepo),
-      config,
-      NO_QUEUE_STATES,
-    );
+    concertId = randomUUID();
     const idempotency = new IdempotencyService(
       FAKE_PRISMA,
       runner,
@@ -85,8 +71,6 @@ describe(PaymentsService.name, () => {
       FAKE_PRISMA,
       runner,
       fake<ReservationsRepository>(reservations),
-      concerts,
-      queue.asQueueService(),
       config,
     );
     const points = new PointsService(FAKE_PRISMA, fake<PointsRepository>(wallets), idempotency, config);

@@ -20,12 +20,9 @@ export interface LiveEntryRow {
   windowSeconds: number;
 }
 
-export interface QueueLock {
-  activeCount: number;
-  capacity: number;
-  windowSeconds: number;
-  onSale: boolean;
-}
+/** A user's live entry (ended as LEFT or COMPLETED), or every window of the concert that lapsed (EXPIRED). */
+export type EntriesToEnd =
+  { userId: string; status: 'LEFT' | 'COMPLETED'; onlyActive?: boolean } | { lapsedWindows: true };
 
 interface RawLiveEntry {
   concertId: string;
@@ -174,80 +171,78 @@ export class QueueRepository {
   }
 
   /**
-   * Locks the concert's queue row. With `lockWaitMs`, waits at most that long for it
-   * (lock_timeout for the rest of the transaction): a lock that is not free by then fails
-   * the statement with SQLSTATE 55P03, and the transaction rolls back.
+   * Ends entries, gives the places that frees (and any other free place) to the
+   * longest-waiting users, and moves the counters: one statement, from locking the concert's
+   * queue row to the end. That lock is held until the commit, and each payment, leave and
+   * entry batch of the concert waits for it, so no round trip to the app happens under it.
+   * Returns null when the concert has no queue. With `lockWaitMs`, waits at most that long
+   * for the lock (lock_timeout for the rest of the transaction; then SQLSTATE 55P03).
+   *
+   * The statement's snapshot is taken before the lock wait, so it may not see users who
+   * entered or were admitted meanwhile: it can then admit fewer than there is room for, never
+   * more (the counters come from the locked row, and each admission re-checks the entry is
+   * still WAITING). The sweeper fills such a place on its next pass.
    */
-  async lockQueue(
+  async endEntriesAndRefill(
     tx: Tx,
     concertId: string,
+    ending: EntriesToEnd,
     options: { lockWaitMs?: number } = {},
-  ): Promise<QueueLock | null> {
+  ): Promise<{ ended: number; admitted: number } | null> {
     if (options.lockWaitMs !== undefined) {
       await tx.$queryRaw`SELECT set_config('lock_timeout', ${`${options.lockWaitMs}ms`}, true)`;
     }
-    const rows = await tx.$queryRaw<QueueLock[]>`
-      SELECT q.active_count AS "activeCount", c.queue_capacity AS capacity,
-             c.queue_window_seconds AS "windowSeconds", c.sales_state = 'ON_SALE' AS "onSale"
-      FROM queues q JOIN concerts c ON c.id = q.concert_id
-      WHERE q.concert_id = ${concertId}::uuid
-      FOR UPDATE OF q`;
+    const [status, which] =
+      'userId' in ending
+        ? [
+            ending.status,
+            Prisma.sql`e.user_id = ${ending.userId}::uuid
+                       AND e.status::text = ANY(${ending.onlyActive ? ['ACTIVE'] : ['WAITING', 'ACTIVE']}::text[])`,
+          ]
+        : ['EXPIRED', Prisma.sql`e.status = 'ACTIVE' AND e.expires_at <= clock_timestamp()`];
+    const rows = await tx.$queryRaw<{ ended: number; admitted: number }[]>`
+      WITH locked AS MATERIALIZED (
+        SELECT q.active_count, c.queue_capacity AS capacity, c.queue_window_seconds AS window_seconds,
+               c.sales_state = 'ON_SALE' AS on_sale
+        FROM queues q JOIN concerts c ON c.id = q.concert_id
+        WHERE q.concert_id = ${concertId}::uuid
+        FOR UPDATE OF q
+      ), ended AS (
+        UPDATE queue_entries e SET status = ${status}::"QueueEntryStatus", ended_at = clock_timestamp()
+        FROM locked
+        WHERE e.concert_id = ${concertId}::uuid AND ${which}
+        RETURNING e.id, e.activated_at IS NOT NULL AS was_active
+      ), freed AS (
+        SELECT count(*)::int AS ended,
+               (count(*) FILTER (WHERE was_active))::int AS active,
+               (count(*) FILTER (WHERE NOT was_active))::int AS left_waiting
+        FROM ended
+      ), admitted AS (
+        UPDATE queue_entries e
+        SET status = 'ACTIVE', activated_at = clock_timestamp(),
+            expires_at = clock_timestamp() + make_interval(secs => l.window_seconds)
+        FROM locked l
+        WHERE e.status = 'WAITING'
+          AND e.id IN (SELECT w.id FROM queue_entries w
+                       WHERE w.concert_id = ${concertId}::uuid AND w.status = 'WAITING'
+                         AND w.id NOT IN (SELECT id FROM ended)
+                       ORDER BY w.ticket
+                       LIMIT (SELECT CASE WHEN r.on_sale THEN GREATEST(r.capacity - r.active_count + f.active, 0) ELSE 0 END
+                              FROM locked r, freed f))
+        RETURNING e.id
+      ), counts AS (
+        SELECT f.ended, f.active, f.left_waiting, (SELECT count(*)::int FROM admitted) AS admitted FROM freed f
+      ), counters AS (
+        UPDATE queues q
+        SET active_count = q.active_count + c.admitted - c.active,
+            activated_count = q.activated_count + c.admitted,
+            left_waiting_count = q.left_waiting_count + c.left_waiting,
+            updated_at = clock_timestamp()
+        FROM counts c
+        WHERE q.concert_id = ${concertId}::uuid AND c.ended + c.admitted > 0
+      )
+      SELECT c.ended, c.admitted FROM counts c, locked`;
     return rows[0] ?? null;
-  }
-
-  /** Opens windows for the `count` longest-waiting entries. Caller holds the queue lock. */
-  async activateNextWaiting(
-    tx: Tx,
-    concertId: string,
-    count: number,
-    windowSeconds: number,
-  ): Promise<number> {
-    if (count <= 0) return 0;
-    return tx.$executeRaw`
-      UPDATE queue_entries
-      SET status = 'ACTIVE', activated_at = clock_timestamp(),
-          expires_at = clock_timestamp() + make_interval(secs => ${windowSeconds})
-      WHERE id IN (SELECT id FROM queue_entries
-                   WHERE concert_id = ${concertId}::uuid AND status = 'WAITING'
-                   ORDER BY ticket LIMIT ${count})`;
-  }
-
-  /** Applies counter changes after entries changed state. Caller holds the queue lock. */
-  async adjustCounters(
-    tx: Tx,
-    concertId: string,
-    change: { active: number; activated: number; leftWaiting: number },
-  ): Promise<void> {
-    await tx.$executeRaw`
-      UPDATE queues
-      SET active_count = active_count + ${change.active},
-          activated_count = activated_count + ${change.activated},
-          left_waiting_count = left_waiting_count + ${change.leftWaiting},
-          updated_at = clock_timestamp()
-      WHERE concert_id = ${concertId}::uuid`;
-  }
-
-  /** Ends the user's live entry with `status`; returns what it was, or null if none. Caller holds the queue lock. */
-  async endLiveEntry(
-    tx: Tx,
-    concertId: string,
-    userId: string,
-    status: 'LEFT' | 'COMPLETED',
-    options: { onlyActive?: boolean } = {},
-  ): Promise<{ wasActive: boolean } | null> {
-    const statuses = options.onlyActive ? ['ACTIVE'] : ['WAITING', 'ACTIVE'];
-    const rows = await tx.$queryRaw<{ wasActive: boolean }[]>`
-      UPDATE queue_entries SET status = ${status}::"QueueEntryStatus", ended_at = clock_timestamp()
-      WHERE concert_id = ${concertId}::uuid AND user_id = ${userId}::uuid AND status::text = ANY(${statuses}::text[])
-      RETURNING activated_at IS NOT NULL AS "wasActive"`;
-    return rows[0] ?? null;
-  }
-
-  /** Marks lapsed windows EXPIRED; returns how many. Caller holds the queue lock. */
-  async expireLapsedWindows(tx: Tx, concertId: string): Promise<number> {
-    return tx.$executeRaw`
-      UPDATE queue_entries SET status = 'EXPIRED', ended_at = clock_timestamp()
-      WHERE concert_id = ${concertId}::uuid AND status = 'ACTIVE' AND expires_at <= clock_timestamp()`;
   }
 
   /** Concerts with a lapsed window, or with a free place and someone waiting. */

@@ -11,7 +11,7 @@ import {
 } from './queue.errors.js';
 import { PerConcertBatcher } from './per-concert-batcher.js';
 import { estimateWaitSeconds, queuePosition, retryAfterMs } from './queue-position.js';
-import { QueueRepository, type LiveEntryRow, type QueueLock } from './queue.repository.js';
+import { QueueRepository, type LiveEntryRow } from './queue.repository.js';
 
 export interface QueueState {
   concertId: string;
@@ -90,16 +90,10 @@ export class QueueService {
     return new Map(states.map((state) => [state.concertId, state]));
   }
 
-  /** Leaves the queue; a freed active place goes to the next waiting user in the same transaction. Idempotent. */
+  /** Leaves the queue; a freed active place goes to the next waiting user in the same statement. Idempotent. */
   async leave(userId: string, concertId: string): Promise<void> {
-    await this.tx.run(async (tx) => {
-      const lock = await this.repo.lockQueue(tx, concertId);
-      if (!lock) throw new ConcertNotFoundError(concertId);
-      const ended = await this.repo.endLiveEntry(tx, concertId, userId, 'LEFT');
-      if (!ended) return;
-      if (ended.wasActive) await this.refill(tx, concertId, lock, 1);
-      else await this.repo.adjustCounters(tx, concertId, { active: 0, activated: 0, leftWaiting: 1 });
-    });
+    const result = await this.repo.endEntriesAndRefill(this.prisma, concertId, { userId, status: 'LEFT' });
+    if (!result) throw new ConcertNotFoundError(concertId);
   }
 
   /**
@@ -115,10 +109,7 @@ export class QueueService {
    * the next user. Payments lock their seat, reservation and wallet rows before this.
    */
   async completeWindow(tx: Tx, userId: string, concertId: string): Promise<void> {
-    const lock = await this.repo.lockQueue(tx, concertId);
-    if (!lock) return;
-    const ended = await this.repo.endLiveEntry(tx, concertId, userId, 'COMPLETED', { onlyActive: true });
-    if (ended) await this.refill(tx, concertId, lock, 1);
+    await this.repo.endEntriesAndRefill(tx, concertId, { userId, status: 'COMPLETED', onlyActive: true });
   }
 
   /**
@@ -162,26 +153,9 @@ export class QueueService {
     options: { lockWaitMs?: number } = {},
   ): Promise<{ expired: number; admitted: number }> {
     return this.tx.run(async (tx) => {
-      const lock = await this.repo.lockQueue(tx, concertId, options);
-      if (!lock) return { expired: 0, admitted: 0 };
-      const expired = await this.repo.expireLapsedWindows(tx, concertId);
-      const admitted = await this.refill(tx, concertId, lock, expired);
-      return { expired, admitted };
+      const result = await this.repo.endEntriesAndRefill(tx, concertId, { lapsedWindows: true }, options);
+      return { expired: result?.ended ?? 0, admitted: result?.admitted ?? 0 };
     });
-  }
-
-  /** `freed` active places just ended; admit as many waiting users as there is room for. */
-  private async refill(tx: Tx, concertId: string, lock: QueueLock, freed: number): Promise<number> {
-    const activeAfterFreeing = lock.activeCount - freed;
-    const room = lock.onSale ? lock.capacity - activeAfterFreeing : 0;
-    const admitted = await this.repo.activateNextWaiting(tx, concertId, room, lock.windowSeconds);
-    if (freed || admitted)
-      await this.repo.adjustCounters(tx, concertId, {
-        active: admitted - freed,
-        activated: admitted,
-        leftWaiting: 0,
-      });
-    return admitted;
   }
 
   private async toState(entry: LiveEntryRow): Promise<QueueState> {

@@ -1,4 +1,4 @@
-import type { ReservationStatus, SeatStatus } from '../generated/prisma/enums.js';
+import type { ReservationStatus } from '../generated/prisma/enums.js';
 
 /**
  * A hold is over when its time is up, whether or not the sweeper has marked it yet.
@@ -9,12 +9,4 @@ export function effectiveStatus(
   now: Date,
 ): ReservationStatus {
   return reservation.status === 'PENDING' && reservation.expiresAt <= now ? 'EXPIRED' : reservation.status;
-}
-
-/** AVAILABLE, or HELD by a hold whose time is up. */
-export function isSeatBookable(seat: { status: SeatStatus; heldUntil: Date | null }, now: Date): boolean {
-  return (
-    seat.status === 'AVAILABLE' ||
-    (seat.status === 'HELD' && seat.heldUntil !== null && seat.heldUntil <= now)
-  );
 }

@@ -1,13 +1,10 @@
 import { Module } from '@nestjs/common';
-import { ConcertsModule } from '../concerts/concerts.module.js';
-import { QueueModule } from '../queue/queue.module.js';
 import { ReservationsController } from './reservations.controller.js';
 import { ReservationsRepository } from './reservations.repository.js';
 import { ReservationsService } from './reservations.service.js';
 
 /** Exports ReservationsService: payments lock and confirm reservations through it, the sweeper expires holds. */
 @Module({
-  imports: [ConcertsModule, QueueModule],
   controllers: [ReservationsController],
   providers: [ReservationsService, ReservationsRepository],
   exports: [ReservationsService],

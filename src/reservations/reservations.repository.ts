@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { classifyDatabaseError } from '../common/errors/database-errors.js';
+import type { ConcertRow } from '../concerts/concerts.repository.js';
 import { Prisma } from '../generated/prisma/client.js';
 import type { ReservationStatus, SeatStatus } from '../generated/prisma/enums.js';
 import type { Tx } from '../prisma/transaction-runner.js';
@@ -21,11 +21,46 @@ export interface SeatView {
   price: number;
 }
 
-export interface NewHolds {
+export interface SeatMapRows {
+  concert: ConcertRow;
+  windowOpen: boolean;
+  /** Seats in the concert; 0 and no seats when the window is not open. */
+  total: number;
+  seats: SeatView[];
+}
+
+interface SeatMapRow extends ConcertRow {
+  windowOpen: boolean;
+  total: number;
+  seatId: string | null;
+  number: string | null;
+  section: string | null;
+  price: number | null;
+  status: SeatStatus | null;
+}
+
+export interface HoldRequest {
   userId: string;
   concertId: string;
-  seats: { id: string; price: number }[];
-  expiresAt: Date;
+  seatIds: string[];
+  maxSeats: number;
+  holdSeconds: number;
+}
+
+/** What hold_seats answered: the holds, or the first rule the request broke. */
+export type HoldOutcome =
+  | { outcome: 'HELD'; holds: HeldReservation[] }
+  | { outcome: 'CONCERT_NOT_FOUND' | 'QUEUE_NOT_ACTIVE' }
+  | { outcome: 'HOLD_LIMIT_EXCEEDED'; held: number }
+  | { outcome: 'SEAT_LOCKED' | 'SEAT_NOT_FOUND' | 'SEAT_ALREADY_RESERVED'; seatIds: string[] };
+
+interface HoldSeatsRow {
+  outcome: HoldOutcome['outcome'];
+  held: number | null;
+  seatIds: string[] | null;
+  holdId: string | null;
+  holdSeatId: string | null;
+  holdExpiresAt: Date | null;
 }
 
 export interface HeldReservation {
@@ -64,9 +99,6 @@ export interface ReservationView {
   expiresAt: Date;
 }
 
-/** Namespace of the per-user hold lock (two-key advisory locks), so it cannot meet another feature's key. */
-const HOLD_LOCK_NAMESPACE = 7_001;
-
 /** `e.status`: the status of reservation `r` as the user sees it (see effectiveStatus). */
 const EFFECTIVE_STATUS = Prisma.sql`
   CROSS JOIN LATERAL (
@@ -94,16 +126,6 @@ export class ReservationsRepository {
     return rows[0]!.now;
   }
 
-  /**
-   * Serialises one user's holds in one concert until the transaction ends, so that two
-   * parallel requests cannot both pass the hold limit. Only that user's own requests ever
-   * wait on it, and it is taken before any row lock, so it adds no edge between paths.
-   */
-  async lockUserHolds(tx: Tx, userId: string, concertId: string): Promise<void> {
-    await tx.$executeRaw`
-      SELECT pg_advisory_xact_lock(${HOLD_LOCK_NAMESPACE}::int, hashtext(${userId} || ':' || ${concertId}))`;
-  }
-
   /** Locks the seats that exist among `seatIds`, in id order, so overlapping requests cannot deadlock. */
   lockSeats(tx: Tx, seatIds: string[]): Promise<LockedSeat[]> {
     return tx.$queryRaw<LockedSeat[]>`
@@ -115,57 +137,39 @@ export class ReservationsRepository {
   }
 
   /**
-   * Like lockSeats, but gives up at once when another transaction holds one of the seats
-   * (returns null). For holds only: a seat locked by someone else is being held or paid,
-   * so waiting in line for it would mostly end in a 409 anyway, only later, and would let
-   * lock queues build up on popular seats.
+   * Checks and holds in one round trip (the hold_seats function: see its migration for the
+   * rules, their order and its locks). Every seat is held, or none and the first rule broken is named.
    */
-  async lockSeatsNoWait(tx: Tx, seatIds: string[]): Promise<LockedSeat[] | null> {
-    try {
-      return await tx.$queryRaw<LockedSeat[]>`
-        SELECT id::text, concert_id::text AS "concertId", status::text AS status, price, held_until AS "heldUntil"
-        FROM seats
-        WHERE id = ANY(${seatIds}::uuid[])
-        ORDER BY id
-        FOR UPDATE NOWAIT`;
-    } catch (error) {
-      if (classifyDatabaseError(error)?.code === 'CONCURRENT_UPDATE') return null;
-      throw error;
+  async holdSeats(tx: Tx, request: HoldRequest): Promise<HoldOutcome> {
+    const rows = await tx.$queryRaw<HoldSeatsRow[]>`
+      SELECT outcome, held, seat_ids::text[] AS "seatIds", hold_id::text AS "holdId",
+             hold_seat_id::text AS "holdSeatId", hold_expires_at AS "holdExpiresAt"
+      FROM hold_seats(${request.userId}::uuid, ${request.concertId}::uuid, ${request.seatIds}::uuid[],
+                      ${request.maxSeats}::int, ${request.holdSeconds}::int)`;
+    const [first] = rows;
+    switch (first?.outcome) {
+      case 'HELD':
+        return {
+          outcome: 'HELD',
+          holds: rows.map((row) => ({
+            id: row.holdId!,
+            seatId: row.holdSeatId!,
+            status: 'PENDING',
+            expiresAt: row.holdExpiresAt!,
+          })),
+        };
+      case 'CONCERT_NOT_FOUND':
+      case 'QUEUE_NOT_ACTIVE':
+        return { outcome: first.outcome };
+      case 'HOLD_LIMIT_EXCEEDED':
+        return { outcome: first.outcome, held: first.held! };
+      case 'SEAT_LOCKED':
+      case 'SEAT_NOT_FOUND':
+      case 'SEAT_ALREADY_RESERVED':
+        return { outcome: first.outcome, seatIds: first.seatIds! };
+      default:
+        throw new Error(`hold_seats answered ${first?.outcome ?? 'nothing'}`);
     }
-  }
-
-  /** The database clock, and the user's live holds in the concert by it (PENDING, not expired). */
-  async countLiveHolds(tx: Tx, userId: string, concertId: string): Promise<{ now: Date; held: number }> {
-    const rows = await tx.$queryRaw<{ now: Date; held: number }[]>`
-      SELECT clock.now, (SELECT count(*)::int FROM reservations
-                         WHERE user_id = ${userId}::uuid AND concert_id = ${concertId}::uuid
-                           AND status = 'PENDING' AND expires_at > clock.now) AS held
-      FROM (SELECT clock_timestamp() AS now) clock`;
-    return rows[0]!;
-  }
-
-  /** Marks the lapsed PENDING reservations of these (locked) seats EXPIRED, before they are held again. */
-  expireLapsedReservationsOfSeats(tx: Tx, seatIds: string[], now: Date): Promise<number> {
-    return tx.$executeRaw`
-      UPDATE reservations SET status = 'EXPIRED', updated_at = clock_timestamp()
-      WHERE seat_id = ANY(${seatIds}::uuid[]) AND status = 'PENDING' AND expires_at <= ${now}::timestamptz`;
-  }
-
-  /**
-   * One PENDING reservation per seat at the seat's price, and the seats HELD until it
-   * expires, in one statement. The caller holds the seat locks.
-   */
-  insertHolds(tx: Tx, holds: NewHolds): Promise<HeldReservation[]> {
-    const ids = holds.seats.map((seat) => seat.id);
-    const prices = holds.seats.map((seat) => seat.price);
-    return tx.$queryRaw<HeldReservation[]>`
-      WITH held AS (
-        UPDATE seats SET status = 'HELD', held_until = ${holds.expiresAt}::timestamptz WHERE id = ANY(${ids}::uuid[])
-      )
-      INSERT INTO reservations (user_id, concert_id, seat_id, price, expires_at)
-      SELECT ${holds.userId}::uuid, ${holds.concertId}::uuid, seat.id, seat.price, ${holds.expiresAt}::timestamptz
-      FROM unnest(${ids}::uuid[], ${prices}::int[]) AS seat(id, price)
-      RETURNING id::text, seat_id::text AS "seatId", status::text AS status, expires_at AS "expiresAt"`;
   }
 
   /** Frees seats that are HELD (a cancelled hold). */
@@ -231,21 +235,69 @@ export class ReservationsRepository {
       FROM lapsed WHERE s.id = lapsed.id`;
   }
 
-  /** A page of the concert's seats in seat-map order. */
-  findSeatPage(tx: Tx, concertId: string, offset: number, limit: number): Promise<SeatView[]> {
-    return tx.$queryRaw<SeatView[]>`
-      SELECT id::text, number, section, price,
-             CASE WHEN status = 'HELD' AND held_until <= clock_timestamp() THEN 'AVAILABLE' ELSE status::text END AS status
-      FROM seats
-      WHERE concert_id = ${concertId}::uuid
-      ORDER BY position, id
-      OFFSET ${offset}::int LIMIT ${limit}::int`;
-  }
-
-  async countSeats(tx: Tx, concertId: string): Promise<number> {
-    const rows = await tx.$queryRaw<{ count: number }[]>`
-      SELECT count(*)::int AS count FROM seats WHERE concert_id = ${concertId}::uuid`;
-    return rows[0]?.count ?? 0;
+  /**
+   * The concert, whether the user's queue window is open (by the database clock), and when
+   * it is, a page of the seats in seat-map order and their total: one statement, because a
+   * seat map is the most frequent request of a rush and each round trip waits for a pool
+   * connection. Null when there is no such concert.
+   */
+  async findSeatMap(
+    tx: Tx,
+    userId: string,
+    concertId: string,
+    offset: number,
+    limit: number,
+  ): Promise<SeatMapRows | null> {
+    const rows = await tx.$queryRaw<SeatMapRow[]>`
+      WITH gate AS MATERIALIZED (
+        SELECT c.*, EXISTS (SELECT 1 FROM queue_entries q
+                            WHERE q.concert_id = c.id AND q.user_id = ${userId}::uuid AND q.status = 'ACTIVE'
+                              AND q.expires_at > clock_timestamp()) AS window_open
+        FROM concerts c WHERE c.id = ${concertId}::uuid
+      ), counted AS MATERIALIZED (
+        SELECT g.*, CASE WHEN g.window_open THEN (SELECT count(*)::int FROM seats t WHERE t.concert_id = g.id) ELSE 0 END AS total
+        FROM gate g
+      )
+      SELECT g.id::text, g.name, g.venue, g.starts_at AS "startsAt", g.sales_state::text AS "salesState",
+             g.queue_capacity AS "queueCapacity", g.queue_window_seconds AS "queueWindowSeconds",
+             g.window_open AS "windowOpen", g.total,
+             s.id::text AS "seatId", s.number, s.section, s.price, s.status
+      FROM counted g
+      LEFT JOIN LATERAL (
+        SELECT id, number, section, price, position,
+               CASE WHEN status = 'HELD' AND held_until <= clock_timestamp() THEN 'AVAILABLE' ELSE status::text END AS status
+        FROM seats
+        WHERE concert_id = g.id AND g.window_open
+        ORDER BY position, id
+        OFFSET ${offset}::int LIMIT ${limit}::int
+      ) s ON true
+      ORDER BY s.position, s.id`;
+    const [first] = rows;
+    if (!first) return null;
+    const {
+      windowOpen,
+      total,
+      seatId: _seatId,
+      number: _number,
+      section: _section,
+      price: _price,
+      status: _status,
+      ...concert
+    } = first;
+    return {
+      concert,
+      windowOpen,
+      total,
+      seats: rows
+        .filter((row) => row.seatId !== null)
+        .map((row) => ({
+          id: row.seatId!,
+          number: row.number!,
+          section: row.section!,
+          price: row.price!,
+          status: row.status!,
+        })),
+    };
   }
 
   /** The user's reservations newest first, filtered by status as the user sees it. */

@@ -1,14 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { FAKE_PRISMA, FAKE_TX, FakeTransactionRunner } from '../../test/fakes/fake-transaction-runner.js';
 import { fake } from '../../test/fakes/fake.js';
-import { InMemoryConcertsRepository } from '../../test/fakes/in-memory-concerts.repository.js';
-import { InMemoryQueueWindows } from '../../test/fakes/in-memory-queue-windows.js';
 import { InMemoryReservationsRepository } from '../../test/fakes/in-memory-reservations.repository.js';
 import { testConfig } from '../../test/fakes/test-config.js';
-import type { ConcertsRepository } from '../concerts/concerts.repository.js';
 import { ConcertNotFoundError } from '../concerts/concerts.errors.js';
-import { ConcertsService } from '../concerts/concerts.service.js';
-import type { QueueStateReader } from '../concerts/queue-state-reader.js';
 import type { TransactionRunner } from '../prisma/transaction-runner.js';
 import { QueueNotActiveError } from '../queue/queue.errors.js';
 import {
@@ -22,44 +17,25 @@ import {
   SeatAlreadyReservedError,
   SeatNotFoundError,
 } from './reservations.errors.js';
-import type { ReservationsRepository } from './reservations.repository.js';
+import type { HoldOutcome, ReservationsRepository } from './reservations.repository.js';
 import { HOLD_SWEEP_BATCH, ReservationsService } from './reservations.service.js';
 
 const HOLD_SECONDS = 300;
-/** The concert list's queue states play no part in reservations. */
-const NO_QUEUE_STATES: QueueStateReader = { forUser: async () => new Map() };
+const CONCERT_ID = '11111111-1111-4111-8111-111111111111';
 
 describe(ReservationsService.name, () => {
   let locks: string[];
   let repo: InMemoryReservationsRepository;
-  let queue: InMemoryQueueWindows;
   let concertId: string;
   let sut: ReservationsService;
 
   beforeEach(() => {
     locks = [];
     repo = new InMemoryReservationsRepository(locks);
-    queue = new InMemoryQueueWindows(locks);
     const config = testConfig({ MAX_SEATS_PER_RESERVATION: 4, RESERVATION_HOLD_SECONDS: HOLD_SECONDS });
-    const concertsRepo = new InMemoryConcertsRepository();
-    concertId = concertsRepo.add().id;
+    concertId = randomUUID();
     const runner = fake<TransactionRunner>(new FakeTransactionRunner());
-    const concerts = new ConcertsService(
-      runner,
-      FAKE_PRISMA,
-      fake<ConcertsRepository>(concertsRepo),
-      config,
-      NO_QUEUE_STATES,
-    );
-    sut = new ReservationsService(
-      FAKE_PRISMA,
-      runner,
-      fake<ReservationsRepository>(repo),
-      concerts,
-      queue.asQueueService(),
-      config,
-    );
-    queue.openWindow('u1', concertId);
+    sut = new ReservationsService(FAKE_PRISMA, runner, fake<ReservationsRepository>(repo), config);
   });
 
   const rejection = (promise: Promise<unknown>) =>
@@ -68,118 +44,75 @@ describe(ReservationsService.name, () => {
       (error: unknown) => error,
     );
 
-  describe('holdSeats', () => {
-    it('holds every seat until now + RESERVATION_HOLD_SECONDS and answers in the order asked', async () => {
-      const [a, b] = repo.addSeats(concertId, 2, { price: 25_000 });
-      const holds = await sut.holdSeats('u1', concertId, [b!.id, a!.id]);
-
-      const expiresAt = new Date(repo.now.getTime() + HOLD_SECONDS * 1000);
-      expect(holds).toEqual([
-        { id: expect.any(String), seatId: b!.id, status: 'PENDING', expiresAt },
-        { id: expect.any(String), seatId: a!.id, status: 'PENDING', expiresAt },
-      ]);
-      expect([a, b].map((seat) => [seat!.status, seat!.heldUntil])).toEqual([
-        ['HELD', expiresAt],
-        ['HELD', expiresAt],
-      ]);
-      expect(holds.map((hold) => repo.reservation(hold.id).price)).toEqual([25_000, 25_000]);
+  describe('getSeatMap', () => {
+    beforeEach(() => {
+      repo.concerts.set(concertId, {
+        id: concertId,
+        name: 'Night',
+        venue: 'Hall',
+        startsAt: new Date('2025-02-01T19:00:00Z'),
+        salesState: 'ON_SALE',
+        queueCapacity: 5,
+        queueWindowSeconds: 300,
+      });
+      repo.addSeats(concertId, 5);
     });
 
-    it('takes the user’s hold lock first, then the seats in id order, whatever order they were asked in', async () => {
-      repo.addSeats(concertId, 3, { ids: ['seat-c', 'seat-a', 'seat-b'] });
-      await sut.holdSeats('u1', concertId, ['seat-c', 'seat-a', 'seat-b']);
-      expect(locks).toEqual([`holds:u1:${concertId}`, 'seat:seat-a', 'seat:seat-b', 'seat:seat-c']);
+    it('answers a page of the seats and their total to a caller with an open window', async () => {
+      repo.openWindows.add(`u1:${concertId}`);
+      const map = await sut.getSeatMap('u1', concertId, 2, 2);
+      expect(map).toMatchObject({ concert: { id: concertId }, page: 2, limit: 2, total: 5 });
+      expect(map.seats.map((seat) => seat.number)).toEqual(['A3', 'A4']);
+    });
+
+    it('refuses an unknown concert (404) before a caller without an open window (403)', async () => {
+      await expect(sut.getSeatMap('u1', randomUUID(), 1, 10)).rejects.toBeInstanceOf(ConcertNotFoundError);
+      await expect(sut.getSeatMap('u1', concertId, 1, 10)).rejects.toBeInstanceOf(QueueNotActiveError);
+    });
+  });
+
+  // The rules themselves are the hold_seats SQL function's, tested against PostgreSQL in
+  // test/e2e/reservations.e2e-spec.ts; here, what the service asks and how it answers.
+  describe('holdSeats', () => {
+    it('asks for the seats with the configured cap and hold time, and answers the holds', async () => {
+      const holds = [{ id: 'r1', seatId: 's2', status: 'PENDING' as const, expiresAt: new Date() }];
+      repo.holdOutcome = { outcome: 'HELD', holds };
+
+      await expect(sut.holdSeats('u1', concertId, ['s2'])).resolves.toBe(holds);
+      expect(repo.holdRequests).toEqual([
+        { userId: 'u1', concertId, seatIds: ['s2'], maxSeats: 4, holdSeconds: HOLD_SECONDS },
+      ]);
     });
 
     it.each([
       ['no seats', []],
       ['more seats than MAX_SEATS_PER_RESERVATION', ['s1', 's2', 's3', 's4', 's5']],
       ['a repeated seat', ['s1', 's1']],
-    ])('refuses %s before touching anything', async (_case, seatIds) => {
+    ])('refuses %s without asking the database', async (_case, seatIds) => {
       await expect(sut.holdSeats('u1', concertId, seatIds)).rejects.toBeInstanceOf(InvalidSeatSelectionError);
-      expect(locks).toEqual([]);
+      expect(repo.holdRequests).toEqual([]);
     });
 
-    it('refuses an unknown concert, then a user without an open window, before locking anything', async () => {
-      const [seat] = repo.addSeats(concertId, 1);
-      await expect(sut.holdSeats('u1', randomUUID(), [seat!.id])).rejects.toBeInstanceOf(
-        ConcertNotFoundError,
-      );
-      await expect(sut.holdSeats('u2', concertId, [seat!.id])).rejects.toBeInstanceOf(QueueNotActiveError);
-      expect(locks).toEqual([]);
-      expect(seat!.status).toBe('AVAILABLE');
-    });
-
-    it('names the seats that are not in the concert and holds none', async () => {
-      const [mine] = repo.addSeats(concertId, 1);
-      const [foreign] = repo.addSeats('other-concert', 1);
-      const error = await rejection(sut.holdSeats('u1', concertId, [mine!.id, foreign!.id, 'nowhere']));
-      expect(error).toBeInstanceOf(SeatNotFoundError);
-      expect((error as SeatNotFoundError).details).toEqual({ concertId, seatIds: [foreign!.id, 'nowhere'] });
-      expect(mine!.status).toBe('AVAILABLE');
-      expect(repo.reservations.size).toBe(0);
-    });
-
-    it('holds nothing when any seat is held or sold, and names those', async () => {
-      const [free, held, sold] = repo.addSeats(concertId, 3);
-      repo.addHold('u2', held!);
-      sold!.status = 'SOLD';
-      const error = await rejection(sut.holdSeats('u1', concertId, [free!.id, held!.id, sold!.id]));
-      expect(error).toBeInstanceOf(SeatAlreadyReservedError);
-      expect((error as SeatAlreadyReservedError).details).toEqual({ seatIds: [held!.id, sold!.id] });
-      expect(free!.status).toBe('AVAILABLE');
-      expect(repo.reservations.size).toBe(1);
-    });
-
-    it('answers 409 at once, holding nothing, when another request has one of the seats locked', async () => {
-      const [free, busy] = repo.addSeats(concertId, 2);
-      repo.busySeatIds.add(busy!.id);
-      const error = await rejection(sut.holdSeats('u1', concertId, [free!.id, busy!.id]));
-      expect(error).toBeInstanceOf(SeatAlreadyReservedError);
-      expect(free!.status).toBe('AVAILABLE');
-      expect(repo.reservations.size).toBe(0);
-    });
-
-    it('treats a hold as live until the very instant it expires', async () => {
-      const [seat] = repo.addSeats(concertId, 1);
-      repo.addHold('u2', seat!, { expiresInSeconds: 1 });
-      repo.advanceSeconds(0.999);
-      await expect(sut.holdSeats('u1', concertId, [seat!.id])).rejects.toBeInstanceOf(
-        SeatAlreadyReservedError,
-      );
-      repo.advanceSeconds(0.001);
-      await expect(sut.holdSeats('u1', concertId, [seat!.id])).resolves.toHaveLength(1);
-    });
-
-    it('books a seat whose hold lapsed and marks the old reservation EXPIRED', async () => {
-      const [seat] = repo.addSeats(concertId, 1);
-      const old = repo.addHold('u2', seat!, { expiresInSeconds: 10 });
-      repo.advanceSeconds(10);
-
-      const [hold] = await sut.holdSeats('u1', concertId, [seat!.id]);
-
-      expect(old.status).toBe('EXPIRED');
-      expect(repo.reservation(hold!.id)).toMatchObject({ userId: 'u1', status: 'PENDING' });
-      expect(seat!.heldUntil).toEqual(hold!.expiresAt);
-    });
-
-    it('caps the user’s live holds in the concert, not counting lapsed, paid or other concerts’ holds', async () => {
-      const seats = repo.addSeats(concertId, 8);
-      const [elsewhere] = repo.addSeats('other-concert', 1);
-      repo.addHold('u1', seats[0]!);
-      repo.addHold('u1', seats[1]!);
-      repo.addHold('u1', seats[2]!, { expiresInSeconds: -1 });
-      repo.addHold('u1', seats[3]!, { status: 'CONFIRMED' });
-      repo.addHold('u1', elsewhere!);
-
-      const error = await rejection(
-        sut.holdSeats('u1', concertId, [seats[4]!.id, seats[5]!.id, seats[6]!.id]),
-      );
-      expect(error).toBeInstanceOf(HoldLimitExceededError);
-      expect((error as HoldLimitExceededError).details).toEqual({ limit: 4, held: 2, requested: 3 });
-      expect(seats[4]!.status).toBe('AVAILABLE');
-
-      await expect(sut.holdSeats('u1', concertId, [seats[4]!.id, seats[5]!.id])).resolves.toHaveLength(2);
+    it.each<[HoldOutcome, new (...args: never[]) => Error, Record<string, unknown>]>([
+      [{ outcome: 'CONCERT_NOT_FOUND' }, ConcertNotFoundError, { concertId: CONCERT_ID }],
+      [{ outcome: 'QUEUE_NOT_ACTIVE' }, QueueNotActiveError, { concertId: CONCERT_ID }],
+      [
+        { outcome: 'HOLD_LIMIT_EXCEEDED', held: 3 },
+        HoldLimitExceededError,
+        { limit: 4, held: 3, requested: 2 },
+      ],
+      [
+        { outcome: 'SEAT_NOT_FOUND', seatIds: ['s2'] },
+        SeatNotFoundError,
+        { concertId: CONCERT_ID, seatIds: ['s2'] },
+      ],
+      [{ outcome: 'SEAT_LOCKED', seatIds: ['s1'] }, SeatAlreadyReservedError, { seatIds: ['s1'] }],
+      [{ outcome: 'SEAT_ALREADY_RESERVED', seatIds: ['s2'] }, SeatAlreadyReservedError, { seatIds: ['s2'] }],
+    ])('answers %j with its domain error', async (outcome, errorClass, details) => {
+      repo.holdOutcome = outcome;
+      const error = await rejection(sut.holdSeats('u1', CONCERT_ID, ['s1', 's2']));
+      expect(error).toBeInstanceOf(errorClass);
+      expect((error as { details?: unknown }).details).toEqual(details);
     });
   });
 

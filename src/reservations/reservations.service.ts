@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
+import { ConcertNotFoundError } from '../concerts/concerts.errors.js';
 import type { ConcertRow } from '../concerts/concerts.repository.js';
-import { ConcertsService } from '../concerts/concerts.service.js';
 import { AppConfig } from '../config/app-config.js';
 import type { ReservationStatus } from '../generated/prisma/enums.js';
 import { PrismaService } from '../prisma/prisma.service.js';
 import { TransactionRunner, type Tx } from '../prisma/transaction-runner.js';
-import { QueueService } from '../queue/queue.service.js';
-import { effectiveStatus, isSeatBookable } from './reservation-status.js';
+import { QueueNotActiveError } from '../queue/queue.errors.js';
+import { effectiveStatus } from './reservation-status.js';
 import {
   HoldLimitExceededError,
   InvalidSeatSelectionError,
@@ -56,60 +56,47 @@ export class ReservationsService {
     private readonly prisma: PrismaService,
     private readonly tx: TransactionRunner,
     private readonly repo: ReservationsRepository,
-    private readonly concerts: ConcertsService,
-    private readonly queue: QueueService,
     private readonly config: AppConfig,
   ) {}
 
   /** The concert's seats for a caller with an open queue window; an unknown concert is 404 before the gate. */
   async getSeatMap(userId: string, concertId: string, page: number, limit: number): Promise<SeatMap> {
-    const concert = await this.assertConcertAndWindow(userId, concertId);
-    const [seats, total] = await Promise.all([
-      this.repo.findSeatPage(this.prisma, concertId, (page - 1) * limit, limit),
-      this.repo.countSeats(this.prisma, concertId),
-    ]);
-    return { concert, seats, page, limit, total };
+    const map = await this.repo.findSeatMap(this.prisma, userId, concertId, (page - 1) * limit, limit);
+    if (!map) throw new ConcertNotFoundError(concertId);
+    if (!map.windowOpen) throw new QueueNotActiveError(concertId);
+    return { concert: map.concert, seats: map.seats, page, limit, total: map.total };
   }
 
   /**
-   * Holds every seat or none. Seats are locked in id order without waiting: a seat another
-   * request is holding or paying right now answers 409 at once. A seat whose hold lapsed is
-   * bookable, and its old reservation is marked EXPIRED in the same transaction.
+   * Holds every seat or none, in one database round trip: under a seat rush, holds spent far
+   * longer waiting for a pool connection than running, and a transaction of several statements
+   * keeps its connection for all of them. A seat another request is holding or paying right
+   * now answers 409 at once; a seat whose hold lapsed is bookable, and its old reservation ends.
    */
   async holdSeats(userId: string, concertId: string, seatIds: string[]): Promise<HeldReservation[]> {
     this.assertSeatSelection(seatIds);
-    const { maxSeatsPerReservation, reservationHoldSeconds } = this.config;
-    const holds = await this.tx.run(async (tx) => {
-      // On the transaction's own connection: under load, waiting for a pool connection
-      // costs more than these two reads, so a hold asks the pool only once.
-      await this.concerts.findConcertOrThrow(concertId, tx);
-      await this.queue.assertActiveWindow(userId, concertId, tx);
-      await this.repo.lockUserHolds(tx, userId, concertId);
-      // Counted before the seats are locked, to keep that span short: under the user's lock
-      // their live holds can only go down meanwhile (paid, cancelled, lapsed), never up.
-      const { now, held } = await this.repo.countLiveHolds(tx, userId, concertId);
-      if (held + seatIds.length > maxSeatsPerReservation) {
-        throw new HoldLimitExceededError(maxSeatsPerReservation, held, seatIds.length);
-      }
-
-      const locked = await this.repo.lockSeatsNoWait(tx, seatIds);
-      if (!locked) throw new SeatAlreadyReservedError(seatIds);
-      const seats = locked.filter((seat) => seat.concertId === concertId);
-      const found = new Set(seats.map((seat) => seat.id));
-      const missing = seatIds.filter((seatId) => !found.has(seatId));
-      if (missing.length) throw new SeatNotFoundError(concertId, missing);
-
-      const taken = seats.filter((seat) => !isSeatBookable(seat, now));
-      if (taken.length) throw new SeatAlreadyReservedError(taken.map((seat) => seat.id));
-
-      if (seats.some((seat) => seat.status === 'HELD')) {
-        await this.repo.expireLapsedReservationsOfSeats(tx, seatIds, now);
-      }
-      const expiresAt = new Date(now.getTime() + reservationHoldSeconds * 1000);
-      return this.repo.insertHolds(tx, { userId, concertId, seats, expiresAt });
+    const result = await this.repo.holdSeats(this.prisma, {
+      userId,
+      concertId,
+      seatIds,
+      maxSeats: this.config.maxSeatsPerReservation,
+      holdSeconds: this.config.reservationHoldSeconds,
     });
-    const bySeat = new Map(holds.map((hold) => [hold.seatId, hold]));
-    return seatIds.map((seatId) => bySeat.get(seatId)!);
+    switch (result.outcome) {
+      case 'HELD':
+        return result.holds;
+      case 'CONCERT_NOT_FOUND':
+        throw new ConcertNotFoundError(concertId);
+      case 'QUEUE_NOT_ACTIVE':
+        throw new QueueNotActiveError(concertId);
+      case 'HOLD_LIMIT_EXCEEDED':
+        throw new HoldLimitExceededError(this.config.maxSeatsPerReservation, result.held, seatIds.length);
+      case 'SEAT_NOT_FOUND':
+        throw new SeatNotFoundError(concertId, result.seatIds);
+      case 'SEAT_LOCKED':
+      case 'SEAT_ALREADY_RESERVED':
+        throw new SeatAlreadyReservedError(result.seatIds);
+    }
   }
 
   async listReservations(
@@ -205,20 +192,6 @@ export class ReservationsService {
       released += batch;
       if (batch < HOLD_SWEEP_BATCH) return released;
     }
-  }
-
-  /**
-   * Both checks at once, answered in the contract's order: an unknown concert is a 404
-   * before a missing queue window is a 403. Outside any transaction, so that no lock waits on them.
-   */
-  private async assertConcertAndWindow(userId: string, concertId: string): Promise<ConcertRow> {
-    const [concert, window] = await Promise.allSettled([
-      this.concerts.findConcertOrThrow(concertId),
-      this.queue.assertActiveWindow(userId, concertId),
-    ]);
-    if (concert.status === 'rejected') throw concert.reason;
-    if (window.status === 'rejected') throw window.reason;
-    return concert.value;
   }
 
   /** The DTO checks the same for HTTP; the maximum is configuration, so the service has the last word. */

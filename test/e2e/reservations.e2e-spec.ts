@@ -228,6 +228,43 @@ describe('Reservations', () => {
       );
     });
 
+    it('answers 409 at once, naming the seat and holding nothing, while another transaction has a seat locked', async () => {
+      const concert = await createConcert(t, { seats: 2 });
+      const user = await activeUser(t, concert.id);
+      const other = await t.db.connect();
+      try {
+        await other.query('BEGIN');
+        await other.query('SELECT 1 FROM seats WHERE id = $1 FOR UPDATE', [concert.seatIds[1]]);
+
+        const res = await hold(t, user, concert.id, concert.seatIds).expect(409);
+
+        expect(res.body).toMatchObject({
+          code: 'SEAT_ALREADY_RESERVED',
+          details: { seatIds: [concert.seatIds[1]] },
+        });
+        expect((await seatRows(t, concert.seatIds)).map((seat) => seat.status)).toEqual([
+          'AVAILABLE',
+          'AVAILABLE',
+        ]);
+      } finally {
+        await other.query('ROLLBACK');
+        other.release();
+      }
+      await hold(t, user, concert.id, concert.seatIds).expect(201);
+    });
+
+    it('counts only the concert’s own live holds toward the cap', async () => {
+      const [concert, other] = [await createConcert(t, { seats: 6 }), await createConcert(t, { seats: 4 })];
+      const user = await activeUser(t, concert.id);
+      await t.http().get(`/concerts/${other.id}/queue-entry`).set(user.headers).expect(201);
+      await hold(t, user, other.id, other.seatIds).expect(201);
+      await hold(t, user, concert.id, concert.seatIds.slice(0, 2)).expect(201);
+
+      const over = await hold(t, user, concert.id, concert.seatIds.slice(2, 5)).expect(409);
+      expect(over.body.details).toEqual({ limit: 4, held: 2, requested: 3 });
+      await hold(t, user, concert.id, concert.seatIds.slice(2, 4)).expect(201);
+    });
+
     it.each<[string, (concert: ConcertFixture) => Record<string, unknown>]>([
       ['a seat id that is not a uuid', (c) => ({ concertId: c.id, seatIds: ['A1'] })],
       ['an empty list', (c) => ({ concertId: c.id, seatIds: [] })],

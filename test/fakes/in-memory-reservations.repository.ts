@@ -2,15 +2,16 @@ import { randomUUID } from 'node:crypto';
 import type { ReservationStatus, SeatStatus } from '../../src/generated/prisma/enums.js';
 import type { Tx } from '../../src/prisma/transaction-runner.js';
 import { effectiveStatus } from '../../src/reservations/reservation-status.js';
+import type { ConcertRow } from '../../src/concerts/concerts.repository.js';
 import type {
-  HeldReservation,
+  HoldOutcome,
+  HoldRequest,
   LockedReservation,
   LockedSeat,
-  NewHolds,
   ReservationOwner,
   ReservationsRepository,
   ReservationView,
-  SeatView,
+  SeatMapRows,
 } from '../../src/reservations/reservations.repository.js';
 import type { PublicOf } from './fake.js';
 
@@ -109,10 +110,6 @@ export class InMemoryReservationsRepository implements PublicOf<ReservationsRepo
     return this.now;
   }
 
-  async lockUserHolds(_tx: Tx, userId: string, concertId: string): Promise<void> {
-    this.locks.push(`holds:${userId}:${concertId}`);
-  }
-
   async lockSeats(_tx: Tx, seatIds: string[]): Promise<LockedSeat[]> {
     const seats = [...new Set(seatIds)]
       .map((id) => this.seats.get(id))
@@ -128,58 +125,16 @@ export class InMemoryReservationsRepository implements PublicOf<ReservationsRepo
     }));
   }
 
-  /** Seats that another (imagined) transaction holds locked: lockSeatsNoWait gives up on them. */
-  readonly busySeatIds = new Set<string>();
+  /**
+   * The hold rules live in the hold_seats SQL function and are tested against PostgreSQL;
+   * here a test sets what the database answers, and sees what it was asked.
+   */
+  holdOutcome: HoldOutcome = { outcome: 'HELD', holds: [] };
+  readonly holdRequests: HoldRequest[] = [];
 
-  async lockSeatsNoWait(tx: Tx, seatIds: string[]): Promise<LockedSeat[] | null> {
-    if (seatIds.some((id) => this.busySeatIds.has(id))) return null;
-    return this.lockSeats(tx, seatIds);
-  }
-
-  async countLiveHolds(_tx: Tx, userId: string, concertId: string): Promise<{ now: Date; held: number }> {
-    const now = this.now;
-    const held = [...this.reservations.values()].filter(
-      (r) => r.userId === userId && r.concertId === concertId && r.status === 'PENDING' && r.expiresAt > now,
-    ).length;
-    return { now, held };
-  }
-
-  async expireLapsedReservationsOfSeats(_tx: Tx, seatIds: string[], now: Date): Promise<number> {
-    const lapsed = [...this.reservations.values()].filter(
-      (r) => seatIds.includes(r.seatId) && r.status === 'PENDING' && r.expiresAt <= now,
-    );
-    for (const reservation of lapsed) reservation.status = 'EXPIRED';
-    return lapsed.length;
-  }
-
-  async insertHolds(_tx: Tx, holds: NewHolds): Promise<HeldReservation[]> {
-    for (const seat of holds.seats)
-      Object.assign(this.seat(seat.id), { status: 'HELD', heldUntil: holds.expiresAt });
-    return holds.seats.map((seat) => {
-      const live = [...this.reservations.values()].some(
-        (r) => r.seatId === seat.id && (r.status === 'PENDING' || r.status === 'CONFIRMED'),
-      );
-      // The partial unique index reservations_live_seat_key.
-      if (live) throw new Error(`unique violation: seat ${seat.id} already has a live reservation`);
-      const reservation: StoredReservation = {
-        id: randomUUID(),
-        userId: holds.userId,
-        concertId: holds.concertId,
-        seatId: seat.id,
-        price: seat.price,
-        status: 'PENDING',
-        expiresAt: holds.expiresAt,
-        paymentId: null,
-        createdAt: this.now,
-      };
-      this.reservations.set(reservation.id, reservation);
-      return {
-        id: reservation.id,
-        seatId: seat.id,
-        status: reservation.status,
-        expiresAt: reservation.expiresAt,
-      };
-    });
+  async holdSeats(_tx: Tx, request: HoldRequest): Promise<HoldOutcome> {
+    this.holdRequests.push(request);
+    return this.holdOutcome;
   }
 
   async releaseHeldSeats(_tx: Tx, seatIds: string[]): Promise<number> {
@@ -235,20 +190,34 @@ export class InMemoryReservationsRepository implements PublicOf<ReservationsRepo
     return lapsed.length;
   }
 
-  async findSeatPage(_tx: Tx, concertId: string, offset: number, limit: number): Promise<SeatView[]> {
-    return this.seatsOf(concertId)
-      .slice(offset, offset + limit)
-      .map((seat) => ({
+  /** Users with an open queue window per concert, as `${userId}:${concertId}`; the concert comes from `concerts`. */
+  readonly openWindows = new Set<string>();
+  readonly concerts = new Map<string, ConcertRow>();
+
+  async findSeatMap(
+    _tx: Tx,
+    userId: string,
+    concertId: string,
+    offset: number,
+    limit: number,
+  ): Promise<SeatMapRows | null> {
+    const concert = this.concerts.get(concertId);
+    if (!concert) return null;
+    const windowOpen = this.openWindows.has(`${userId}:${concertId}`);
+    if (!windowOpen) return { concert, windowOpen, total: 0, seats: [] };
+    const seats = this.seatsOf(concertId);
+    return {
+      concert,
+      windowOpen,
+      total: seats.length,
+      seats: seats.slice(offset, offset + limit).map((seat) => ({
         id: seat.id,
         number: seat.number,
         section: 'A',
         status: seat.status === 'HELD' && seat.heldUntil! <= this.now ? 'AVAILABLE' : seat.status,
         price: seat.price,
-      }));
-  }
-
-  async countSeats(_tx: Tx, concertId: string): Promise<number> {
-    return this.seatsOf(concertId).length;
+      })),
+    };
   }
 
   async findReservationPage(
