@@ -10,15 +10,64 @@ export interface PaymentRow {
   createdAt: Date;
 }
 
+/** What pay_reservations answered: the payment, or the first rule the request broke. */
+export type PaymentOutcome =
+  | { outcome: 'PAID'; payment: PaymentRow }
+  | {
+      outcome:
+        | 'RESERVATION_NOT_FOUND'
+        | 'RESERVATION_FORBIDDEN'
+        | 'RESERVATION_ALREADY_PAID'
+        | 'RESERVATION_EXPIRED';
+      reservationIds: string[];
+    }
+  | { outcome: 'INSUFFICIENT_POINTS'; balance: number; required: number };
+
+interface PayRow {
+  outcome: PaymentOutcome['outcome'];
+  reservationIds: string[] | null;
+  balance: number | null;
+  required: number | null;
+  paymentId: string | null;
+  totalAmount: number | null;
+  createdAt: Date | null;
+}
+
 @Injectable()
 export class PaymentsRepository {
-  /** A COMPLETED payment; it commits only together with the debit and the confirmed reservations. */
-  async insertPayment(tx: Tx, userId: string, totalAmount: number): Promise<PaymentRow> {
-    const rows = await tx.$queryRaw<PaymentRow[]>`
-      INSERT INTO payments (user_id, total_amount, created_at)
-      VALUES (${userId}::uuid, ${totalAmount}::int, clock_timestamp())
-      RETURNING id::text, user_id::text AS "userId", total_amount AS "totalAmount", status::text AS status, created_at AS "createdAt"`;
-    return rows[0]!;
+  /**
+   * Pays the user's held reservations in one round trip: one call of the pay_reservations
+   * function (see its migration for the rules, their order and its locks). All or none; a
+   * refusal names the first rule broken and changes nothing.
+   */
+  async pay(tx: Tx, userId: string, reservationIds: string[]): Promise<PaymentOutcome> {
+    const rows = await tx.$queryRaw<PayRow[]>`
+      SELECT outcome, reservation_ids::text[] AS "reservationIds", balance, required,
+             payment_id::text AS "paymentId", total_amount AS "totalAmount", created_at AS "createdAt"
+      FROM pay_reservations(${userId}::uuid, ${reservationIds}::uuid[])`;
+    const row = rows[0];
+    switch (row?.outcome) {
+      case 'PAID':
+        return {
+          outcome: 'PAID',
+          payment: {
+            id: row.paymentId!,
+            userId,
+            totalAmount: row.totalAmount!,
+            status: 'COMPLETED',
+            createdAt: row.createdAt!,
+          },
+        };
+      case 'RESERVATION_NOT_FOUND':
+      case 'RESERVATION_FORBIDDEN':
+      case 'RESERVATION_ALREADY_PAID':
+      case 'RESERVATION_EXPIRED':
+        return { outcome: row.outcome, reservationIds: row.reservationIds! };
+      case 'INSUFFICIENT_POINTS':
+        return { outcome: row.outcome, balance: row.balance!, required: row.required! };
+      default:
+        throw new Error(`pay_reservations answered ${row?.outcome ?? 'nothing'}`);
+    }
   }
 
   async findPayment(tx: Tx, paymentId: string): Promise<PaymentRow | null> {

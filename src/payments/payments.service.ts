@@ -1,9 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { IdempotencyService } from '../common/idempotency/idempotency.service.js';
 import type { PaymentStatus } from '../generated/prisma/enums.js';
-import { PointsService } from '../points/points.service.js';
+import { InsufficientPointsError } from '../points/points.errors.js';
 import { PrismaService } from '../prisma/prisma.service.js';
-import { QueueService } from '../queue/queue.service.js';
+import type { Tx } from '../prisma/transaction-runner.js';
+import {
+  ReservationAlreadyPaidError,
+  ReservationExpiredError,
+  ReservationForbiddenError,
+  ReservationNotFoundError,
+} from '../reservations/reservations.errors.js';
 import { ReservationsService, type ReservationView } from '../reservations/reservations.service.js';
 import { MAX_RESERVATIONS_PER_PAYMENT } from './payment-limits.js';
 import { InvalidPaymentRequestError, PaymentNotFoundError } from './payments.errors.js';
@@ -30,15 +36,15 @@ export class PaymentsService {
     private readonly prisma: PrismaService,
     private readonly repo: PaymentsRepository,
     private readonly reservations: ReservationsService,
-    private readonly points: PointsService,
-    private readonly queue: QueueService,
     private readonly idempotency: IdempotencyService,
   ) {}
 
   /**
-   * Pays the caller's held reservations in one transaction: all of them or none. Locks
-   * in the one order every path uses: seats, reservations (lockPayable), the wallet
-   * (debit), then each concert's queue (completeWindow), which admits the next user.
+   * Pays the caller's held reservations, all or none, in one database round trip (the
+   * pay_reservations function: it locks seats, reservations, the wallet and each concert's
+   * queue row in the order every path uses, and ends the caller's window, admitting the next
+   * user). With an Idempotency-Key it runs in the key's transaction, so a retry answers the
+   * first receipt instead of paying twice.
    */
   async pay(userId: string, reservationIds: string[], idempotencyKey?: string): Promise<PaymentReceipt> {
     if (!reservationIds.length) throw new InvalidPaymentRequestError('none given');
@@ -47,19 +53,28 @@ export class PaymentsService {
     if (new Set(reservationIds).size !== reservationIds.length)
       throw new InvalidPaymentRequestError('an id is repeated');
 
+    const pay = async (tx: Tx): Promise<PaymentReceipt> => {
+      const result = await this.repo.pay(tx, userId, reservationIds);
+      switch (result.outcome) {
+        case 'PAID':
+          return toReceipt(result.payment, reservationIds);
+        case 'RESERVATION_NOT_FOUND':
+          throw new ReservationNotFoundError(result.reservationIds);
+        case 'RESERVATION_FORBIDDEN':
+          throw new ReservationForbiddenError(result.reservationIds);
+        case 'RESERVATION_ALREADY_PAID':
+          throw new ReservationAlreadyPaidError(result.reservationIds);
+        case 'RESERVATION_EXPIRED':
+          throw new ReservationExpiredError(result.reservationIds);
+        case 'INSUFFICIENT_POINTS':
+          throw new InsufficientPointsError(result.balance, result.required);
+      }
+    };
+    // Without a key, the function call is its own transaction: no BEGIN and COMMIT round trips.
+    if (idempotencyKey === undefined) return pay(this.prisma);
     return this.idempotency.run(
       { userId, scope: PAYMENT_SCOPE, key: idempotencyKey, request: { reservationIds } },
-      async (tx) => {
-        const reservations = await this.reservations.lockPayable(tx, userId, reservationIds);
-        const totalAmount = reservations.reduce((sum, reservation) => sum + reservation.price, 0);
-        const payment = await this.repo.insertPayment(tx, userId, totalAmount);
-        await this.points.debit(tx, userId, totalAmount, payment.id);
-        await this.reservations.confirmPaid(tx, reservations, payment.id);
-        // Sorted, so two payments spanning the same concerts lock their queues in the same order.
-        const concertIds = [...new Set(reservations.map((reservation) => reservation.concertId))].sort();
-        for (const concertId of concertIds) await this.queue.completeWindow(tx, userId, concertId);
-        return toReceipt(payment, reservationIds);
-      },
+      pay,
     );
   }
 

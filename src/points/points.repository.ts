@@ -48,15 +48,6 @@ export class PointsRepository {
     return rows[0]?.balance ?? null;
   }
 
-  /** Subtracts `amount` if the balance covers it; the new balance, or null. */
-  async debitIfEnough(tx: Tx, userId: string, amount: number): Promise<number | null> {
-    const rows = await tx.$queryRaw<{ balance: number }[]>`
-      UPDATE point_wallets SET balance = balance - ${amount}::int, updated_at = clock_timestamp()
-      WHERE user_id = ${userId}::uuid AND balance >= ${amount}::int
-      RETURNING balance`;
-    return rows[0]?.balance ?? null;
-  }
-
   async appendLedgerEntry(tx: Tx, entry: NewLedgerEntry): Promise<void> {
     // clock_timestamp(), not the transaction's start: entries are written under the wallet lock,
     // so their times follow the order in which the balance changed.

@@ -1,4 +1,4 @@
-import { FAKE_PRISMA, FakeTransactionRunner, FAKE_TX } from '../../test/fakes/fake-transaction-runner.js';
+import { FAKE_PRISMA, FakeTransactionRunner } from '../../test/fakes/fake-transaction-runner.js';
 import { fake } from '../../test/fakes/fake.js';
 import { InMemoryIdempotencyRepository } from '../../test/fakes/in-memory-idempotency.repository.js';
 import { InMemoryPointsRepository } from '../../test/fakes/in-memory-points.repository.js';
@@ -6,7 +6,7 @@ import { testConfig } from '../../test/fakes/test-config.js';
 import type { IdempotencyRepository } from '../common/idempotency/idempotency.repository.js';
 import { IdempotencyService } from '../common/idempotency/idempotency.service.js';
 import type { TransactionRunner } from '../prisma/transaction-runner.js';
-import { BalanceLimitExceededError, InsufficientPointsError, InvalidAmountError } from './points.errors.js';
+import { BalanceLimitExceededError, InvalidAmountError } from './points.errors.js';
 import type { PointsRepository } from './points.repository.js';
 import { PointsService } from './points.service.js';
 
@@ -73,44 +73,6 @@ describe(PointsService.name, () => {
       await expect(sut.chargePoints('rich', 1_000, 'retry-me')).resolves.toEqual(first);
       expect(wallets.balanceOf('rich')).toBe(51_000);
       expect(wallets.ledgerOf('rich')).toHaveLength(1);
-    });
-  });
-
-  describe('debit', () => {
-    it('takes the amount, records a negative PAYMENT entry with the payment id and returns the balance after it', async () => {
-      await expect(sut.debit(FAKE_TX, 'rich', 20_000, 'pay-1')).resolves.toBe(30_000);
-      expect(wallets.balanceOf('rich')).toBe(30_000);
-      expect(wallets.ledgerOf('rich')).toMatchObject([
-        { type: 'PAYMENT', amount: -20_000, balanceAfter: 30_000, paymentId: 'pay-1' },
-      ]);
-    });
-
-    it('may take the whole balance', async () => {
-      await expect(sut.debit(FAKE_TX, 'rich', 50_000, 'pay-1')).resolves.toBe(0);
-    });
-
-    it('refuses a debit the balance does not cover, says by how much, and changes nothing', async () => {
-      const error = await sut.debit(FAKE_TX, 'rich', 50_001, 'pay-1').catch((caught: unknown) => caught);
-      expect(error).toBeInstanceOf(InsufficientPointsError);
-      expect((error as InsufficientPointsError).details).toEqual({ balance: 50_000, required: 50_001 });
-      expect(wallets.balanceOf('rich')).toBe(50_000);
-      expect(wallets.ledgerOf('rich')).toHaveLength(0);
-    });
-
-    it('refuses a debit from a user without a wallet as a balance of 0', async () => {
-      const error = await sut.debit(FAKE_TX, 'new', 1, 'pay-1').catch((caught: unknown) => caught);
-      expect((error as InsufficientPointsError).details).toEqual({ balance: 0, required: 1 });
-      expect(wallets.hasWallet('new')).toBe(false);
-    });
-
-    it('writes nothing for a free payment of 0 and returns the balance', async () => {
-      await expect(sut.debit(FAKE_TX, 'rich', 0, 'pay-1')).resolves.toBe(50_000);
-      expect(wallets.ledgerOf('rich')).toHaveLength(0);
-    });
-
-    it.each([-1, 1.5])('treats an amount of %p as a programming error', async (amount) => {
-      await expect(sut.debit(FAKE_TX, 'rich', amount, 'pay-1')).rejects.toBeInstanceOf(RangeError);
-      expect(wallets.balanceOf('rich')).toBe(50_000);
     });
   });
 

@@ -4,7 +4,7 @@ import { AppConfig } from '../config/app-config.js';
 import { PointEntryType } from '../generated/prisma/enums.js';
 import { PrismaService } from '../prisma/prisma.service.js';
 import type { Tx } from '../prisma/transaction-runner.js';
-import { BalanceLimitExceededError, InsufficientPointsError, InvalidAmountError } from './points.errors.js';
+import { BalanceLimitExceededError, InvalidAmountError } from './points.errors.js';
 import { PointsRepository, type LedgerEntry } from './points.repository.js';
 
 export const CHARGE_SCOPE = 'points.charge';
@@ -51,26 +51,6 @@ export class PointsService {
    * Takes `amount` for a payment inside the caller's transaction and returns the balance
    * after it. Lock the payment's own rows first: this locks the wallet row.
    */
-  async debit(tx: Tx, userId: string, amount: number, paymentId: string): Promise<number> {
-    if (!Number.isSafeInteger(amount) || amount < 0) {
-      throw new RangeError(`A debit must be a non-negative integer, got ${amount}`);
-    }
-    // Nothing changes, so nothing is written: a ledger row always moves the balance.
-    if (amount === 0) return (await this.repo.findBalance(tx, userId)) ?? 0;
-    const balanceAfter = await this.repo.debitIfEnough(tx, userId, amount);
-    if (balanceAfter === null) {
-      throw new InsufficientPointsError((await this.repo.findBalance(tx, userId)) ?? 0, amount);
-    }
-    await this.repo.appendLedgerEntry(tx, {
-      userId,
-      type: PointEntryType.PAYMENT,
-      amount: -amount,
-      balanceAfter,
-      paymentId,
-    });
-    return balanceAfter;
-  }
-
   async getHistory(userId: string, page: number, limit: number): Promise<LedgerPage> {
     const [entries, total] = await Promise.all([
       this.repo.findLedgerPage(this.prisma, userId, (page - 1) * limit, limit),

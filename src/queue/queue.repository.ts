@@ -20,9 +20,8 @@ export interface LiveEntryRow {
   windowSeconds: number;
 }
 
-/** A user's live entry (ended as LEFT or COMPLETED), or every window of the concert that lapsed (EXPIRED). */
-export type EntriesToEnd =
-  { userId: string; status: 'LEFT' | 'COMPLETED'; onlyActive?: boolean } | { lapsedWindows: true };
+/** A user's live entry (ended as LEFT), or every window of the concert that lapsed (EXPIRED). */
+export type EntriesToEnd = { userId: string; status: 'LEFT' } | { lapsedWindows: true };
 
 interface RawLiveEntry {
   concertId: string;
@@ -171,17 +170,13 @@ export class QueueRepository {
   }
 
   /**
-   * Ends entries, gives the places that frees (and any other free place) to the
-   * longest-waiting users, and moves the counters: one statement, from locking the concert's
-   * queue row to the end. That lock is held until the commit, and each payment, leave and
-   * entry batch of the concert waits for it, so no round trip to the app happens under it.
-   * Returns null when the concert has no queue. With `lockWaitMs`, waits at most that long
-   * for the lock (lock_timeout for the rest of the transaction; then SQLSTATE 55P03).
-   *
-   * The statement's snapshot is taken before the lock wait, so it may not see users who
-   * entered or were admitted meanwhile: it can then admit fewer than there is room for, never
-   * more (the counters come from the locked row, and each admission re-checks the entry is
-   * still WAITING). The sweeper fills such a place on its next pass.
+   * Ends entries and gives the places that frees (and any other free place) to the
+   * longest-waiting users, moving the counters: one call of the end_queue_entries function
+   * (see its migration), which locks the concert's queue row first. That lock is held until
+   * the commit and every payment, leave and entry batch of the concert waits for it, so no
+   * round trip to the app happens under it. Null when the concert has no queue. With
+   * `lockWaitMs`, waits at most that long for the lock (lock_timeout for the rest of the
+   * transaction; then SQLSTATE 55P03).
    */
   async endEntriesAndRefill(
     tx: Tx,
@@ -192,56 +187,11 @@ export class QueueRepository {
     if (options.lockWaitMs !== undefined) {
       await tx.$queryRaw`SELECT set_config('lock_timeout', ${`${options.lockWaitMs}ms`}, true)`;
     }
-    const [status, which] =
-      'userId' in ending
-        ? [
-            ending.status,
-            Prisma.sql`e.user_id = ${ending.userId}::uuid
-                       AND e.status::text = ANY(${ending.onlyActive ? ['ACTIVE'] : ['WAITING', 'ACTIVE']}::text[])`,
-          ]
-        : ['EXPIRED', Prisma.sql`e.status = 'ACTIVE' AND e.expires_at <= clock_timestamp()`];
+    // The function ends lapsed windows when given no user.
+    const [userId, status] = 'userId' in ending ? [ending.userId, ending.status] : [null, 'EXPIRED'];
     const rows = await tx.$queryRaw<{ ended: number; admitted: number }[]>`
-      WITH locked AS MATERIALIZED (
-        SELECT q.active_count, c.queue_capacity AS capacity, c.queue_window_seconds AS window_seconds,
-               c.sales_state = 'ON_SALE' AS on_sale
-        FROM queues q JOIN concerts c ON c.id = q.concert_id
-        WHERE q.concert_id = ${concertId}::uuid
-        FOR UPDATE OF q
-      ), ended AS (
-        UPDATE queue_entries e SET status = ${status}::"QueueEntryStatus", ended_at = clock_timestamp()
-        FROM locked
-        WHERE e.concert_id = ${concertId}::uuid AND ${which}
-        RETURNING e.id, e.activated_at IS NOT NULL AS was_active
-      ), freed AS (
-        SELECT count(*)::int AS ended,
-               (count(*) FILTER (WHERE was_active))::int AS active,
-               (count(*) FILTER (WHERE NOT was_active))::int AS left_waiting
-        FROM ended
-      ), admitted AS (
-        UPDATE queue_entries e
-        SET status = 'ACTIVE', activated_at = clock_timestamp(),
-            expires_at = clock_timestamp() + make_interval(secs => l.window_seconds)
-        FROM locked l
-        WHERE e.status = 'WAITING'
-          AND e.id IN (SELECT w.id FROM queue_entries w
-                       WHERE w.concert_id = ${concertId}::uuid AND w.status = 'WAITING'
-                         AND w.id NOT IN (SELECT id FROM ended)
-                       ORDER BY w.ticket
-                       LIMIT (SELECT CASE WHEN r.on_sale THEN GREATEST(r.capacity - r.active_count + f.active, 0) ELSE 0 END
-                              FROM locked r, freed f))
-        RETURNING e.id
-      ), counts AS (
-        SELECT f.ended, f.active, f.left_waiting, (SELECT count(*)::int FROM admitted) AS admitted FROM freed f
-      ), counters AS (
-        UPDATE queues q
-        SET active_count = q.active_count + c.admitted - c.active,
-            activated_count = q.activated_count + c.admitted,
-            left_waiting_count = q.left_waiting_count + c.left_waiting,
-            updated_at = clock_timestamp()
-        FROM counts c
-        WHERE q.concert_id = ${concertId}::uuid AND c.ended + c.admitted > 0
-      )
-      SELECT c.ended, c.admitted FROM counts c, locked`;
+      SELECT ended, admitted
+      FROM end_queue_entries(${concertId}::uuid, ${userId}::uuid, ${status}::"QueueEntryStatus", false)`;
     return rows[0] ?? null;
   }
 

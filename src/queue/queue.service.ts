@@ -105,14 +105,6 @@ export class QueueService {
   }
 
   /**
-   * Ends the user's window after a payment, inside the payment's transaction, and admits
-   * the next user. Payments lock their seat, reservation and wallet rows before this.
-   */
-  async completeWindow(tx: Tx, userId: string, concertId: string): Promise<void> {
-    await this.repo.endEntriesAndRefill(tx, concertId, { userId, status: 'COMPLETED', onlyActive: true });
-  }
-
-  /**
    * Expires lapsed windows and fills free places, one short transaction per concert. A
    * concert's queue row is waited for only briefly: on a hot concert it is locked by entry
    * batches and payments most of the time, and skipping it outright (SKIP LOCKED) left

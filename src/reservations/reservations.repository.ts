@@ -178,11 +178,6 @@ export class ReservationsRepository {
       UPDATE seats SET status = 'AVAILABLE', held_until = NULL WHERE id = ANY(${seatIds}::uuid[]) AND status = 'HELD'`;
   }
 
-  markSeatsSold(tx: Tx, seatIds: string[]): Promise<number> {
-    return tx.$executeRaw`
-      UPDATE seats SET status = 'SOLD', held_until = NULL WHERE id = ANY(${seatIds}::uuid[]) AND status = 'HELD'`;
-  }
-
   /** Who owns which reservation and its seat, read without locks: enough to know which seats to lock. */
   findOwners(tx: Tx, reservationIds: string[]): Promise<ReservationOwner[]> {
     return tx.$queryRaw<ReservationOwner[]>`
@@ -205,12 +200,6 @@ export class ReservationsRepository {
     return tx.$executeRaw`
       UPDATE reservations SET status = 'CANCELLED', updated_at = clock_timestamp()
       WHERE id = ${reservationId}::uuid AND status = 'PENDING'`;
-  }
-
-  confirmPendingReservations(tx: Tx, reservationIds: string[], paymentId: string): Promise<number> {
-    return tx.$executeRaw`
-      UPDATE reservations SET status = 'CONFIRMED', payment_id = ${paymentId}::uuid, updated_at = clock_timestamp()
-      WHERE id = ANY(${reservationIds}::uuid[]) AND status = 'PENDING'`;
   }
 
   /**

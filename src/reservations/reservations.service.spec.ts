@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { FAKE_PRISMA, FAKE_TX, FakeTransactionRunner } from '../../test/fakes/fake-transaction-runner.js';
+import { FAKE_PRISMA, FakeTransactionRunner } from '../../test/fakes/fake-transaction-runner.js';
 import { fake } from '../../test/fakes/fake.js';
 import { InMemoryReservationsRepository } from '../../test/fakes/in-memory-reservations.repository.js';
 import { testConfig } from '../../test/fakes/test-config.js';
@@ -9,8 +9,6 @@ import { QueueNotActiveError } from '../queue/queue.errors.js';
 import {
   HoldLimitExceededError,
   InvalidSeatSelectionError,
-  ReservationAlreadyPaidError,
-  ReservationExpiredError,
   ReservationForbiddenError,
   ReservationNotFoundError,
   ReservationNotPendingError,
@@ -152,46 +150,6 @@ describe(ReservationsService.name, () => {
         expect(seat).toEqual(seatBefore);
       },
     );
-  });
-
-  describe('lockPayable', () => {
-    it('locks the seats in id order, then the reservations, and returns them in the order asked', async () => {
-      const [a, b] = repo.addSeats(concertId, 2, { ids: ['seat-b', 'seat-a'] });
-      const first = repo.addHold('u1', a!);
-      const second = repo.addHold('u1', b!);
-
-      const payable = await sut.lockPayable(FAKE_TX, 'u1', [first.id, second.id]);
-
-      expect(payable.map((reservation) => reservation.id)).toEqual([first.id, second.id]);
-      expect(locks.slice(0, 2)).toEqual(['seat:seat-a', 'seat:seat-b']);
-      expect(locks.slice(2).sort()).toEqual([`reservation:${first.id}`, `reservation:${second.id}`].sort());
-    });
-
-    it('judges unknown (404), then another user’s (403), then paid (409), then lapsed (410)', async () => {
-      const seats = repo.addSeats(concertId, 4);
-      const foreign = repo.addHold('u2', seats[0]!).id;
-      const paid = repo.addHold('u1', seats[1]!, { status: 'CONFIRMED' }).id;
-      const lapsed = repo.addHold('u1', seats[2]!, { expiresInSeconds: 0 }).id;
-      const live = repo.addHold('u1', seats[3]!).id;
-      const unknown = randomUUID();
-
-      const attempt = (ids: string[]) => rejection(sut.lockPayable(FAKE_TX, 'u1', ids));
-      expect(await attempt([live, lapsed, paid, foreign, unknown])).toEqual(
-        new ReservationNotFoundError([unknown]),
-      );
-      expect(await attempt([live, lapsed, paid, foreign])).toEqual(new ReservationForbiddenError([foreign]));
-      expect(await attempt([live, lapsed, paid])).toEqual(new ReservationAlreadyPaidError([paid]));
-      expect(await attempt([live, lapsed])).toEqual(new ReservationExpiredError([lapsed]));
-      await expect(sut.lockPayable(FAKE_TX, 'u1', [live])).resolves.toHaveLength(1);
-    });
-
-    it('refuses a cancelled reservation as expired', async () => {
-      const [seat] = repo.addSeats(concertId, 1);
-      const cancelled = repo.addHold('u1', seat!, { status: 'CANCELLED' });
-      await expect(sut.lockPayable(FAKE_TX, 'u1', [cancelled.id])).rejects.toBeInstanceOf(
-        ReservationExpiredError,
-      );
-    });
   });
 
   describe('expireLapsedHolds', () => {

@@ -10,8 +10,6 @@ import { effectiveStatus } from './reservation-status.js';
 import {
   HoldLimitExceededError,
   InvalidSeatSelectionError,
-  ReservationAlreadyPaidError,
-  ReservationExpiredError,
   ReservationForbiddenError,
   ReservationNotFoundError,
   ReservationNotPendingError,
@@ -21,7 +19,6 @@ import {
 import {
   ReservationsRepository,
   type HeldReservation,
-  type LockedReservation,
   type ReservationView,
   type SeatView,
 } from './reservations.repository.js';
@@ -43,9 +40,6 @@ export interface ReservationPage {
 
 /** Rows other features see through this service, so they never import the repository. */
 export type { ReservationView };
-
-/** A reservation locked for payment: PENDING, the caller's, unexpired. */
-export type PayableReservation = LockedReservation;
 
 /** Lapsed holds released per statement by the sweeper. */
 export const HOLD_SWEEP_BATCH = 500;
@@ -127,57 +121,6 @@ export class ReservationsService {
       await this.repo.cancelPendingReservation(tx, owner.id);
       await this.repo.releaseHeldSeats(tx, [owner.seatId]);
     });
-  }
-
-  /**
-   * For payments, inside their transaction: checks the reservations in the contract's
-   * order (unknown 404, another user's 403, paid 409, lapsed 410) and returns them locked,
-   * in the order asked. Locks their seats (by id), then the reservations themselves.
-   */
-  async lockPayable(tx: Tx, userId: string, reservationIds: string[]): Promise<PayableReservation[]> {
-    const owners = await this.repo.findOwners(tx, reservationIds);
-    const known = new Set(owners.map((owner) => owner.id));
-    const unknown = reservationIds.filter((id) => !known.has(id));
-    if (unknown.length) throw new ReservationNotFoundError(unknown);
-    const foreign = owners.filter((owner) => owner.userId !== userId).map((owner) => owner.id);
-    if (foreign.length) throw new ReservationForbiddenError(foreign);
-
-    await this.repo.lockSeats(
-      tx,
-      owners.map((owner) => owner.seatId),
-    );
-    const locked = await this.repo.lockReservations(tx, reservationIds);
-    const now = await this.repo.readClock(tx);
-    const paid = locked
-      .filter((reservation) => reservation.status === 'CONFIRMED')
-      .map((reservation) => reservation.id);
-    if (paid.length) throw new ReservationAlreadyPaidError(paid);
-    const lapsed = locked
-      .filter((reservation) => effectiveStatus(reservation, now) !== 'PENDING')
-      .map((reservation) => reservation.id);
-    if (lapsed.length) throw new ReservationExpiredError(lapsed);
-
-    const byId = new Map(locked.map((reservation) => [reservation.id, reservation]));
-    return reservationIds.map((id) => byId.get(id)!);
-  }
-
-  /** Confirms reservations returned by lockPayable in the same transaction and sells their seats. */
-  async confirmPaid(tx: Tx, reservations: PayableReservation[], paymentId: string): Promise<void> {
-    const confirmed = await this.repo.confirmPendingReservations(
-      tx,
-      reservations.map((reservation) => reservation.id),
-      paymentId,
-    );
-    const sold = await this.repo.markSeatsSold(
-      tx,
-      reservations.map((reservation) => reservation.seatId),
-    );
-    // Both hold under the locks lockPayable took; anything else is a bug, and the payment rolls back.
-    if (confirmed !== reservations.length || sold !== reservations.length) {
-      throw new Error(
-        `Payment ${paymentId}: confirmed ${confirmed} and sold ${sold} of ${reservations.length} reservations`,
-      );
-    }
   }
 
   findReservationsOfPayment(paymentId: string, tx: Tx = this.prisma): Promise<ReservationView[]> {

@@ -218,6 +218,41 @@ describe('Payments', () => {
       });
     });
 
+    it('never overdraws: of 4 parallel payments with points for 2, exactly 2 go through', async () => {
+      const concert = await createConcert(t, { seats: 4 });
+      const user = await activeUser(t, concert.id, 20_000);
+      const reservationIds = await holdSeats(t, user, concert.id, concert.seatIds);
+
+      const responses = await Promise.all(reservationIds.map((id) => pay(t, user, [id])));
+
+      expect(responses.map((res) => res.status).sort()).toEqual([200, 200, 402, 402]);
+      expect(await balanceOf(t, user)).toBe(0);
+      const { rows } = await t.db.query<{ amount: number; balance_after: number }>(
+        `SELECT amount, balance_after FROM point_ledger WHERE user_id = $1 AND type = 'PAYMENT' ORDER BY created_at`,
+        [user.id],
+      );
+      expect(rows).toEqual([
+        { amount: -10_000, balance_after: 10_000 },
+        { amount: -10_000, balance_after: 0 },
+      ]);
+    });
+
+    it('pays seats that cost nothing without touching the wallet or the ledger', async () => {
+      const concert = await createConcert(t, { seats: 1, price: 0 });
+      const user = await activeUser(t, concert.id);
+      const reservationIds = await holdSeats(t, user, concert.id, concert.seatIds);
+
+      const res = await pay(t, user, reservationIds).expect(200);
+
+      expect(res.body).toMatchObject({ totalAmount: 0, status: 'COMPLETED' });
+      const { rows } = await t.db.query(
+        `SELECT (SELECT count(*)::int FROM point_ledger WHERE user_id = $1) AS ledger,
+                (SELECT count(*)::int FROM point_wallets WHERE user_id = $1) AS wallets`,
+        [user.id],
+      );
+      expect(rows[0]).toEqual({ ledger: 0, wallets: 0 });
+    });
+
     it('lets exactly one of 10 parallel payments of the same reservations through and charges once', async () => {
       const concert = await createConcert(t, { seats: 2, price: 10_000 });
       const user = await activeUser(t, concert.id, 100_000);

@@ -1,8 +1,6 @@
 import { IdempotencyService } from '../../src/common/idempotency/idempotency.service.js';
 import { hashRequest } from '../../src/common/idempotency/request-hash.js';
-import { InsufficientPointsError } from '../../src/points/points.errors.js';
-import { CHARGE_SCOPE, PointsService } from '../../src/points/points.service.js';
-import { TransactionRunner } from '../../src/prisma/transaction-runner.js';
+import { CHARGE_SCOPE } from '../../src/points/points.service.js';
 import { createTestApp, createUser, type TestApp, type TestUser } from '../helpers/test-app.js';
 
 const MAX_CHARGE = 10_000;
@@ -372,84 +370,6 @@ describe('Points', () => {
       expect((await t.http().get('/points').set(alice.headers).expect(200)).body).toEqual({ points: 700 });
       const aliceHistory = await t.http().get('/points/history').set(alice.headers).expect(200);
       expect(aliceHistory.body.history).toMatchObject([{ amount: 700, balanceAfter: 700 }]);
-    });
-  });
-
-  describe('PointsService.debit (for payments)', () => {
-    let points: PointsService;
-    let transactions: TransactionRunner;
-
-    beforeAll(() => {
-      points = t.app.get(PointsService);
-      transactions = t.app.get(TransactionRunner);
-    });
-
-    async function paymentFor(user: TestUser, total: number): Promise<string> {
-      const { rows } = await t.db.query<{ id: string }>(
-        'INSERT INTO payments (user_id, total_amount) VALUES ($1, $2) RETURNING id',
-        [user.id, total],
-      );
-      return rows[0]!.id;
-    }
-
-    it('debits in the caller’s transaction and writes a negative PAYMENT entry with the payment id', async () => {
-      const user = await chargedUser(10_000);
-      const paymentId = await paymentFor(user, 3_000);
-      await expect(transactions.run((tx) => points.debit(tx, user.id, 3_000, paymentId))).resolves.toBe(
-        7_000,
-      );
-
-      expect(await walletOf(user)).toBe(7_000);
-      const res = await t.http().get('/points/history').set(user.headers).expect(200);
-      expect(res.body.history[0]).toMatchObject({
-        type: 'PAYMENT',
-        amount: -3_000,
-        balanceAfter: 7_000,
-        paymentId,
-      });
-    });
-
-    it('is undone when the caller’s transaction rolls back', async () => {
-      const user = await chargedUser(10_000);
-      const paymentId = await paymentFor(user, 3_000);
-      const failure = transactions.run(async (tx) => {
-        await points.debit(tx, user.id, 3_000, paymentId);
-        throw new Error('the payment failed after the debit');
-      });
-      await expect(failure).rejects.toThrow('the payment failed after the debit');
-      expect(await walletOf(user)).toBe(10_000);
-      expect(await ledgerOf(user)).toHaveLength(1);
-    });
-
-    it('refuses a debit the balance does not cover with INSUFFICIENT_POINTS', async () => {
-      const user = await chargedUser(1_000);
-      const paymentId = await paymentFor(user, 1_001);
-      const error = await transactions
-        .run((tx) => points.debit(tx, user.id, 1_001, paymentId))
-        .catch((caught: unknown) => caught);
-      expect(error).toBeInstanceOf(InsufficientPointsError);
-      expect(error).toMatchObject({
-        code: 'INSUFFICIENT_POINTS',
-        details: { balance: 1_000, required: 1_001 },
-      });
-      expect(await walletOf(user)).toBe(1_000);
-    });
-
-    it('never overdraws: of 20 parallel debits of 1,000 from 10,000, exactly 10 succeed', async () => {
-      const user = await chargedUser(10_000);
-      const paymentId = await paymentFor(user, 1_000);
-      const results = await Promise.allSettled(
-        Array.from({ length: 20 }, () =>
-          transactions.run((tx) => points.debit(tx, user.id, 1_000, paymentId)),
-        ),
-      );
-
-      expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(10);
-      for (const result of results.filter((r) => r.status === 'rejected')) {
-        expect((result as PromiseRejectedResult).reason).toBeInstanceOf(InsufficientPointsError);
-      }
-      expect(await walletOf(user)).toBe(0);
-      expect((await ledgerOf(user)).filter((entry) => entry.type === 'PAYMENT')).toHaveLength(10);
     });
   });
 

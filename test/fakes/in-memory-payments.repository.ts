@@ -1,22 +1,26 @@
-import { randomUUID } from 'node:crypto';
-import type { PaymentRow, PaymentsRepository } from '../../src/payments/payments.repository.js';
+import type {
+  PaymentOutcome,
+  PaymentRow,
+  PaymentsRepository,
+} from '../../src/payments/payments.repository.js';
 import type { Tx } from '../../src/prisma/transaction-runner.js';
 import type { PublicOf } from './fake.js';
 
-/** payments in memory. */
+/**
+ * payments in memory. The payment rules live in the pay_reservations SQL function and are
+ * tested against PostgreSQL; here a test sets what the database answers, and sees each call.
+ */
 export class InMemoryPaymentsRepository implements PublicOf<PaymentsRepository> {
   readonly payments = new Map<string, PaymentRow>();
+  payOutcome: PaymentOutcome | undefined;
+  readonly payCalls: { tx: Tx; userId: string; reservationIds: string[] }[] = [];
 
-  async insertPayment(_tx: Tx, userId: string, totalAmount: number): Promise<PaymentRow> {
-    const payment: PaymentRow = {
-      id: randomUUID(),
-      userId,
-      totalAmount,
-      status: 'COMPLETED',
-      createdAt: new Date('2025-01-01T10:00:00Z'),
-    };
-    this.payments.set(payment.id, payment);
-    return { ...payment };
+  async pay(tx: Tx, userId: string, reservationIds: string[]): Promise<PaymentOutcome> {
+    this.payCalls.push({ tx, userId, reservationIds });
+    if (!this.payOutcome) throw new Error('InMemoryPaymentsRepository: set payOutcome first');
+    if (this.payOutcome.outcome === 'PAID')
+      this.payments.set(this.payOutcome.payment.id, this.payOutcome.payment);
+    return this.payOutcome;
   }
 
   async findPayment(_tx: Tx, paymentId: string): Promise<PaymentRow | null> {

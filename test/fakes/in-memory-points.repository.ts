@@ -43,13 +43,6 @@ export class InMemoryPointsRepository implements PublicOf<PointsRepository> {
     return balance + amount;
   }
 
-  async debitIfEnough(_tx: Tx, userId: string, amount: number): Promise<number | null> {
-    const balance = this.wallets.get(userId);
-    if (balance === undefined || balance < amount) return null;
-    this.wallets.set(userId, balance - amount);
-    return balance - amount;
-  }
-
   async appendLedgerEntry(_tx: Tx, entry: NewLedgerEntry): Promise<void> {
     this.ledger.push({
       ...entry,
