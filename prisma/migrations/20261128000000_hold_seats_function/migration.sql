@@ -31,7 +31,9 @@ DECLARE
     v_now TIMESTAMPTZ;
     v_held INTEGER;
     v_locked UUID[];
-    v_seat_ids UUID[];
+    v_busy UUID[];
+    v_missing UUID[];
+    v_taken UUID[];
     v_expires_at TIMESTAMPTZ;
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM concerts c WHERE c.id = p_concert_id) THEN
@@ -61,29 +63,23 @@ BEGIN
     -- in a refusal anyway, only later, and would let lock queues build up on popular seats.
     SELECT array_agg(l.id) INTO v_locked
     FROM (SELECT s.id FROM seats s WHERE s.id = ANY(p_seat_ids) ORDER BY s.id FOR UPDATE SKIP LOCKED) l;
-    SELECT array_agg(a.id ORDER BY a.ord) INTO v_seat_ids
-    FROM unnest(p_seat_ids) WITH ORDINALITY AS a(id, ord)
-    WHERE EXISTS (SELECT 1 FROM seats s WHERE s.id = a.id) AND a.id <> ALL(coalesce(v_locked, '{}'));
-    IF v_seat_ids IS NOT NULL THEN
-        RETURN QUERY SELECT 'SEAT_LOCKED', NULL::INTEGER, v_seat_ids, NULL::UUID, NULL::UUID, NULL::TIMESTAMPTZ;
-        RETURN;
-    END IF;
-
-    SELECT array_agg(a.id ORDER BY a.ord) INTO v_seat_ids
-    FROM unnest(p_seat_ids) WITH ORDINALITY AS a(id, ord)
-    WHERE NOT EXISTS (SELECT 1 FROM seats s WHERE s.id = a.id AND s.concert_id = p_concert_id);
-    IF v_seat_ids IS NOT NULL THEN
-        RETURN QUERY SELECT 'SEAT_NOT_FOUND', NULL::INTEGER, v_seat_ids, NULL::UUID, NULL::UUID, NULL::TIMESTAMPTZ;
-        RETURN;
-    END IF;
-
+    -- The three refusals about seats in one pass, each listing its seats in the order asked.
     -- Bookable: AVAILABLE, or HELD by a hold whose time is up (the sweeper may not have run yet).
-    SELECT array_agg(a.id ORDER BY a.ord) INTO v_seat_ids
+    SELECT array_agg(a.id ORDER BY a.ord) FILTER (WHERE s.id IS NOT NULL AND a.id <> ALL(coalesce(v_locked, '{}'))),
+           array_agg(a.id ORDER BY a.ord) FILTER (WHERE s.id IS NULL OR s.concert_id <> p_concert_id),
+           array_agg(a.id ORDER BY a.ord) FILTER (
+               WHERE NOT (s.status = 'AVAILABLE' OR (s.status = 'HELD' AND s.held_until <= v_now)))
+    INTO v_busy, v_missing, v_taken
     FROM unnest(p_seat_ids) WITH ORDINALITY AS a(id, ord)
-    JOIN seats s ON s.id = a.id
-    WHERE NOT (s.status = 'AVAILABLE' OR (s.status = 'HELD' AND s.held_until <= v_now));
-    IF v_seat_ids IS NOT NULL THEN
-        RETURN QUERY SELECT 'SEAT_ALREADY_RESERVED', NULL::INTEGER, v_seat_ids, NULL::UUID, NULL::UUID, NULL::TIMESTAMPTZ;
+    LEFT JOIN seats s ON s.id = a.id;
+    IF v_busy IS NOT NULL THEN
+        RETURN QUERY SELECT 'SEAT_LOCKED', NULL::INTEGER, v_busy, NULL::UUID, NULL::UUID, NULL::TIMESTAMPTZ;
+        RETURN;
+    ELSIF v_missing IS NOT NULL THEN
+        RETURN QUERY SELECT 'SEAT_NOT_FOUND', NULL::INTEGER, v_missing, NULL::UUID, NULL::UUID, NULL::TIMESTAMPTZ;
+        RETURN;
+    ELSIF v_taken IS NOT NULL THEN
+        RETURN QUERY SELECT 'SEAT_ALREADY_RESERVED', NULL::INTEGER, v_taken, NULL::UUID, NULL::UUID, NULL::TIMESTAMPTZ;
         RETURN;
     END IF;
 
