@@ -39,16 +39,6 @@ export interface ConcertSettingsChange {
   queueWindowSeconds?: number;
 }
 
-const CONCERT_COLUMNS = {
-  id: true,
-  name: true,
-  venue: true,
-  startsAt: true,
-  salesState: true,
-  queueCapacity: true,
-  queueWindowSeconds: true,
-} as const;
-
 @Injectable()
 export class ConcertsRepository {
   /** Inserts nothing (and returns null) unless startsAt is after the database's now(). */
@@ -73,10 +63,6 @@ export class ConcertsRepository {
       SELECT ${concertId}::uuid, seat.number, seat.section, seat.position::int, seat.price
       FROM unnest(${plan.numbers}::text[], ${plan.sections}::text[], ${plan.prices}::int[])
            WITH ORDINALITY AS seat(number, section, price, position)`;
-  }
-
-  findConcert(tx: Tx, concertId: string): Promise<ConcertRow | null> {
-    return tx.concert.findUnique({ where: { id: concertId }, select: CONCERT_COLUMNS });
   }
 
   /** One statement, so every count comes from the same snapshot. An expired hold counts as available. */

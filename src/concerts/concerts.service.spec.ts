@@ -137,17 +137,6 @@ describe(ConcertsService.name, () => {
     });
   });
 
-  describe('findConcertOrThrow', () => {
-    it('returns the concert without its seats', async () => {
-      const concert = repo.add({ name: 'Jazz Night' });
-      expect(await sut.findConcertOrThrow(concert.id)).toEqual(concert);
-    });
-
-    it('throws ConcertNotFoundError for an unknown concert', async () => {
-      await expect(sut.findConcertOrThrow('missing')).rejects.toBeInstanceOf(ConcertNotFoundError);
-    });
-  });
-
   describe('listConcertsOnSale', () => {
     it("lists upcoming concerts on sale, soonest first, with the caller's queue state where there is one", async () => {
       const later = repo.add({ startsAt: new Date(inHours(48)) });

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { PrismaService } from '../prisma/prisma.service.js';
-import { TransactionRunner, type Tx } from '../prisma/transaction-runner.js';
+import { TransactionRunner } from '../prisma/transaction-runner.js';
 import { ConcertDateInPastError, ConcertNotFoundError, NoConcertChangesError } from './concerts.errors.js';
 import {
   ConcertsRepository,
@@ -75,13 +75,6 @@ export class ConcertsService {
       queueCapacity,
       queueWindowSeconds,
     });
-    if (!concert) throw new ConcertNotFoundError(concertId);
-    return concert;
-  }
-
-  /** For the queue and reservations features. Pass `tx` to read inside the caller's transaction. */
-  async findConcertOrThrow(concertId: string, tx: Tx = this.prisma): Promise<ConcertRow> {
-    const concert = await this.repo.findConcert(tx, concertId);
     if (!concert) throw new ConcertNotFoundError(concertId);
     return concert;
   }

@@ -6,6 +6,8 @@ import { createServer } from 'node:net';
 export interface EmbeddedDatabase {
   url: string;
   stop(): Promise<void>;
+  /** Starts again after stop(), on the same port and data. */
+  start(): Promise<void>;
 }
 
 const DATABASE_NAME = 'sail';
@@ -46,6 +48,7 @@ export async function startEmbeddedDatabase(
   return {
     url: `postgresql://postgres:postgres@127.0.0.1:${port}/${DATABASE_NAME}`,
     stop: () => server.stop(),
+    start: () => server.start(),
   };
 }
 

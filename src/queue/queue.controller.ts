@@ -1,4 +1,14 @@
-import { Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Res } from '@nestjs/common';
+import {
+  applyDecorators,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Res,
+} from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
@@ -26,6 +36,18 @@ const ENTER_DESCRIPTION =
   'Takes a place at the back of the queue, or returns the place already held (200). ' +
   'WAITING: poll GET /concerts/{concertId}/queue after retryAfterMs. ACTIVE: list seats, hold and pay before expiresAt.';
 
+/** The answers of both entry routes, GET (the seed's) and POST. */
+const ApiEnterResponses = () =>
+  applyDecorators(
+    ApiCreatedResponse({ type: QueueEntryResponse, headers: RETRY_AFTER_HEADER, description: 'Entered' }),
+    ApiOkResponse({
+      type: QueueEntryResponse,
+      headers: RETRY_AFTER_HEADER,
+      description: 'Already in the queue',
+    }),
+    ApiErrors('VALIDATION_FAILED', 'UNAUTHENTICATED', 'CONCERT_NOT_FOUND', 'CONCERT_NOT_ON_SALE'),
+  );
+
 @ApiTags('queue')
 @ApiBearerAuth()
 @ApiParam({ name: 'concertId', format: 'uuid' })
@@ -39,13 +61,7 @@ export class QueueController {
     summary: 'Enter the queue of a concert (the original route)',
     description: ENTER_DESCRIPTION,
   })
-  @ApiCreatedResponse({ type: QueueEntryResponse, headers: RETRY_AFTER_HEADER, description: 'Entered' })
-  @ApiOkResponse({
-    type: QueueEntryResponse,
-    headers: RETRY_AFTER_HEADER,
-    description: 'Already in the queue',
-  })
-  @ApiErrors('VALIDATION_FAILED', 'UNAUTHENTICATED', 'CONCERT_NOT_FOUND', 'CONCERT_NOT_ON_SALE')
+  @ApiEnterResponses()
   enter(
     @CurrentUser() user: AuthUser,
     @Param('concertId', ParseUUIDPipe) concertId: string,
@@ -57,13 +73,7 @@ export class QueueController {
   /** The same as GET, for clients that prefer a POST for an action that may create. */
   @Post('queue-entry')
   @ApiOperation({ summary: 'Enter the queue of a concert', description: ENTER_DESCRIPTION })
-  @ApiCreatedResponse({ type: QueueEntryResponse, headers: RETRY_AFTER_HEADER, description: 'Entered' })
-  @ApiOkResponse({
-    type: QueueEntryResponse,
-    headers: RETRY_AFTER_HEADER,
-    description: 'Already in the queue',
-  })
-  @ApiErrors('VALIDATION_FAILED', 'UNAUTHENTICATED', 'CONCERT_NOT_FOUND', 'CONCERT_NOT_ON_SALE')
+  @ApiEnterResponses()
   enterByPost(
     @CurrentUser() user: AuthUser,
     @Param('concertId', ParseUUIDPipe) concertId: string,

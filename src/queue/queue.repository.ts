@@ -208,14 +208,6 @@ export class QueueRepository {
     return rows.map((row) => row.concertId);
   }
 
-  /** Whether the user holds an open window now, by the database clock. */
-  async hasOpenWindow(tx: Tx, concertId: string, userId: string): Promise<boolean> {
-    const rows = await tx.$queryRaw<{ open: boolean }[]>`
-      SELECT expires_at > clock_timestamp() AS open FROM queue_entries
-      WHERE concert_id = ${concertId}::uuid AND user_id = ${userId}::uuid AND status = 'ACTIVE'`;
-    return rows[0]?.open ?? false;
-  }
-
   /** Windows that ended (expired, paid, left) over the last `seconds`: the measured outflow. */
   async countWindowsEndedSince(tx: Tx, concertId: string, seconds: number): Promise<number> {
     const rows = await tx.$queryRaw<{ count: bigint }[]>`

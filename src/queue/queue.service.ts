@@ -2,13 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { ConcertNotFoundError } from '../concerts/concerts.errors.js';
 import { classifyDatabaseError } from '../common/errors/database-errors.js';
 import { PrismaService } from '../prisma/prisma.service.js';
-import { TransactionRunner, type Tx } from '../prisma/transaction-runner.js';
-import {
-  ConcurrentEntryError,
-  QueueConcertNotOnSaleError,
-  QueueEntryNotFoundError,
-  QueueNotActiveError,
-} from './queue.errors.js';
+import { TransactionRunner } from '../prisma/transaction-runner.js';
+import { ConcurrentEntryError, QueueConcertNotOnSaleError, QueueEntryNotFoundError } from './queue.errors.js';
 import { PerConcertBatcher } from './per-concert-batcher.js';
 import { estimateWaitSeconds, queuePosition, retryAfterMs } from './queue-position.js';
 import { QueueRepository, type LiveEntryRow } from './queue.repository.js';
@@ -94,14 +89,6 @@ export class QueueService {
   async leave(userId: string, concertId: string): Promise<void> {
     const result = await this.repo.endEntriesAndRefill(this.prisma, concertId, { userId, status: 'LEFT' });
     if (!result) throw new ConcertNotFoundError(concertId);
-  }
-
-  /**
-   * The gate for seat and reservation routes: an ACTIVE entry whose window is still open
-   * by the database clock, else 403 QUEUE_NOT_ACTIVE.
-   */
-  async assertActiveWindow(userId: string, concertId: string, tx: Tx = this.prisma): Promise<void> {
-    if (!(await this.repo.hasOpenWindow(tx, concertId, userId))) throw new QueueNotActiveError(concertId);
   }
 
   /**

@@ -237,9 +237,7 @@ export class ReservationsRepository {
     // more CPU than the query itself (one JSON.parse instead).
     const rows = await tx.$queryRaw<SeatMapRow[]>`
       WITH gate AS MATERIALIZED (
-        SELECT c.*, EXISTS (SELECT 1 FROM queue_entries q
-                            WHERE q.concert_id = c.id AND q.user_id = ${userId}::uuid AND q.status = 'ACTIVE'
-                              AND q.expires_at > clock_timestamp()) AS window_open
+        SELECT c.*, queue_window_open(c.id, ${userId}::uuid) AS window_open
         FROM concerts c WHERE c.id = ${concertId}::uuid
       )
       SELECT g.id::text, g.name, g.venue, g.starts_at AS "startsAt", g.sales_state::text AS "salesState",

@@ -1,4 +1,3 @@
-import { QueueService } from '../../src/queue/queue.service.js';
 import { createConcert } from '../factories/concert.factory.js';
 import { createTestApp, createUser, createUsers, type TestApp, type TestUser } from '../helpers/test-app.js';
 import { waitFor } from '../helpers/wait.js';
@@ -181,20 +180,17 @@ describe('Queue: position, leaving and admission', () => {
     const [active, waiting] = await createUsers(t, 2);
     await enter(t, active!, concert.id);
     await enter(t, waiting!, concert.id);
-    const queue = t.app.get(QueueService);
+    // The gate as the seat routes apply it.
+    const gate = (user: TestUser) => t.http().get(`/reservation/${concert.id}/seats`).set(user.headers);
 
-    await expect(queue.assertActiveWindow(active!.id, concert.id)).resolves.toBeUndefined();
-    await expect(queue.assertActiveWindow(waiting!.id, concert.id)).rejects.toMatchObject({
-      code: 'QUEUE_NOT_ACTIVE',
-    });
+    await gate(active!).expect(200);
+    expect((await gate(waiting!).expect(403)).body).toMatchObject({ code: 'QUEUE_NOT_ACTIVE' });
 
     // The window lapses; nothing has swept it yet.
     await t.db.query(`UPDATE queue_entries SET expires_at = now() - interval '1 second' WHERE user_id = $1`, [
       active!.id,
     ]);
-    await expect(queue.assertActiveWindow(active!.id, concert.id)).rejects.toMatchObject({
-      code: 'QUEUE_NOT_ACTIVE',
-    });
+    expect((await gate(active!).expect(403)).body).toMatchObject({ code: 'QUEUE_NOT_ACTIVE' });
     await stateOf(t, active!, concert.id).expect(404);
   });
 

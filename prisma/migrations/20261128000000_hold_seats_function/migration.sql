@@ -13,6 +13,17 @@
 --   SEAT_ALREADY_RESERVED (held by a live hold, or sold; `seat_ids`).
 -- Locks: the user's hold lock (advisory, namespace 7001), then the seats in id order without
 -- waiting, then reservations: the same order as every other path.
+-- The gate of seat maps and holds: the user's entry is ACTIVE and its window still open by the
+-- database clock, so a lapsed window is closed before the sweeper marks it.
+CREATE FUNCTION "queue_window_open"(p_concert_id UUID, p_user_id UUID) RETURNS BOOLEAN
+LANGUAGE sql VOLATILE AS $$
+    SELECT EXISTS (
+        SELECT 1 FROM queue_entries q
+        WHERE q.concert_id = p_concert_id AND q.user_id = p_user_id AND q.status = 'ACTIVE'
+          AND q.expires_at > clock_timestamp()
+    )
+$$;
+
 CREATE FUNCTION "hold_seats"(
     p_user_id UUID,
     p_concert_id UUID,
@@ -40,11 +51,7 @@ BEGIN
         RETURN QUERY SELECT 'CONCERT_NOT_FOUND', NULL::INTEGER, NULL::UUID[], NULL::UUID, NULL::UUID, NULL::TIMESTAMPTZ;
         RETURN;
     END IF;
-    IF NOT EXISTS (
-        SELECT 1 FROM queue_entries q
-        WHERE q.concert_id = p_concert_id AND q.user_id = p_user_id AND q.status = 'ACTIVE'
-          AND q.expires_at > clock_timestamp()
-    ) THEN
+    IF NOT queue_window_open(p_concert_id, p_user_id) THEN
         RETURN QUERY SELECT 'QUEUE_NOT_ACTIVE', NULL::INTEGER, NULL::UUID[], NULL::UUID, NULL::UUID, NULL::TIMESTAMPTZ;
         RETURN;
     END IF;
