@@ -141,10 +141,6 @@ export class InMemoryReservationsRepository implements PublicOf<ReservationsRepo
     return this.updateSeats(seatIds, 'HELD', { status: 'AVAILABLE', heldUntil: null });
   }
 
-  async markSeatsSold(_tx: Tx, seatIds: string[]): Promise<number> {
-    return this.updateSeats(seatIds, 'HELD', { status: 'SOLD', heldUntil: null });
-  }
-
   async findOwners(_tx: Tx, reservationIds: string[]): Promise<ReservationOwner[]> {
     return this.existing(reservationIds).map(({ id, userId, seatId }) => ({ id, userId, seatId }));
   }
@@ -168,12 +164,6 @@ export class InMemoryReservationsRepository implements PublicOf<ReservationsRepo
     if (reservation?.status !== 'PENDING') return 0;
     reservation.status = 'CANCELLED';
     return 1;
-  }
-
-  async confirmPendingReservations(_tx: Tx, reservationIds: string[], paymentId: string): Promise<number> {
-    const pending = this.existing(reservationIds).filter((r) => r.status === 'PENDING');
-    for (const reservation of pending) Object.assign(reservation, { status: 'CONFIRMED', paymentId });
-    return pending.length;
   }
 
   async releaseLapsedHolds(_tx: Tx, batchSize: number): Promise<number> {
