@@ -5,10 +5,9 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import newman from 'newman';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -36,6 +35,8 @@ const adminEmail = environmentFile.values.find((variable) => variable.key === 'a
 if (!adminEmail) throw new Error(`${environmentPath} has no adminEmail`);
 
 const dataDir = await mkdtemp(join(tmpdir(), 'sail-postman-'));
+// The app's own helper: this script runs the built app anyway.
+const { freePort } = await import(pathToFileURL(join(root, 'dist', 'database', 'embedded-database.js')).href);
 const port = await freePort();
 const baseUrl = `http://127.0.0.1:${port}`;
 const appEnv = {
@@ -152,15 +153,4 @@ async function finish(code, reason) {
 
 function seconds(ms) {
   return `${(ms / 1000).toFixed(1)} s`;
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port: free } = probe.address();
-      probe.close(() => resolve(free));
-    });
-  });
 }

@@ -45,7 +45,6 @@ export class AppModule {
                 }),
                 res: (response: { statusCode?: number }) => ({ statusCode: response.statusCode }),
               },
-              redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["idempotency-key"]'],
               customLogLevel: (_request, response, error) =>
                 error || response.statusCode >= 500 ? 'error' : response.statusCode >= 400 ? 'debug' : 'info',
               autoLogging: { ignore: (request) => request.url?.startsWith('/health') ?? false },

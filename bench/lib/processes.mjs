@@ -1,18 +1,13 @@
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
+import { distModule } from './dist.mjs';
 
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
+/** A free loopback port, found by the app's own helper (the benchmark runs the built app anyway). */
+export async function freePort() {
+  const embeddedDatabase = await distModule('database/embedded-database.js');
+  return embeddedDatabase.freePort();
 }
 
 /**

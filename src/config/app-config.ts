@@ -15,8 +15,6 @@ export class AppConfig {
   readonly databaseStatementTimeoutMs: number;
   readonly databaseConnectTimeoutMs: number;
   readonly jwt: {
-    accessSecret: string;
-    refreshSecret: string;
     /**
      * The secrets as key objects, made once: given a string, jsonwebtoken tries to parse it
      * as a public key on every call before treating it as a secret (a third of the CPU of an
@@ -53,8 +51,6 @@ export class AppConfig {
     this.databaseStatementTimeoutMs = get('DATABASE_STATEMENT_TIMEOUT_MS');
     this.databaseConnectTimeoutMs = get('DATABASE_CONNECT_TIMEOUT_MS');
     this.jwt = {
-      accessSecret: get('JWT_ACCESS_SECRET'),
-      refreshSecret: get('JWT_REFRESH_SECRET'),
       accessKey: createSecretKey(Buffer.from(get('JWT_ACCESS_SECRET'))),
       refreshKey: createSecretKey(Buffer.from(get('JWT_REFRESH_SECRET'))),
       accessTtlSeconds: get('JWT_ACCESS_TTL'),

@@ -47,10 +47,7 @@ export class PointsService {
     );
   }
 
-  /**
-   * Takes `amount` for a payment inside the caller's transaction and returns the balance
-   * after it. Lock the payment's own rows first: this locks the wallet row.
-   */
+  /** The caller's ledger, newest first. */
   async getHistory(userId: string, page: number, limit: number): Promise<LedgerPage> {
     const [entries, total] = await Promise.all([
       this.repo.findLedgerPage(this.prisma, userId, (page - 1) * limit, limit),

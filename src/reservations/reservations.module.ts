@@ -3,7 +3,7 @@ import { ReservationsController } from './reservations.controller.js';
 import { ReservationsRepository } from './reservations.repository.js';
 import { ReservationsService } from './reservations.service.js';
 
-/** Exports ReservationsService: payments lock and confirm reservations through it, the sweeper expires holds. */
+/** Exports ReservationsService: payments read the reservations they confirmed through it, the sweeper expires holds. */
 @Module({
   controllers: [ReservationsController],
   providers: [ReservationsService, ReservationsRepository],

@@ -224,7 +224,7 @@ describe('Hostile input on every route', () => {
       typ: auth === 'refresh' ? 'refresh' : 'access',
       jti: randomUUID(),
     };
-    const secret = auth === 'refresh' ? config.jwt.refreshSecret : config.jwt.accessSecret;
+    const privateKey = auth === 'refresh' ? config.jwt.refreshKey : config.jwt.accessKey;
     const base64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
     const real = auth === 'refresh' ? attacker.refreshToken : attacker.accessToken;
     const [header, , signature] = real.split('.');
@@ -236,7 +236,7 @@ describe('Hostile input on every route', () => {
       ['SQL in the token', `Bearer ${FRAGMENTS[0]}`],
       [
         'an expired token',
-        `Bearer ${await jwt.signAsync({ ...claims, role: 'USER', iat: now - 7200, exp: now - 3600 }, { secret })}`,
+        `Bearer ${await jwt.signAsync({ ...claims, role: 'USER', iat: now - 7200, exp: now - 3600 }, { privateKey })}`,
       ],
       [
         'a token signed with another secret',

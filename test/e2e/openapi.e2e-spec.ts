@@ -6,6 +6,7 @@ import { createApp } from '../../src/app.setup.js';
 import { STATUS_BY_CODE } from '../../src/common/errors/error-codes.js';
 import { validateEnv } from '../../src/config/env.validation.js';
 import { createTestDatabase } from '../helpers/database.js';
+import { createTestApp, type TestApp } from '../helpers/test-app.js';
 
 interface Operation {
   summary?: string;
@@ -126,27 +127,20 @@ describe('GET /docs-json', () => {
 });
 
 describe('GET /docs', () => {
-  let app: NestFastifyApplication;
+  let t: TestApp;
 
   beforeAll(async () => {
-    const env = validateEnv({
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'silent',
-      DATABASE_URL: await createTestDatabase(),
-    });
-    app = await createApp(env);
-    await app.init();
-    await app.getHttpAdapter().getInstance().ready();
+    t = await createTestApp();
   });
-  afterAll(() => app.close());
+  afterAll(() => t.close());
 
   it('serves Swagger UI without a token, with its assets', async () => {
-    const page = await request(app.getHttpServer()).get('/docs').expect(200);
+    const page = await t.http().get('/docs').expect(200);
     expect(page.headers['content-type']).toMatch(/text\/html/);
     expect(page.text).toContain('swagger-ui');
-    const bundle = await request(app.getHttpServer()).get('/docs/swagger-ui-bundle.js').expect(200);
+    const bundle = await t.http().get('/docs/swagger-ui-bundle.js').expect(200);
     expect(bundle.headers['content-type']).toMatch(/javascript/);
-    const init = await request(app.getHttpServer()).get('/docs/swagger-ui-init.js').expect(200);
+    const init = await t.http().get('/docs/swagger-ui-init.js').expect(200);
     expect(init.text).toContain('"/payment"');
   });
 });

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
+import { mersenne } from 'pure-rand/generator/mersenne';
 import { NetworkError, type ApiCall, type ApiClient, type ApiResponse } from './api-client.js';
 
 export interface ChaosUser {
@@ -56,16 +58,10 @@ const ALLOWED: Record<string, number[]> = {
   'available dates': [200],
 };
 
-/** mulberry32: seeded and reported, so a failing mix of choices can be tried again (timing still varies). */
+/** Seeded and reported, so a failing mix of choices can be tried again (timing still varies). */
 function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
+  const generator = mersenne(seed);
+  return () => uniformFloat64(generator);
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

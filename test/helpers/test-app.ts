@@ -1,10 +1,9 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { JwtService } from '@nestjs/jwt';
 import pg from 'pg';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent.js';
 import { createApp } from '../../src/app.setup.js';
-import { AppConfig } from '../../src/config/app-config.js';
+import { AuthTokens } from '../../src/auth/auth-tokens.js';
 import { validateEnv, type Env } from '../../src/config/env.validation.js';
 import { randomBytes } from 'node:crypto';
 import { createTestDatabase } from './database.js';
@@ -81,13 +80,7 @@ export async function createUser(
     [email, role],
   );
   const id = rows[0]!.id;
-  const config = t.app.get(AppConfig);
-  const accessToken = await t.app
-    .get(JwtService)
-    .signAsync(
-      { sub: id, role, typ: 'access' },
-      { secret: config.jwt.accessSecret, expiresIn: config.jwt.accessTtlSeconds },
-    );
+  const accessToken = await t.app.get(AuthTokens).signAccessToken(id, role);
   return { id, email, role, accessToken, headers: { Authorization: `Bearer ${accessToken}` } };
 }
 

@@ -17,7 +17,7 @@ export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject
     .setTitle('Sail')
     .setDescription(
       "Concert ticketing with a fair waiting queue per concert. Enter a concert's queue, poll until your " +
-        'window is ACTIVE, then list seats, hold up to 4 and pay with points before the hold expires. ' +
+        'window is ACTIVE, then list seats, hold a few (4 by default) and pay with points before the hold expires. ' +
         'Every error has the body `ErrorResponse`; switch on its `code`.',
     )
     .setVersion(version)
