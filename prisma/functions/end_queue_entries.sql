@@ -1,0 +1,69 @@
+-- Ends entries of one concert's queue and gives the places that frees (and any other free
+-- place) to the longest-waiting users, moving the counters. p_user_id NULL ends the windows
+-- that lapsed (EXPIRED); otherwise the user's live entry (only an ACTIVE one if
+-- p_only_active) with p_status. Locks the queues row first; each later statement takes a
+-- fresh snapshot, so it sees every user who entered or was admitted while it waited.
+-- No row when the concert has no queue.
+CREATE OR REPLACE FUNCTION "end_queue_entries"(
+    p_concert_id UUID,
+    p_user_id UUID,
+    p_status "QueueEntryStatus",
+    p_only_active BOOLEAN
+) RETURNS TABLE (ended INTEGER, admitted INTEGER) LANGUAGE plpgsql AS $$
+DECLARE
+    v_active INTEGER;
+    v_capacity INTEGER;
+    v_window_seconds INTEGER;
+    v_on_sale BOOLEAN;
+    v_ended INTEGER;
+    v_freed INTEGER;
+    v_left_waiting INTEGER;
+    v_admitted INTEGER;
+BEGIN
+    SELECT q.active_count, c.queue_capacity, c.queue_window_seconds, c.sales_state = 'ON_SALE'
+    INTO v_active, v_capacity, v_window_seconds, v_on_sale
+    FROM queues q JOIN concerts c ON c.id = q.concert_id
+    WHERE q.concert_id = p_concert_id
+    FOR UPDATE OF q;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+
+    WITH ended_entries AS (
+        UPDATE queue_entries e
+        SET status = CASE WHEN p_user_id IS NULL THEN 'EXPIRED' ELSE p_status END, ended_at = clock_timestamp()
+        WHERE e.concert_id = p_concert_id
+          AND CASE WHEN p_user_id IS NULL
+                   THEN e.status = 'ACTIVE' AND e.expires_at <= clock_timestamp()
+                   ELSE e.user_id = p_user_id
+                        AND (e.status = 'ACTIVE' OR (e.status = 'WAITING' AND NOT p_only_active))
+              END
+        RETURNING e.activated_at IS NOT NULL AS was_active
+    )
+    SELECT count(*)::INTEGER, (count(*) FILTER (WHERE was_active))::INTEGER, (count(*) FILTER (WHERE NOT was_active))::INTEGER
+    INTO v_ended, v_freed, v_left_waiting
+    FROM ended_entries;
+
+    WITH admitted_entries AS (
+        UPDATE queue_entries e
+        SET status = 'ACTIVE', activated_at = clock_timestamp(),
+            expires_at = clock_timestamp() + make_interval(secs => v_window_seconds)
+        WHERE e.id IN (SELECT w.id FROM queue_entries w
+                       WHERE w.concert_id = p_concert_id AND w.status = 'WAITING'
+                       ORDER BY w.ticket
+                       LIMIT CASE WHEN v_on_sale THEN GREATEST(v_capacity - v_active + v_freed, 0) ELSE 0 END)
+        RETURNING 1
+    )
+    SELECT count(*)::INTEGER INTO v_admitted FROM admitted_entries;
+
+    IF v_ended + v_admitted > 0 THEN
+        UPDATE queues q
+        SET active_count = q.active_count + v_admitted - v_freed,
+            activated_count = q.activated_count + v_admitted,
+            left_waiting_count = q.left_waiting_count + v_left_waiting,
+            updated_at = clock_timestamp()
+        WHERE q.concert_id = p_concert_id;
+    END IF;
+    RETURN QUERY SELECT v_ended, v_admitted;
+END;
+$$;

@@ -1,0 +1,100 @@
+-- A seat hold in one round trip. As an interactive transaction a hold took eight round trips
+-- (BEGIN, six statements, COMMIT) and kept its pool connection for all of them: under a seat
+-- rush, holds queued for connections far longer than they ran. The hold-cap count must see
+-- holds committed while this call waited for the user's lock, which needs a statement after
+-- the lock: hence a function (each of its statements takes a fresh snapshot), not one CTE.
+--
+-- Answers one row per seat held (outcome 'HELD', in the order asked), or one row naming the
+-- first rule broken, checked in this order; a refusal changes nothing:
+--   CONCERT_NOT_FOUND; QUEUE_NOT_ACTIVE (no open window by the database clock);
+--   HOLD_LIMIT_EXCEEDED (live holds in the concert + seats asked > p_max_seats; `held`);
+--   SEAT_LOCKED (another transaction is holding or paying one of the seats right now; `seat_ids`);
+--   SEAT_NOT_FOUND (not a seat of this concert; `seat_ids`);
+--   SEAT_ALREADY_RESERVED (held by a live hold, or sold; `seat_ids`).
+-- Locks: the user's hold lock (advisory, namespace 7001), then the seats in id order without
+-- waiting, then reservations: the same order as every other path.
+CREATE OR REPLACE FUNCTION "hold_seats"(
+    p_user_id UUID,
+    p_concert_id UUID,
+    p_seat_ids UUID[],
+    p_max_seats INTEGER,
+    p_hold_seconds INTEGER
+) RETURNS TABLE (
+    outcome TEXT,
+    held INTEGER,
+    seat_ids UUID[],
+    hold_id UUID,
+    hold_seat_id UUID,
+    hold_expires_at TIMESTAMPTZ
+) LANGUAGE plpgsql AS $$
+DECLARE
+    v_now TIMESTAMPTZ;
+    v_held INTEGER;
+    v_locked UUID[];
+    v_busy UUID[];
+    v_missing UUID[];
+    v_taken UUID[];
+    v_expires_at TIMESTAMPTZ;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM concerts c WHERE c.id = p_concert_id) THEN
+        RETURN QUERY SELECT 'CONCERT_NOT_FOUND', NULL::INTEGER, NULL::UUID[], NULL::UUID, NULL::UUID, NULL::TIMESTAMPTZ;
+        RETURN;
+    END IF;
+    IF NOT queue_window_open(p_concert_id, p_user_id) THEN
+        RETURN QUERY SELECT 'QUEUE_NOT_ACTIVE', NULL::INTEGER, NULL::UUID[], NULL::UUID, NULL::UUID, NULL::TIMESTAMPTZ;
+        RETURN;
+    END IF;
+
+    -- Two parallel holds by one user must not both pass the cap: they take turns here.
+    PERFORM pg_advisory_xact_lock(7001, hashtext(p_user_id::TEXT || ':' || p_concert_id::TEXT));
+    v_now := clock_timestamp();
+    SELECT count(*)::INTEGER INTO v_held FROM reservations r
+    WHERE r.user_id = p_user_id AND r.concert_id = p_concert_id AND r.status = 'PENDING' AND r.expires_at > v_now;
+    IF v_held + cardinality(p_seat_ids) > p_max_seats THEN
+        RETURN QUERY SELECT 'HOLD_LIMIT_EXCEEDED', v_held, NULL::UUID[], NULL::UUID, NULL::UUID, NULL::TIMESTAMPTZ;
+        RETURN;
+    END IF;
+
+    -- A seat someone else has locked is being held or paid: waiting for it would mostly end
+    -- in a refusal anyway, only later, and would let lock queues build up on popular seats.
+    SELECT array_agg(l.id) INTO v_locked
+    FROM (SELECT s.id FROM seats s WHERE s.id = ANY(p_seat_ids) ORDER BY s.id FOR UPDATE SKIP LOCKED) l;
+    -- The three refusals about seats in one pass, each listing its seats in the order asked.
+    -- Bookable: AVAILABLE, or HELD by a hold whose time is up (the sweeper may not have run yet).
+    SELECT array_agg(a.id ORDER BY a.ord) FILTER (WHERE s.id IS NOT NULL AND a.id <> ALL(coalesce(v_locked, '{}'))),
+           array_agg(a.id ORDER BY a.ord) FILTER (WHERE s.id IS NULL OR s.concert_id <> p_concert_id),
+           array_agg(a.id ORDER BY a.ord) FILTER (
+               WHERE NOT (s.status = 'AVAILABLE' OR (s.status = 'HELD' AND s.held_until <= v_now)))
+    INTO v_busy, v_missing, v_taken
+    FROM unnest(p_seat_ids) WITH ORDINALITY AS a(id, ord)
+    LEFT JOIN seats s ON s.id = a.id;
+    IF v_busy IS NOT NULL THEN
+        RETURN QUERY SELECT 'SEAT_LOCKED', NULL::INTEGER, v_busy, NULL::UUID, NULL::UUID, NULL::TIMESTAMPTZ;
+        RETURN;
+    ELSIF v_missing IS NOT NULL THEN
+        RETURN QUERY SELECT 'SEAT_NOT_FOUND', NULL::INTEGER, v_missing, NULL::UUID, NULL::UUID, NULL::TIMESTAMPTZ;
+        RETURN;
+    ELSIF v_taken IS NOT NULL THEN
+        RETURN QUERY SELECT 'SEAT_ALREADY_RESERVED', NULL::INTEGER, v_taken, NULL::UUID, NULL::UUID, NULL::TIMESTAMPTZ;
+        RETURN;
+    END IF;
+
+    -- The lapsed holds on these seats end before the seats are held again (one live reservation per seat).
+    UPDATE reservations r SET status = 'EXPIRED', updated_at = clock_timestamp()
+    WHERE r.seat_id = ANY(p_seat_ids) AND r.status = 'PENDING' AND r.expires_at <= v_now;
+
+    -- At the columns' millisecond precision, so that what is answered is what is stored.
+    v_expires_at := (v_now + make_interval(secs => p_hold_seconds))::TIMESTAMPTZ(3);
+    UPDATE seats s SET status = 'HELD', held_until = v_expires_at WHERE s.id = ANY(p_seat_ids);
+    RETURN QUERY
+    WITH inserted AS (
+        INSERT INTO reservations (user_id, concert_id, seat_id, price, expires_at)
+        SELECT p_user_id, p_concert_id, s.id, s.price, v_expires_at FROM seats s WHERE s.id = ANY(p_seat_ids)
+        RETURNING reservations.id, reservations.seat_id
+    )
+    SELECT 'HELD', NULL::INTEGER, NULL::UUID[], i.id, i.seat_id, v_expires_at
+    FROM unnest(p_seat_ids) WITH ORDINALITY AS a(id, ord)
+    JOIN inserted i ON i.seat_id = a.id
+    ORDER BY a.ord;
+END;
+$$;
