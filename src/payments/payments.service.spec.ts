@@ -29,7 +29,7 @@ import {
 import { PaymentsService } from './payments.service.js';
 
 // The payment rules themselves are the pay_reservations SQL function's, tested against
-// PostgreSQL in test/e2e/payments.e2e-spec.ts; here, what the service asks and how it answers.
+// PostgreSQL in test/e2e/sql-functions/ and through HTTP; here, what the service asks and how it answers.
 describe(PaymentsService.name, () => {
   let reservations: InMemoryReservationsRepository;
   let payments: InMemoryPaymentsRepository;

@@ -75,7 +75,7 @@ describe(ReservationsService.name, () => {
   });
 
   // The rules themselves are the hold_seats SQL function's, tested against PostgreSQL in
-  // test/e2e/reservations.e2e-spec.ts; here, what the service asks and how it answers.
+  // test/e2e/sql-functions/ and through HTTP; here, what the service asks and how it answers.
   describe('holdSeats', () => {
     it('asks for the seats with the configured cap and hold time, and answers the holds', async () => {
       const holds = [{ id: 'r1', seatId: 's2', status: 'PENDING' as const, expiresAt: new Date() }];
