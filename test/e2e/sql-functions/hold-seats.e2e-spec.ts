@@ -154,7 +154,7 @@ describe('hold_seats', () => {
         );
         expect(rows).toEqual([expect.objectContaining({ outcome: 'SEAT_LOCKED', seat_ids: [seatIds[1]] })]);
       } finally {
-        session.client.release();
+        session.client.release(true); // its lock_timeout goes with it
       }
       expect(await f.state()).toEqual(before);
     } finally {
