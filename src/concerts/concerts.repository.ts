@@ -41,12 +41,12 @@ export interface ConcertSettingsChange {
 
 @Injectable()
 export class ConcertsRepository {
-  /** Inserts nothing (and returns null) unless startsAt is after the database's now(). */
+  /** Inserts nothing (and returns null) unless startsAt is after the database clock. */
   async insertUpcomingConcert(tx: Tx, concert: NewConcert): Promise<ConcertRow | null> {
     const rows = await tx.$queryRaw<ConcertRow[]>`
       INSERT INTO concerts (name, venue, starts_at, queue_capacity, queue_window_seconds)
       SELECT ${concert.name}, ${concert.venue}, ${concert.startsAt}::timestamptz, ${concert.queueCapacity}, ${concert.queueWindowSeconds}
-      WHERE ${concert.startsAt}::timestamptz > now()
+      WHERE ${concert.startsAt}::timestamptz > clock_timestamp()
       RETURNING id, name, venue, starts_at AS "startsAt", sales_state::text AS "salesState",
                 queue_capacity AS "queueCapacity", queue_window_seconds AS "queueWindowSeconds"`;
     return rows[0] ?? null;
@@ -75,14 +75,14 @@ export class ConcertsRepository {
       FROM concerts c
       CROSS JOIN LATERAL (
         SELECT count(*)::int AS total,
-               count(*) FILTER (WHERE s.status = 'AVAILABLE' OR (s.status = 'HELD' AND s.held_until <= now()))::int AS available,
-               count(*) FILTER (WHERE s.status = 'HELD' AND s.held_until > now())::int AS held,
+               count(*) FILTER (WHERE s.status = 'AVAILABLE' OR (s.status = 'HELD' AND s.held_until <= clock_timestamp()))::int AS available,
+               count(*) FILTER (WHERE s.status = 'HELD' AND s.held_until > clock_timestamp())::int AS held,
                count(*) FILTER (WHERE s.status = 'SOLD')::int AS sold
         FROM seats s WHERE s.concert_id = c.id
       ) seat
       CROSS JOIN LATERAL (
         SELECT count(*) FILTER (WHERE e.status = 'WAITING')::int AS waiting,
-               count(*) FILTER (WHERE e.status = 'ACTIVE' AND e.expires_at > now())::int AS active
+               count(*) FILTER (WHERE e.status = 'ACTIVE' AND e.expires_at > clock_timestamp())::int AS active
         FROM queue_entries e WHERE e.concert_id = c.id AND e.status IN ('WAITING', 'ACTIVE')
       ) entry
       WHERE c.id = ${concertId}::uuid`;
@@ -100,7 +100,7 @@ export class ConcertsRepository {
         sales_state = COALESCE(${change.salesState ?? null}::"SalesState", sales_state),
         queue_capacity = COALESCE(${change.queueCapacity ?? null}::int, queue_capacity),
         queue_window_seconds = COALESCE(${change.queueWindowSeconds ?? null}::int, queue_window_seconds),
-        updated_at = now()
+        updated_at = clock_timestamp()
       WHERE id = ${concertId}::uuid
       RETURNING id, name, venue, starts_at AS "startsAt", sales_state::text AS "salesState",
                 queue_capacity AS "queueCapacity", queue_window_seconds AS "queueWindowSeconds",
@@ -114,7 +114,7 @@ export class ConcertsRepository {
       SELECT id, name, venue, starts_at AS "startsAt", sales_state::text AS "salesState",
              queue_capacity AS "queueCapacity", queue_window_seconds AS "queueWindowSeconds"
       FROM concerts
-      WHERE sales_state = 'ON_SALE' AND starts_at > now()
+      WHERE sales_state = 'ON_SALE' AND starts_at > clock_timestamp()
       ORDER BY starts_at, id`;
   }
 
@@ -124,10 +124,10 @@ export class ConcertsRepository {
       SELECT c.id, c.name, c.venue, c.starts_at AS "startsAt", c.sales_state::text AS "salesState",
              c.queue_capacity AS "queueCapacity", c.queue_window_seconds AS "queueWindowSeconds"
       FROM concerts c
-      WHERE c.sales_state = 'ON_SALE' AND c.starts_at > now()
+      WHERE c.sales_state = 'ON_SALE' AND c.starts_at > clock_timestamp()
         AND EXISTS (
           SELECT 1 FROM seats s
-          WHERE s.concert_id = c.id AND (s.status = 'AVAILABLE' OR (s.status = 'HELD' AND s.held_until <= now()))
+          WHERE s.concert_id = c.id AND (s.status = 'AVAILABLE' OR (s.status = 'HELD' AND s.held_until <= clock_timestamp()))
         )
       ORDER BY c.starts_at, c.id`;
   }

@@ -57,7 +57,7 @@ const CREATE_MIGRATIONS_TABLE = `
     "migration_name"      VARCHAR(255) NOT NULL,
     "logs"                TEXT,
     "rolled_back_at"      TIMESTAMPTZ,
-    "started_at"          TIMESTAMPTZ NOT NULL DEFAULT now(),
+    "started_at"          TIMESTAMPTZ NOT NULL DEFAULT transaction_timestamp(),
     "applied_steps_count" INTEGER NOT NULL DEFAULT 0
   )`;
 
@@ -111,7 +111,7 @@ async function applyOne(client: pg.Client, migration: MigrationFile): Promise<vo
     await client.query(migration.sql);
     await client.query(
       `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, finished_at, applied_steps_count)
-       VALUES ($1, $2, $3, now(), now(), 1)`,
+       VALUES ($1, $2, $3, transaction_timestamp(), clock_timestamp(), 1)`,
       [randomUUID(), migration.checksum, migration.name],
     );
     await client.query('COMMIT');

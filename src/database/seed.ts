@@ -32,7 +32,7 @@ export async function seedDemoData(
       await client.query('BEGIN');
       const { rows } = await client.query<{ id: string }>(
         `INSERT INTO concerts (name, venue, starts_at, queue_capacity, queue_window_seconds)
-         SELECT $1, $2, date_trunc('hour', now()) + make_interval(days => $3) + interval '19 hours', $4, $5
+         SELECT $1, $2, date_trunc('hour', clock_timestamp()) + make_interval(days => $3) + interval '19 hours', $4, $5
          WHERE NOT EXISTS (SELECT 1 FROM concerts WHERE name = $1)
          RETURNING id`,
         [concert.name, concert.venue, concert.daysAhead, queueDefaults.capacity, queueDefaults.windowSeconds],

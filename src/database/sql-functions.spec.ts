@@ -1,5 +1,6 @@
 import { readMigrations, type MigrationFile } from './migrator.js';
 import {
+  extractDollarQuotedBody,
   extractFunctionDefinitions,
   latestDefinitions,
   readFunctionSources,
@@ -41,6 +42,14 @@ describe(extractFunctionDefinitions.name, () => {
       'CREATE OR REPLACE FUNCTION "a"(x INT) RETURNS INT LANGUAGE sql AS $$ SELECT x; $$;',
     );
     expect(definitions.get('b')).toMatch(/RETURN '\$\$;'; END;\n\s*\$body\$;$/);
+  });
+});
+
+describe(extractDollarQuotedBody.name, () => {
+  it('answers what PostgreSQL keeps as prosrc: the text between the dollar quotes', () => {
+    const definition =
+      "CREATE OR REPLACE FUNCTION b() RETURNS TEXT LANGUAGE plpgsql AS $body$\nBEGIN RETURN '$$'; END;\n$body$;";
+    expect(extractDollarQuotedBody(definition)).toBe("\nBEGIN RETURN '$$'; END;\n");
   });
 });
 

@@ -46,6 +46,14 @@ export function extractFunctionDefinitions(sql: string): Map<string, string> {
   return definitions;
 }
 
+/** The body of a function definition: what PostgreSQL keeps as `pg_proc.prosrc`. */
+export function extractDollarQuotedBody(definition: string): string {
+  const open = /\$[A-Za-z_]*\$/.exec(definition);
+  const close = open ? definition.indexOf(open[0], open.index + open[0].length) : -1;
+  if (!open || close < 0) throw new Error('the definition has no dollar-quoted body');
+  return definition.slice(open.index + open[0].length, close);
+}
+
 /** `CREATE FUNCTION` and `CREATE OR REPLACE FUNCTION` define the same thing; trailing blanks don't matter. */
 export function normalizeDefinition(statement: string): string {
   return statement

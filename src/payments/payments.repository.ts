@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { unexpectedOutcome } from '../database/function-outcomes.js';
 import type { PaymentStatus } from '../generated/prisma/enums.js';
 import type { Tx } from '../prisma/transaction-runner.js';
 
@@ -9,6 +10,20 @@ export interface PaymentRow {
   status: PaymentStatus;
   createdAt: Date;
 }
+
+/**
+ * Every outcome the pay_reservations function answers (prisma/functions/pay_reservations.sql),
+ * declared once: function-outcomes.spec.ts fails when this list and the function's differ.
+ */
+export const PAY_RESERVATIONS_OUTCOMES = [
+  'PAID',
+  'RESERVATION_NOT_FOUND',
+  'RESERVATION_FORBIDDEN',
+  'RESERVATION_ALREADY_PAID',
+  'RESERVATION_EXPIRED',
+  'INSUFFICIENT_POINTS',
+] as const;
+export type PayReservationsOutcome = (typeof PAY_RESERVATIONS_OUTCOMES)[number];
 
 /** What pay_reservations answered: the payment, or the first rule the request broke. */
 export type PaymentOutcome =
@@ -24,7 +39,7 @@ export type PaymentOutcome =
   | { outcome: 'INSUFFICIENT_POINTS'; balance: number; required: number };
 
 interface PayRow {
-  outcome: PaymentOutcome['outcome'];
+  outcome: PayReservationsOutcome;
   reservationIds: string[] | null;
   balance: number | null;
   required: number | null;
@@ -37,7 +52,7 @@ interface PayRow {
 export class PaymentsRepository {
   /**
    * Pays the user's held reservations in one round trip: one call of the pay_reservations
-   * function (see its migration for the rules, their order and its locks). All or none; a
+   * function (see prisma/functions/pay_reservations.sql for the rules, their order and its locks). All or none; a
    * refusal names the first rule broken and changes nothing.
    */
   async pay(tx: Tx, userId: string, reservationIds: string[]): Promise<PaymentOutcome> {
@@ -46,7 +61,8 @@ export class PaymentsRepository {
              payment_id::text AS "paymentId", total_amount AS "totalAmount", created_at AS "createdAt"
       FROM pay_reservations(${userId}::uuid, ${reservationIds}::uuid[])`;
     const row = rows[0];
-    switch (row?.outcome) {
+    if (!row) throw new Error('pay_reservations answered no row');
+    switch (row.outcome) {
       case 'PAID':
         return {
           outcome: 'PAID',
@@ -66,7 +82,7 @@ export class PaymentsRepository {
       case 'INSUFFICIENT_POINTS':
         return { outcome: row.outcome, balance: row.balance!, required: row.required! };
       default:
-        throw new Error(`pay_reservations answered ${row?.outcome ?? 'nothing'}`);
+        return unexpectedOutcome('pay_reservations', row.outcome);
     }
   }
 

@@ -19,11 +19,17 @@ import type { ReservationsRepository } from '../reservations/reservations.reposi
 import { ReservationsService } from '../reservations/reservations.service.js';
 import { MAX_RESERVATIONS_PER_PAYMENT } from './payment-limits.js';
 import { InvalidPaymentRequestError, PaymentNotFoundError } from './payments.errors.js';
-import type { PaymentOutcome, PaymentRow, PaymentsRepository } from './payments.repository.js';
+import {
+  PAY_RESERVATIONS_OUTCOMES,
+  type PaymentOutcome,
+  type PaymentRow,
+  type PaymentsRepository,
+  type PayReservationsOutcome,
+} from './payments.repository.js';
 import { PaymentsService } from './payments.service.js';
 
 // The payment rules themselves are the pay_reservations SQL function's, tested against
-// PostgreSQL in test/e2e/payments.e2e-spec.ts; here, what the service asks and how it answers.
+// PostgreSQL in test/e2e/sql-functions/ and through HTTP; here, what the service asks and how it answers.
 describe(PaymentsService.name, () => {
   let reservations: InMemoryReservationsRepository;
   let payments: InMemoryPaymentsRepository;
@@ -89,38 +95,54 @@ describe(PaymentsService.name, () => {
       expect(payments.payCalls).toEqual([]);
     });
 
-    it.each<[PaymentOutcome, new (...args: never[]) => Error, Record<string, unknown>]>([
-      [
+    // One case per refusal the function can answer: the type makes a new outcome need one here.
+    const refusals: {
+      [K in Exclude<PayReservationsOutcome, 'PAID'>]: [
+        PaymentOutcome & { outcome: K },
+        new (...args: never[]) => Error,
+        Record<string, unknown>,
+      ];
+    } = {
+      RESERVATION_NOT_FOUND: [
         { outcome: 'RESERVATION_NOT_FOUND', reservationIds: ['r2'] },
         ReservationNotFoundError,
         { reservationIds: ['r2'] },
       ],
-      [
+      RESERVATION_FORBIDDEN: [
         { outcome: 'RESERVATION_FORBIDDEN', reservationIds: ['r1'] },
         ReservationForbiddenError,
         { reservationIds: ['r1'] },
       ],
-      [
+      RESERVATION_ALREADY_PAID: [
         { outcome: 'RESERVATION_ALREADY_PAID', reservationIds: ['r1'] },
         ReservationAlreadyPaidError,
         { reservationIds: ['r1'] },
       ],
-      [
+      RESERVATION_EXPIRED: [
         { outcome: 'RESERVATION_EXPIRED', reservationIds: ['r2'] },
         ReservationExpiredError,
         { reservationIds: ['r2'] },
       ],
-      [
+      INSUFFICIENT_POINTS: [
         { outcome: 'INSUFFICIENT_POINTS', balance: 10, required: 20 },
         InsufficientPointsError,
         { balance: 10, required: 20 },
       ],
-    ])('answers %j with its domain error', async (outcome, errorClass, details) => {
-      payments.payOutcome = outcome;
-      const error = await sut.pay('u1', ['r1', 'r2']).catch((caught: unknown) => caught);
-      expect(error).toBeInstanceOf(errorClass);
-      expect((error as { details?: unknown }).details).toEqual(details);
+    };
+
+    it('has a case for every outcome pay_reservations answers', () => {
+      expect(['PAID', ...Object.keys(refusals)].sort()).toEqual([...PAY_RESERVATIONS_OUTCOMES].sort());
     });
+
+    it.each(Object.values(refusals))(
+      'answers %j with its domain error',
+      async (outcome, errorClass, details) => {
+        payments.payOutcome = outcome;
+        const error = await sut.pay('u1', ['r1', 'r2']).catch((caught: unknown) => caught);
+        expect(error).toBeInstanceOf(errorClass);
+        expect((error as { details?: unknown }).details).toEqual(details);
+      },
+    );
 
     it('with an Idempotency-Key pays inside the key’s transaction, once, and replays the receipt', async () => {
       payments.payOutcome = { outcome: 'PAID', payment: aPayment() };

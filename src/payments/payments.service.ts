@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { IdempotencyService } from '../common/idempotency/idempotency.service.js';
+import { unexpectedOutcome } from '../database/function-outcomes.js';
 import type { PaymentStatus } from '../generated/prisma/enums.js';
 import { InsufficientPointsError } from '../points/points.errors.js';
 import { PrismaService } from '../prisma/prisma.service.js';
@@ -68,6 +69,8 @@ export class PaymentsService {
           throw new ReservationExpiredError(result.reservationIds);
         case 'INSUFFICIENT_POINTS':
           throw new InsufficientPointsError(result.balance, result.required);
+        default:
+          return unexpectedOutcome('pay_reservations', result);
       }
     };
     // Without a key, the function call is its own transaction: no BEGIN and COMMIT round trips.

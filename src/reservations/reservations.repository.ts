@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { ConcertRow } from '../concerts/concerts.repository.js';
+import { unexpectedOutcome } from '../database/function-outcomes.js';
 import { Prisma } from '../generated/prisma/client.js';
 import type { ReservationStatus, SeatStatus } from '../generated/prisma/enums.js';
 import type { Tx } from '../prisma/transaction-runner.js';
@@ -43,6 +44,21 @@ export interface HoldRequest {
   holdSeconds: number;
 }
 
+/**
+ * Every outcome the hold_seats function answers (prisma/functions/hold_seats.sql), declared
+ * once: function-outcomes.spec.ts fails when this list and the function's differ.
+ */
+export const HOLD_SEATS_OUTCOMES = [
+  'HELD',
+  'CONCERT_NOT_FOUND',
+  'QUEUE_NOT_ACTIVE',
+  'HOLD_LIMIT_EXCEEDED',
+  'SEAT_LOCKED',
+  'SEAT_NOT_FOUND',
+  'SEAT_ALREADY_RESERVED',
+] as const;
+export type HoldSeatsOutcome = (typeof HOLD_SEATS_OUTCOMES)[number];
+
 /** What hold_seats answered: the holds, or the first rule the request broke. */
 export type HoldOutcome =
   | { outcome: 'HELD'; holds: HeldReservation[] }
@@ -51,7 +67,7 @@ export type HoldOutcome =
   | { outcome: 'SEAT_LOCKED' | 'SEAT_NOT_FOUND' | 'SEAT_ALREADY_RESERVED'; seatIds: string[] };
 
 interface HoldSeatsRow {
-  outcome: HoldOutcome['outcome'];
+  outcome: HoldSeatsOutcome;
   held: number | null;
   seatIds: string[] | null;
   holdId: string | null;
@@ -133,8 +149,8 @@ export class ReservationsRepository {
   }
 
   /**
-   * Checks and holds in one round trip (the hold_seats function: see its migration for the
-   * rules, their order and its locks). Every seat is held, or none and the first rule broken is named.
+   * Checks and holds in one round trip (the hold_seats function: see prisma/functions/hold_seats.sql
+   * for the rules, their order and its locks). Every seat is held, or none and the first rule broken is named.
    */
   async holdSeats(tx: Tx, request: HoldRequest): Promise<HoldOutcome> {
     const rows = await tx.$queryRaw<HoldSeatsRow[]>`
@@ -143,7 +159,8 @@ export class ReservationsRepository {
       FROM hold_seats(${request.userId}::uuid, ${request.concertId}::uuid, ${request.seatIds}::uuid[],
                       ${request.maxSeats}::int, ${request.holdSeconds}::int)`;
     const [first] = rows;
-    switch (first?.outcome) {
+    if (!first) throw new Error('hold_seats answered no row');
+    switch (first.outcome) {
       case 'HELD':
         return {
           outcome: 'HELD',
@@ -164,7 +181,7 @@ export class ReservationsRepository {
       case 'SEAT_ALREADY_RESERVED':
         return { outcome: first.outcome, seatIds: first.seatIds! };
       default:
-        throw new Error(`hold_seats answered ${first?.outcome ?? 'nothing'}`);
+        return unexpectedOutcome('hold_seats', first.outcome);
     }
   }
 

@@ -15,7 +15,12 @@ import {
   SeatAlreadyReservedError,
   SeatNotFoundError,
 } from './reservations.errors.js';
-import type { HoldOutcome, ReservationsRepository } from './reservations.repository.js';
+import {
+  HOLD_SEATS_OUTCOMES,
+  type HoldOutcome,
+  type HoldSeatsOutcome,
+  type ReservationsRepository,
+} from './reservations.repository.js';
 import { HOLD_SWEEP_BATCH, ReservationsService } from './reservations.service.js';
 
 const HOLD_SECONDS = 300;
@@ -70,7 +75,7 @@ describe(ReservationsService.name, () => {
   });
 
   // The rules themselves are the hold_seats SQL function's, tested against PostgreSQL in
-  // test/e2e/reservations.e2e-spec.ts; here, what the service asks and how it answers.
+  // test/e2e/sql-functions/ and through HTTP; here, what the service asks and how it answers.
   describe('holdSeats', () => {
     it('asks for the seats with the configured cap and hold time, and answers the holds', async () => {
       const holds = [{ id: 'r1', seatId: 's2', status: 'PENDING' as const, expiresAt: new Date() }];
@@ -91,27 +96,51 @@ describe(ReservationsService.name, () => {
       expect(repo.holdRequests).toEqual([]);
     });
 
-    it.each<[HoldOutcome, new (...args: never[]) => Error, Record<string, unknown>]>([
-      [{ outcome: 'CONCERT_NOT_FOUND' }, ConcertNotFoundError, { concertId: CONCERT_ID }],
-      [{ outcome: 'QUEUE_NOT_ACTIVE' }, QueueNotActiveError, { concertId: CONCERT_ID }],
-      [
+    // One case per refusal the function can answer: the type makes a new outcome need one here.
+    const refusals: {
+      [K in Exclude<HoldSeatsOutcome, 'HELD'>]: [
+        HoldOutcome & { outcome: K },
+        new (...args: never[]) => Error,
+        Record<string, unknown>,
+      ];
+    } = {
+      CONCERT_NOT_FOUND: [{ outcome: 'CONCERT_NOT_FOUND' }, ConcertNotFoundError, { concertId: CONCERT_ID }],
+      QUEUE_NOT_ACTIVE: [{ outcome: 'QUEUE_NOT_ACTIVE' }, QueueNotActiveError, { concertId: CONCERT_ID }],
+      HOLD_LIMIT_EXCEEDED: [
         { outcome: 'HOLD_LIMIT_EXCEEDED', held: 3 },
         HoldLimitExceededError,
         { limit: 4, held: 3, requested: 2 },
       ],
-      [
+      SEAT_NOT_FOUND: [
         { outcome: 'SEAT_NOT_FOUND', seatIds: ['s2'] },
         SeatNotFoundError,
         { concertId: CONCERT_ID, seatIds: ['s2'] },
       ],
-      [{ outcome: 'SEAT_LOCKED', seatIds: ['s1'] }, SeatAlreadyReservedError, { seatIds: ['s1'] }],
-      [{ outcome: 'SEAT_ALREADY_RESERVED', seatIds: ['s2'] }, SeatAlreadyReservedError, { seatIds: ['s2'] }],
-    ])('answers %j with its domain error', async (outcome, errorClass, details) => {
-      repo.holdOutcome = outcome;
-      const error = await rejection(sut.holdSeats('u1', CONCERT_ID, ['s1', 's2']));
-      expect(error).toBeInstanceOf(errorClass);
-      expect((error as { details?: unknown }).details).toEqual(details);
+      SEAT_LOCKED: [
+        { outcome: 'SEAT_LOCKED', seatIds: ['s1'] },
+        SeatAlreadyReservedError,
+        { seatIds: ['s1'] },
+      ],
+      SEAT_ALREADY_RESERVED: [
+        { outcome: 'SEAT_ALREADY_RESERVED', seatIds: ['s2'] },
+        SeatAlreadyReservedError,
+        { seatIds: ['s2'] },
+      ],
+    };
+
+    it('has a case for every outcome hold_seats answers', () => {
+      expect(['HELD', ...Object.keys(refusals)].sort()).toEqual([...HOLD_SEATS_OUTCOMES].sort());
     });
+
+    it.each(Object.values(refusals))(
+      'answers %j with its domain error',
+      async (outcome, errorClass, details) => {
+        repo.holdOutcome = outcome;
+        const error = await rejection(sut.holdSeats('u1', CONCERT_ID, ['s1', 's2']));
+        expect(error).toBeInstanceOf(errorClass);
+        expect((error as { details?: unknown }).details).toEqual(details);
+      },
+    );
   });
 
   describe('cancelReservation', () => {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ConcertNotFoundError } from '../concerts/concerts.errors.js';
 import type { ConcertRow } from '../concerts/concerts.repository.js';
+import { unexpectedOutcome } from '../database/function-outcomes.js';
 import { AppConfig } from '../config/app-config.js';
 import type { ReservationStatus } from '../generated/prisma/enums.js';
 import { PrismaService } from '../prisma/prisma.service.js';
@@ -90,6 +91,8 @@ export class ReservationsService {
       case 'SEAT_LOCKED':
       case 'SEAT_ALREADY_RESERVED':
         throw new SeatAlreadyReservedError(result.seatIds);
+      default:
+        return unexpectedOutcome('hold_seats', result);
     }
   }
 

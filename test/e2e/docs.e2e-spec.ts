@@ -1,10 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { readPrismaSchema } from '../helpers/prisma-schema.js';
 
 /**
  * Keeps docs/ true to the code: the ERD must draw every table and column of
- * prisma/schema.prisma (and nothing else), and flows.md must keep a sequence diagram for each
- * flow issue 11 names. Needs no database; it lives with the e2e tests because it reads the repo.
+ * prisma/schema.prisma (and nothing else), flows.md must keep a sequence diagram for each
+ * flow issue 11 names, and the module table of architecture.md must name what each module imports. Needs no database; it lives with the e2e tests because it reads the repo.
  */
 
 const FLOWS = [
@@ -57,6 +58,63 @@ describe('docs/erd.md', () => {
 
   it('draws no table that prisma/schema.prisma lacks', () => {
     expect([...entities.keys()].sort()).toEqual(tables.map((table) => table.name).sort());
+  });
+});
+
+/** Feature folders under src/ and the name the module table gives each in backticks. */
+const FEATURES: Record<string, string> = {
+  auth: 'auth',
+  concerts: 'concerts',
+  queue: 'queue',
+  points: 'points',
+  reservations: 'reservations',
+  payments: 'payments',
+  expiry: 'expiry',
+  'common/idempotency': 'idempotency',
+};
+
+/** The other features a feature's code (not its tests) imports anything from. */
+function importedFeatures(feature: string): string[] {
+  const folderOf = (path: string) =>
+    Object.keys(FEATURES)
+      .filter((folder) => path === folder || path.startsWith(`${folder}/`))
+      .sort((a, b) => b.length - a.length)[0];
+  const used = new Set<string>();
+  const files = readdirSync(join('src', feature), { recursive: true })
+    .map(String)
+    .filter((file) => file.endsWith('.ts') && !file.endsWith('.spec.ts'));
+  for (const file of files) {
+    const path = join('src', feature, file);
+    for (const [, specifier] of read(path).matchAll(/from '(\.[^']+)'/g)) {
+      const target = folderOf(relative('src', join(dirname(path), specifier!)));
+      if (target && target !== feature) used.add(FEATURES[target]!);
+    }
+  }
+  return [...used].sort();
+}
+
+describe('docs/architecture.md', () => {
+  const table = sections(read('docs/architecture.md')).get('Feature modules') ?? '';
+  /** Module name → its "Uses" cell. */
+  const uses = new Map(
+    table
+      .split('\n')
+      .filter((line) => /^\| `/.test(line))
+      .map((line) => {
+        const cells = line.split('|').map((cell) => cell.trim());
+        return [cells[1]!.replace(/`/g, ''), cells.at(-2)!] as const;
+      }),
+  );
+
+  it('has a row for every feature module', () => {
+    expect([...uses.keys()].sort()).toEqual(Object.keys(FEATURES).sort());
+  });
+
+  it.each(Object.keys(FEATURES))('names in backticks exactly the features %s imports', (feature) => {
+    const named = [...(uses.get(feature) ?? '').matchAll(/`([^`]+)`/g)]
+      .map((match) => match[1]!)
+      .filter((name) => Object.values(FEATURES).includes(name));
+    expect([...new Set(named)].sort()).toEqual(importedFeatures(feature));
   });
 });
 

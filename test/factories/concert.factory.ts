@@ -1,4 +1,10 @@
+import type { Env } from '../../src/config/env.validation.js';
 import type { TestApp } from '../helpers/test-app.js';
+
+/** What createConcert needs: a database, and the queue defaults a concert starts with. */
+export type ConcertFactoryContext = Pick<TestApp, 'db'> & {
+  env: Pick<Env, 'QUEUE_ACTIVE_CAPACITY' | 'QUEUE_WINDOW_SECONDS'>;
+};
 
 export interface ConcertFixture {
   id: string;
@@ -10,7 +16,7 @@ export interface ConcertFixture {
  * tests of one feature do not depend on another feature's routes.
  */
 export async function createConcert(
-  t: TestApp,
+  t: ConcertFactoryContext,
   options: {
     name?: string;
     seats?: number;

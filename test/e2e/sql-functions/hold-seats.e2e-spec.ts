@@ -1,0 +1,220 @@
+import { randomUUID } from 'node:crypto';
+import { HOLD_SEATS_OUTCOMES } from '../../../src/reservations/reservations.repository.js';
+import { FunctionTestDatabase } from '../../helpers/database-functions.js';
+
+/**
+ * hold_seats called directly (prisma/functions/hold_seats.sql): one case per outcome and per
+ * lock path. Every refusal must leave the database exactly as it was.
+ */
+describe('hold_seats', () => {
+  let f: FunctionTestDatabase;
+
+  beforeAll(async () => {
+    f = await FunctionTestDatabase.create();
+  });
+  afterAll(() => f.close());
+
+  /** A user with an open window in a fresh concert of six seats. */
+  async function shopper(options: { seats?: number } = {}) {
+    const concert = await f.concert(options);
+    const userId = await f.user();
+    await f.openWindow(concert.id, userId);
+    return { concert, userId, seatIds: concert.seatIds };
+  }
+
+  async function expectRefusal(
+    request: Parameters<FunctionTestDatabase['holdSeats']>[0],
+  ): Promise<Awaited<ReturnType<FunctionTestDatabase['holdSeats']>>[number]> {
+    const before = await f.state();
+    const rows = await f.holdSeats(request);
+    expect(rows).toHaveLength(1);
+    expect(await f.state()).toEqual(before);
+    return rows[0]!;
+  }
+
+  it('HELD: holds every seat in the order asked, until one expiry by the database clock', async () => {
+    const { concert, userId, seatIds } = await shopper();
+    const asked = [seatIds[2]!, seatIds[0]!];
+    const { rows: clock } = await f.db.query<{ now: Date }>('SELECT clock_timestamp() AS now');
+
+    const rows = await f.holdSeats({ userId, concertId: concert.id, seatIds: asked, holdSeconds: 120 });
+
+    expect(rows.map((row) => [row.outcome, row.hold_seat_id])).toEqual([
+      ['HELD', asked[0]],
+      ['HELD', asked[1]],
+    ]);
+    const expiresAt = rows[0]!.hold_expires_at!;
+    expect(rows[1]!.hold_expires_at).toEqual(expiresAt);
+    expect(expiresAt.getTime() - clock[0]!.now.getTime()).toBeGreaterThanOrEqual(120_000 - 1);
+    const { rows: stored } = await f.db.query(
+      `SELECT r.id, r.status, r.price, r.expires_at, s.status AS seat_status, s.held_until
+       FROM reservations r JOIN seats s ON s.id = r.seat_id WHERE r.user_id = $1 ORDER BY s.position`,
+      [userId],
+    );
+    expect(stored).toEqual([
+      {
+        id: rows[1]!.hold_id,
+        status: 'PENDING',
+        price: 1_000,
+        expires_at: expiresAt,
+        seat_status: 'HELD',
+        held_until: expiresAt,
+      },
+      {
+        id: rows[0]!.hold_id,
+        status: 'PENDING',
+        price: 1_000,
+        expires_at: expiresAt,
+        seat_status: 'HELD',
+        held_until: expiresAt,
+      },
+    ]);
+  });
+
+  it('HELD: takes a seat whose hold lapsed, ending the old reservation first', async () => {
+    const { concert, userId, seatIds } = await shopper();
+    const other = await f.user();
+    await f.openWindow(concert.id, other);
+    const [old] = await f.held(other, concert.id, [seatIds[0]!]);
+    await f.lapse(old!);
+
+    const rows = await f.holdSeats({ userId, concertId: concert.id, seatIds: [seatIds[0]!] });
+
+    expect(rows.map((row) => row.outcome)).toEqual(['HELD']);
+    const { rows: reservations } = await f.db.query(
+      'SELECT id, status FROM reservations WHERE seat_id = $1 ORDER BY created_at',
+      [seatIds[0]],
+    );
+    expect(reservations).toEqual([
+      { id: old, status: 'EXPIRED' },
+      { id: rows[0]!.hold_id, status: 'PENDING' },
+    ]);
+  });
+
+  it('CONCERT_NOT_FOUND: for a concert that does not exist', async () => {
+    const { userId, seatIds } = await shopper();
+    const row = await expectRefusal({ userId, concertId: randomUUID(), seatIds: [seatIds[0]!] });
+    expect(row.outcome).toBe('CONCERT_NOT_FOUND');
+  });
+
+  it('QUEUE_NOT_ACTIVE: for a user still waiting, and for a window lapsed by the database clock', async () => {
+    const concert = await f.concert({ capacity: 1 });
+    const [first, second] = [await f.user(), await f.user()];
+    await f.openWindow(concert.id, first);
+    await f.enter(concert.id, second);
+
+    const waiting = await expectRefusal({
+      userId: second,
+      concertId: concert.id,
+      seatIds: [concert.seatIds[0]!],
+    });
+    expect(waiting.outcome).toBe('QUEUE_NOT_ACTIVE');
+
+    // Lapsed, but not yet marked by the sweeper: the clock decides, not the status.
+    await f.db.query(
+      `UPDATE queue_entries SET expires_at = clock_timestamp() - interval '1 second' WHERE user_id = $1`,
+      [first],
+    );
+    const lapsed = await expectRefusal({
+      userId: first,
+      concertId: concert.id,
+      seatIds: [concert.seatIds[0]!],
+    });
+    expect(lapsed.outcome).toBe('QUEUE_NOT_ACTIVE');
+  });
+
+  it('HOLD_LIMIT_EXCEEDED: live holds in the concert plus the seats asked above the cap, with the count', async () => {
+    const { concert, userId, seatIds } = await shopper();
+    await f.held(userId, concert.id, seatIds.slice(0, 3));
+    const [lapsed] = await f.held(userId, concert.id, [seatIds[3]!]);
+    await f.lapse(lapsed!); // a lapsed hold does not count
+
+    const row = await expectRefusal({
+      userId,
+      concertId: concert.id,
+      seatIds: seatIds.slice(4, 6),
+      maxSeats: 4,
+    });
+    expect(row).toMatchObject({ outcome: 'HOLD_LIMIT_EXCEEDED', held: 3 });
+  });
+
+  it('SEAT_LOCKED: at once, naming only the seats another transaction has locked', async () => {
+    const { concert, userId, seatIds } = await shopper();
+    const other = await f.transaction();
+    try {
+      await other.client.query('SELECT 1 FROM seats WHERE id = $1 FOR UPDATE', [seatIds[1]]);
+      const before = await f.state();
+      const session = await f.session();
+      try {
+        // Were the function to wait for the seat, this would fail with 55P03 instead.
+        await session.client.query(`SET lock_timeout = '5s'`);
+        const rows = await f.holdSeats(
+          { userId, concertId: concert.id, seatIds: [seatIds[0]!, seatIds[1]!] },
+          session.client,
+        );
+        expect(rows).toEqual([expect.objectContaining({ outcome: 'SEAT_LOCKED', seat_ids: [seatIds[1]] })]);
+      } finally {
+        session.client.release(true); // its lock_timeout goes with it
+      }
+      expect(await f.state()).toEqual(before);
+    } finally {
+      await other.end();
+    }
+  });
+
+  it('SEAT_NOT_FOUND: seats of another concert and unknown ids, in the order asked', async () => {
+    const { concert, userId, seatIds } = await shopper();
+    const elsewhere = await f.concert();
+    const unknown = randomUUID();
+    const row = await expectRefusal({
+      userId,
+      concertId: concert.id,
+      seatIds: [unknown, seatIds[0]!, elsewhere.seatIds[0]!],
+    });
+    expect(row).toMatchObject({ outcome: 'SEAT_NOT_FOUND', seat_ids: [unknown, elsewhere.seatIds[0]] });
+  });
+
+  it('SEAT_ALREADY_RESERVED: seats held by a live hold or sold, holding none of the others', async () => {
+    const { concert, userId, seatIds } = await shopper();
+    const other = await f.user();
+    await f.openWindow(concert.id, other);
+    await f.held(other, concert.id, [seatIds[0]!]);
+    await f.db.query(`UPDATE seats SET status = 'SOLD' WHERE id = $1`, [seatIds[2]]);
+
+    const row = await expectRefusal({
+      userId,
+      concertId: concert.id,
+      seatIds: [seatIds[2]!, seatIds[1]!, seatIds[0]!],
+    });
+    expect(row).toMatchObject({ outcome: 'SEAT_ALREADY_RESERVED', seat_ids: [seatIds[2], seatIds[0]] });
+  });
+
+  it('waits for the user’s hold lock and then counts the holds committed meanwhile', async () => {
+    const { concert, userId, seatIds } = await shopper();
+    // A parallel hold of the same user, past its cap check, holding three seats uncommitted.
+    const parallel = await f.transaction();
+    const session = await f.session();
+    try {
+      await parallel.client.query(
+        `SELECT pg_advisory_xact_lock(7001, hashtext($1::text || ':' || $2::text))`,
+        [userId, concert.id],
+      );
+      const call = f.holdSeats(
+        { userId, concertId: concert.id, seatIds: [seatIds[4]!, seatIds[5]!] },
+        session.client,
+      );
+      await f.waitUntilBlocked(session.pid);
+      await f.holdSeats({ userId, concertId: concert.id, seatIds: seatIds.slice(0, 3) }, parallel.client);
+      await parallel.end('COMMIT');
+
+      expect(await call).toEqual([expect.objectContaining({ outcome: 'HOLD_LIMIT_EXCEEDED', held: 3 })]);
+    } finally {
+      session.client.release();
+      await parallel.end();
+    }
+  });
+
+  it('answered every outcome the TypeScript side declares (run with the cases above)', () => {
+    expect([...f.answered.hold_seats].sort()).toEqual([...HOLD_SEATS_OUTCOMES].sort());
+  });
+});
