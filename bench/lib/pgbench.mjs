@@ -33,7 +33,16 @@ export function findPgbench() {
  * `transactions` per client, and returns its transactions per second and latency average.
  * Fails when a client aborted: a limit measured with errors would not be one.
  */
-export async function runPgbench({ binary, databaseUrl, script, clients, threads = 2, seconds, transactions, variables = {} }) {
+export async function runPgbench({
+  binary,
+  databaseUrl,
+  script,
+  clients,
+  threads = 2,
+  seconds,
+  transactions,
+  variables = {},
+}) {
   const dir = await mkdtemp(join(tmpdir(), 'sail-pgbench-'));
   try {
     const file = join(dir, 'purchase.sql');

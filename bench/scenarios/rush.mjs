@@ -87,27 +87,66 @@ export async function run(ctx) {
     const sql = pgbench ? await measureSqlLimit(ctx, pgbench, concerts) : null;
     const api = await closedLoopRush(ctx, { concerts, buyers: rush.buyers, seats: rush.seats });
     const ratio = sql ? api.purchasesPerSecond / sql.perSecond : null;
-    variants.push({ concerts, sql, ...api.facts, ratioToSql: ratio === null ? null : Math.round(ratio * 100) / 100 });
+    variants.push({
+      concerts,
+      sql,
+      ...api.facts,
+      ratioToSql: ratio === null ? null : Math.round(ratio * 100) / 100,
+    });
     const label = `Rush, ${concerts === 1 ? '1 concert' : `${concerts} concerts`}`;
-    if (sql) rows.push(sqlRow(`${label}: SQL limit (pgbench, ${SQL_CLIENTS} clients)`, `sql-${concerts}`, sql));
+    if (sql)
+      rows.push(sqlRow(`${label}: SQL limit (pgbench, ${SQL_CLIENTS} clients)`, `sql-${concerts}`, sql));
     rows.push({
       key: `purchases-${concerts}`,
       label: `${label}: purchases`,
       ...api.purchases,
       vsLimit: ratio === null ? 'no pgbench' : `${Math.round(ratio * 100)}% of SQL`,
     });
-    rows.push({ key: `hold-${concerts}`, label: `${label}: hold`, ...api.hold, limit: 'update', demandPaced: true });
-    rows.push({ key: `pay-${concerts}`, label: `${label}: payment`, ...api.pay, limit: 'update', demandPaced: true });
-    invariants.push(...api.invariants.map((invariant) => ({ ...invariant, name: `${label}: ${invariant.name}` })));
+    rows.push({
+      key: `hold-${concerts}`,
+      label: `${label}: hold`,
+      ...api.hold,
+      limit: 'update',
+      demandPaced: true,
+    });
+    rows.push({
+      key: `pay-${concerts}`,
+      label: `${label}: payment`,
+      ...api.pay,
+      limit: 'update',
+      demandPaced: true,
+    });
+    invariants.push(
+      ...api.invariants.map((invariant) => ({ ...invariant, name: `${label}: ${invariant.name}` })),
+    );
   }
 
   const sqlRate = variants[0].sql?.perSecond ?? rush.openLoopRateWithoutSql;
   const rate = Math.max(1, Math.min(rush.openLoopMaxRate ?? Infinity, Math.round(sqlRate / 2)));
   const open = await openLoopRush(ctx, { rate, seconds: rush.openLoopSeconds });
-  rows.push({ key: 'open-hold', label: `Rush, open loop at ${rate}/s: hold`, ...open.hold, limit: 'update', demandPaced: true });
-  rows.push({ key: 'open-pay', label: `Rush, open loop at ${rate}/s: payment`, ...open.pay, limit: 'update', demandPaced: true });
-  invariants.push(...open.invariants.map((invariant) => ({ ...invariant, name: `Rush, open loop: ${invariant.name}` })));
-  if (!pgbench) invariants.push({ name: 'pgbench found (the SQL limit)', ok: false, detail: 'set PGBENCH or install postgresql' });
+  rows.push({
+    key: 'open-hold',
+    label: `Rush, open loop at ${rate}/s: hold`,
+    ...open.hold,
+    limit: 'update',
+    demandPaced: true,
+  });
+  rows.push({
+    key: 'open-pay',
+    label: `Rush, open loop at ${rate}/s: payment`,
+    ...open.pay,
+    limit: 'update',
+    demandPaced: true,
+  });
+  invariants.push(
+    ...open.invariants.map((invariant) => ({ ...invariant, name: `Rush, open loop: ${invariant.name}` })),
+  );
+  if (!pgbench)
+    invariants.push({
+      name: 'pgbench found (the SQL limit)',
+      ok: false,
+      detail: 'set PGBENCH or install postgresql',
+    });
 
   return {
     name,
@@ -186,7 +225,12 @@ async function prepareShop(ctx, { concerts, buyers, seats }) {
   const shops = [];
   for (let k = 0; k < concerts; k++) {
     const userIds = buyerIds.filter((_, i) => i % concerts === k);
-    const concertId = await insertConcert(ctx.db, `Bench rush ${k + 1}`, userIds.length, Math.ceil(seats / concerts));
+    const concertId = await insertConcert(
+      ctx.db,
+      `Bench rush ${k + 1}`,
+      userIds.length,
+      Math.ceil(seats / concerts),
+    );
     await fillQueue(ctx.db, { concertId, userIds, capacity: userIds.length, windowSeconds: 3_600 });
     shops.push({ concertId, userIds, pages: Math.ceil(seats / concerts / PAGE_SIZE) });
   }
@@ -202,8 +246,11 @@ async function buy(ctx, client, record, random, { concertId, pages, token }) {
   const send = (request, recorder) => client.send({ ...request, token, recorders: [recorder] });
   let page = randomInt(random, 1, pages);
   let emptyPages = 0;
-  for (let attempt = 0; attempt < MAX_HOLD_ATTEMPTS; ) {
-    const map = await send({ path: `/reservation/${concertId}/seats?page=${page}&limit=${PAGE_SIZE}` }, record.seatMap);
+  for (let attempt = 0; attempt < MAX_HOLD_ATTEMPTS;) {
+    const map = await send(
+      { path: `/reservation/${concertId}/seats?page=${page}&limit=${PAGE_SIZE}` },
+      record.seatMap,
+    );
     if (map.status !== 200) return { failed: `seat map: ${map.status} ${JSON.stringify(map.body)}` };
     const free = map.body.seats.filter((seat) => seat.status === 'AVAILABLE');
     if (free.length < SEATS_PER_PURCHASE) {
@@ -216,12 +263,16 @@ async function buy(ctx, client, record, random, { concertId, pages, token }) {
     }
     attempt += 1;
     const seatIds = sample(random, free, SEATS_PER_PURCHASE).map((seat) => seat.id);
-    const hold = await send({ method: 'POST', path: '/reservation/seat', json: { concertId, seatIds } }, record.hold);
+    const hold = await send(
+      { method: 'POST', path: '/reservation/seat', json: { concertId, seatIds } },
+      record.hold,
+    );
     if (hold.status === 409) continue;
     if (hold.status !== 201) return { failed: `hold: ${hold.status} ${JSON.stringify(hold.body)}` };
     const reservationIds = hold.body.reservations.map((reservation) => reservation.id);
     const payment = await send({ method: 'POST', path: '/payment', json: { reservationIds } }, record.pay);
-    if (payment.status !== 200) return { failed: `payment: ${payment.status} ${JSON.stringify(payment.body)}` };
+    if (payment.status !== 200)
+      return { failed: `payment: ${payment.status} ${JSON.stringify(payment.body)}` };
     return { seatIds, totalAmount: payment.body.totalAmount };
   }
   return { gaveUp: true };
@@ -257,7 +308,9 @@ async function closedLoopRush(ctx, { concerts, buyers, seats }) {
     const waitEvents = await waits.stop();
     const spanMs = lastPurchase - startedAt;
     const purchases = outcomes.filter((outcome) => outcome.seatIds);
-    const purchasesPerSecond = purchases.length ? Math.round((purchases.length / spanMs) * 1000 * 10) / 10 : 0;
+    const purchasesPerSecond = purchases.length
+      ? Math.round((purchases.length / spanMs) * 1000 * 10) / 10
+      : 0;
     const hold = record.hold.summary();
     const conflicts = hold.statuses[409] ?? 0;
     const invariants = await checkShop(ctx, { buyerIds, shops, outcomes, record });
@@ -345,7 +398,9 @@ async function checkShop(ctx, { buyerIds, shops, outcomes, record }) {
   const deadline = Date.now() + WINDOWS_END_WITHIN_MS;
   let queue;
   for (;;) {
-    ({ rows: [queue] } = await ctx.db.query(
+    ({
+      rows: [queue],
+    } = await ctx.db.query(
       `SELECT (SELECT count(*)::int FROM queue_entries WHERE concert_id = ANY($1::uuid[]) AND status = 'ACTIVE') AS active,
               (SELECT coalesce(sum(active_count), 0)::int FROM queues WHERE concert_id = ANY($1::uuid[])) AS "activeCounter",
               (SELECT count(*)::int FROM queue_entries e WHERE e.concert_id = ANY($1::uuid[]) AND e.status = 'COMPLETED') AS completed`,
@@ -354,7 +409,9 @@ async function checkShop(ctx, { buyerIds, shops, outcomes, record }) {
     if (queue.completed === purchases.length || Date.now() > deadline) break;
     await sleep(50);
   }
-  const { rows: [row] } = await ctx.db.query(
+  const {
+    rows: [row],
+  } = await ctx.db.query(
     `SELECT
        (SELECT count(*)::int FROM seats WHERE concert_id = ANY($1::uuid[]) AND status = 'SOLD') AS sold,
        (SELECT count(*)::int FROM (SELECT seat_id FROM reservations WHERE concert_id = ANY($1::uuid[]) AND status = 'CONFIRMED'
@@ -367,12 +424,17 @@ async function checkShop(ctx, { buyerIds, shops, outcomes, record }) {
     [concertIds, buyerIds],
   );
   const charged = buyerIds.length * startingBalance;
-  const failed = serverFailures(record.hold.summary().statuses) + serverFailures(record.pay.summary().statuses)
-    + serverFailures(record.seatMap.summary().statuses);
+  const failed =
+    serverFailures(record.hold.summary().statuses) +
+    serverFailures(record.pay.summary().statuses) +
+    serverFailures(record.seatMap.summary().statuses);
   return [
     {
       name: 'no seat sold twice; sold = seats paid for',
-      ok: row.doubleSold === 0 && new Set(paidSeatIds).size === paidSeatIds.length && row.sold === paidSeatIds.length,
+      ok:
+        row.doubleSold === 0 &&
+        new Set(paidSeatIds).size === paidSeatIds.length &&
+        row.sold === paidSeatIds.length,
       detail: `${row.doubleSold} sold twice; ${row.sold} SOLD, ${paidSeatIds.length} paid`,
     },
     {
