@@ -201,6 +201,7 @@ async function main() {
     const ctx = {
       app: client,
       origin: app.origin,
+      appPid: app.pid,
       db,
       databaseUrl: database.url,
       poolSize,
@@ -268,12 +269,12 @@ async function main() {
     if (rushResult) {
       for (const variant of rushResult.facts.variants) {
         process.stdout.write(
-          `\nRush, ${variant.concerts} concert(s): ${variant.purchases} purchases by ${variant.buyers} buyers in ${(variant.spanMs / 1000).toFixed(1)} s, ${variant.purchasesPerSecond}/s; SQL limit ${variant.sql?.perSecond ?? '–'}/s; ratio ${variant.ratioToSql ?? '–'}; 409 share ${variant.conflictShare}; database connections busy ${variant.waitEvents.busyConnections}: ${JSON.stringify(variant.waitEvents.byState)}`,
+          `\nRush, ${variant.concerts} concert(s): ${variant.purchases} purchases by ${variant.buyers} buyers in ${(variant.spanMs / 1000).toFixed(1)} s, ${variant.purchasesPerSecond}/s; SQL limit ${variant.sql?.perSecond ?? '–'}/s; ratio ${variant.ratioToSql ?? '–'}; 409 share ${variant.conflictShare}; database connections busy ${variant.waitEvents.busyConnections}: ${JSON.stringify(variant.waitEvents.byState)}; CPU ${JSON.stringify(variant.cpu)}`,
         );
       }
       const open = rushResult.facts.openLoop;
       process.stdout.write(
-        `\nRush, open loop: ${open.rate} buyers/s, ${open.purchases} purchases, ${open.purchasesPerSecond}/s; database connections busy ${open.waitEvents.busyConnections}: ${JSON.stringify(open.waitEvents.byState)}\n`,
+        `\nRush, open loop: ${open.rate} buyers/s, ${open.purchases} purchases, ${open.purchasesPerSecond}/s; database connections busy ${open.waitEvents.busyConnections}: ${JSON.stringify(open.waitEvents.byState)}; CPU ${JSON.stringify(open.cpu)}\n`,
       );
     }
     if (report.targets.length) {

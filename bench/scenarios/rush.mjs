@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { measureCpu } from '../lib/cpu.mjs';
 import { fillQueue, giveWallets } from '../lib/fixtures.mjs';
 import { LoadClient, Recorder } from '../lib/load.mjs';
 import { findPgbench, runPgbench } from '../lib/pgbench.mjs';
@@ -293,6 +294,7 @@ async function closedLoopRush(ctx, { concerts, buyers, seats }) {
   try {
     // Open every connection first, so that the rush does not measure TCP handshakes.
     await Promise.all(buyerIds.map(() => client.send({ path: '/health' })));
+    const cpu = await measureCpu(ctx.db, ctx.appPid);
     const waits = sampleWaitEvents(ctx.db);
     const startedAt = performance.now();
     await Promise.all(
@@ -306,6 +308,7 @@ async function closedLoopRush(ctx, { concerts, buyers, seats }) {
     );
     const lastPurchase = Math.max(...purchaseTimes.map((time) => time.ended));
     const waitEvents = await waits.stop();
+    const cpuUsed = await cpu.stop();
     const spanMs = lastPurchase - startedAt;
     const purchases = outcomes.filter((outcome) => outcome.seatIds);
     const purchasesPerSecond = purchases.length
@@ -333,6 +336,7 @@ async function closedLoopRush(ctx, { concerts, buyers, seats }) {
         conflictShare: hold.requests ? Math.round((conflicts / hold.requests) * 1000) / 1000 : 0,
         gaveUp: outcomes.filter((outcome) => outcome.gaveUp || outcome.soldOut).length,
         waitEvents,
+        cpu: cpuUsed,
       },
     };
   } finally {
@@ -353,6 +357,7 @@ async function openLoopRush(ctx, { rate, seconds }) {
   note(`Rush: open loop, ${rate} buyers/s for ${seconds} s…`);
   try {
     await Promise.all(buyerIds.slice(0, Math.min(buyers, 1_000)).map(() => client.send({ path: '/health' })));
+    const cpu = await measureCpu(ctx.db, ctx.appPid);
     const waits = sampleWaitEvents(ctx.db);
     const startedAt = performance.now();
     await Promise.all(
@@ -365,6 +370,7 @@ async function openLoopRush(ctx, { rate, seconds }) {
     );
     const spanMs = performance.now() - startedAt;
     const waitEvents = await waits.stop();
+    const cpuUsed = await cpu.stop();
     const purchases = outcomes.filter((outcome) => outcome.seatIds).length;
     const invariants = await checkShop(ctx, { buyerIds, shops, outcomes, record });
     return {
@@ -377,6 +383,7 @@ async function openLoopRush(ctx, { rate, seconds }) {
         purchases,
         purchasesPerSecond: Math.round((purchases / spanMs) * 1000 * 10) / 10,
         waitEvents,
+        cpu: cpuUsed,
       },
     };
   } finally {
