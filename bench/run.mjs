@@ -25,6 +25,7 @@ import { judgeTargets, renderText } from './lib/table.mjs';
 import * as machineLimits from './scenarios/machine-limits.mjs';
 import * as positionPolling from './scenarios/position-polling.mjs';
 import * as queueStorm from './scenarios/queue-storm.mjs';
+import * as rush from './scenarios/rush.mjs';
 import * as seatRush from './scenarios/seat-rush.mjs';
 
 /** The issue's counts. */
@@ -40,6 +41,15 @@ const FULL = {
   rushSeats: 1_000,
   rushBuyers: 5_000,
   rushCapacity: 200,
+  rush: {
+    buyers: 400,
+    seats: 1_000,
+    sqlSeats: 60_000,
+    sqlSeconds: 5,
+    openLoopSeconds: 5,
+    openLoopMaxRate: null,
+    openLoopRateWithoutSql: 100,
+  },
   phaseTimeoutMs: 300_000,
 };
 
@@ -56,10 +66,22 @@ const SMOKE = {
   rushSeats: 60,
   rushBuyers: 150,
   rushCapacity: 20,
+  rush: {
+    buyers: 40,
+    seats: 100,
+    sqlSeats: 4_000,
+    sqlSeconds: 1,
+    openLoopSeconds: 1,
+    openLoopMaxRate: 40,
+    openLoopRateWithoutSql: 40,
+  },
   phaseTimeoutMs: 60_000,
 };
 
-const SCENARIOS = [machineLimits, queueStorm, positionPolling, seatRush];
+const SCENARIOS = [machineLimits, queueStorm, positionPolling, seatRush, rush];
+
+/** Users the rush takes (pgbench's buyers twice, its two closed loops, the open loop at most). */
+const rushUsers = (sizes) => 2 * 16 * 64 + 2 * sizes.rush.buyers + 10_000;
 
 function parseArgs(argv) {
   const flags = new Set(argv.filter((arg) => arg.startsWith('--')));
@@ -161,15 +183,25 @@ async function main() {
     cleanups.push(() => db.end());
     const { rows: versionRows } = await db.query('SHOW server_version');
 
-    const userCount = Math.max(sizes.storm, sizes.rushBuyers, sizes.warmup, ...sizes.pollSizes);
+    const userCount = Math.max(
+      sizes.storm,
+      sizes.rushBuyers + rushUsers(sizes),
+      sizes.warmup,
+      ...sizes.pollSizes,
+    );
     note(`Creating ${userCount} users…`);
     const userIds = await createUsers(db, userCount);
     const tokens = new Array(userIds.length);
     const client = new LoadClient(app.origin, sizes.connections);
     cleanups.push(() => client.close());
 
+    const tokensById = new Map();
+    // Scenarios that give wallets take users of their own, from the end (the seat rush starts at 0).
+    let untaken = userIds.length;
     const ctx = {
       app: client,
+      origin: app.origin,
+      appPid: app.pid,
       db,
       databaseUrl: database.url,
       poolSize,
@@ -177,6 +209,15 @@ async function main() {
       sizes,
       userIds,
       token: (index) => (tokens[index] ??= signAccessToken(secret, userIds[index])),
+      tokenOf: (userId) => {
+        if (!tokensById.has(userId)) tokensById.set(userId, signAccessToken(secret, userId));
+        return tokensById.get(userId);
+      },
+      takeUsers: (count) => {
+        if (untaken - count < sizes.rushBuyers) throw new Error(`Not enough bench users for ${count} more`);
+        untaken -= count;
+        return userIds.slice(untaken, untaken + count);
+      },
       deadline: () => Date.now() + sizes.phaseTimeoutMs,
     };
 
@@ -222,6 +263,18 @@ async function main() {
       const facts = rush.facts;
       process.stdout.write(
         `\nSeat rush: ${facts.seats.toLocaleString('en-US')} seats, ${facts.buyers.toLocaleString('en-US')} buyers, capacity ${facts.capacity}: sold out in ${facts.timeToSellOutMs === null ? '–' : `${(facts.timeToSellOutMs / 1000).toFixed(1)} s`}, ${facts.purchases} purchases (${facts.purchasesPerSecond ?? '–'}/s), ${facts.holdConflicts} holds lost to another buyer (409)\n`,
+      );
+    }
+    const rushResult = results.find((result) => result.name === 'rush');
+    if (rushResult) {
+      for (const variant of rushResult.facts.variants) {
+        process.stdout.write(
+          `\nRush, ${variant.concerts} concert(s): ${variant.purchases} purchases by ${variant.buyers} buyers in ${(variant.spanMs / 1000).toFixed(1)} s, ${variant.purchasesPerSecond}/s; SQL limit ${variant.sql?.perSecond ?? '–'}/s; ratio ${variant.ratioToSql ?? '–'}; 409 share ${variant.conflictShare}; database connections busy ${variant.waitEvents.busyConnections}: ${JSON.stringify(variant.waitEvents.byState)}; CPU ${JSON.stringify(variant.cpu)}`,
+        );
+      }
+      const open = rushResult.facts.openLoop;
+      process.stdout.write(
+        `\nRush, open loop: ${open.rate} buyers/s, ${open.purchases} purchases, ${open.purchasesPerSecond}/s; database connections busy ${open.waitEvents.busyConnections}: ${JSON.stringify(open.waitEvents.byState)}; CPU ${JSON.stringify(open.cpu)}\n`,
       );
     }
     if (report.targets.length) {

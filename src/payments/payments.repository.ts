@@ -27,7 +27,8 @@ export type PayReservationsOutcome = (typeof PAY_RESERVATIONS_OUTCOMES)[number];
 
 /** What pay_reservations answered: the payment, or the first rule the request broke. */
 export type PaymentOutcome =
-  | { outcome: 'PAID'; payment: PaymentRow }
+  /** concertIds: where the payer's window ended, for the admit that follows the commit. */
+  | { outcome: 'PAID'; payment: PaymentRow; concertIds: string[] }
   | {
       outcome:
         | 'RESERVATION_NOT_FOUND'
@@ -46,6 +47,7 @@ interface PayRow {
   paymentId: string | null;
   totalAmount: number | null;
   createdAt: Date | null;
+  concertIds: string[] | null;
 }
 
 @Injectable()
@@ -58,7 +60,8 @@ export class PaymentsRepository {
   async pay(tx: Tx, userId: string, reservationIds: string[]): Promise<PaymentOutcome> {
     const rows = await tx.$queryRaw<PayRow[]>`
       SELECT outcome, reservation_ids::text[] AS "reservationIds", balance, required,
-             payment_id::text AS "paymentId", total_amount AS "totalAmount", created_at AS "createdAt"
+             payment_id::text AS "paymentId", total_amount AS "totalAmount", created_at AS "createdAt",
+             concert_ids::text[] AS "concertIds"
       FROM pay_reservations(${userId}::uuid, ${reservationIds}::uuid[])`;
     const row = rows[0];
     if (!row) throw new Error('pay_reservations answered no row');
@@ -73,6 +76,7 @@ export class PaymentsRepository {
             status: 'COMPLETED',
             createdAt: row.createdAt!,
           },
+          concertIds: row.concertIds!,
         };
       case 'RESERVATION_NOT_FOUND':
       case 'RESERVATION_FORBIDDEN':

@@ -9,6 +9,7 @@ import type { IdempotencyRepository } from '../common/idempotency/idempotency.re
 import { IdempotencyService } from '../common/idempotency/idempotency.service.js';
 import { InsufficientPointsError } from '../points/points.errors.js';
 import type { TransactionRunner } from '../prisma/transaction-runner.js';
+import type { QueueService } from '../queue/queue.service.js';
 import {
   ReservationAlreadyPaidError,
   ReservationExpiredError,
@@ -34,6 +35,7 @@ describe(PaymentsService.name, () => {
   let reservations: InMemoryReservationsRepository;
   let payments: InMemoryPaymentsRepository;
   let sut: PaymentsService;
+  let admitsAsked: string[][];
 
   const aPayment = (overrides: Partial<PaymentRow> = {}): PaymentRow => ({
     id: randomUUID(),
@@ -46,6 +48,7 @@ describe(PaymentsService.name, () => {
 
   beforeEach(() => {
     reservations = new InMemoryReservationsRepository();
+    admitsAsked = [];
     payments = new InMemoryPaymentsRepository();
     const runner = fake<TransactionRunner>(new FakeTransactionRunner());
     const idempotency = new IdempotencyService(
@@ -64,13 +67,16 @@ describe(PaymentsService.name, () => {
       fake<PaymentsRepository>(payments),
       reservationsService,
       idempotency,
+      fake<Pick<QueueService, 'admitAfterPayment'>>({
+        admitAfterPayment: (concertIds) => void admitsAsked.push(concertIds),
+      }) as QueueService,
     );
   });
 
   describe('pay', () => {
     it('pays in one call outside any transaction of its own, and answers the receipt', async () => {
       const payment = aPayment();
-      payments.payOutcome = { outcome: 'PAID', payment };
+      payments.payOutcome = { outcome: 'PAID', payment, concertIds: ['c1'] };
       const ids = [randomUUID(), randomUUID()];
 
       await expect(sut.pay('u1', ids)).resolves.toEqual({
@@ -81,6 +87,8 @@ describe(PaymentsService.name, () => {
         createdAt: '2025-01-01T10:00:00.123Z',
       });
       expect(payments.payCalls).toEqual([{ tx: FAKE_PRISMA, userId: 'u1', reservationIds: ids }]);
+      // The payment ended the payer's window in c1: the next user is admitted after the commit.
+      expect(admitsAsked).toEqual([['c1']]);
     });
 
     it.each([
@@ -141,17 +149,20 @@ describe(PaymentsService.name, () => {
         const error = await sut.pay('u1', ['r1', 'r2']).catch((caught: unknown) => caught);
         expect(error).toBeInstanceOf(errorClass);
         expect((error as { details?: unknown }).details).toEqual(details);
+        expect(admitsAsked).toEqual([]);
       },
     );
 
     it('with an Idempotency-Key pays inside the key’s transaction, once, and replays the receipt', async () => {
-      payments.payOutcome = { outcome: 'PAID', payment: aPayment() };
+      payments.payOutcome = { outcome: 'PAID', payment: aPayment(), concertIds: ['c1'] };
       const ids = [randomUUID()];
 
       const first = await sut.pay('u1', ids, 'key-1');
       await expect(sut.pay('u1', ids, 'key-1')).resolves.toEqual(first);
 
       expect(payments.payCalls).toEqual([{ tx: FAKE_TX, userId: 'u1', reservationIds: ids }]);
+      // After the key's transaction committed; the replay ended no window.
+      expect(admitsAsked).toEqual([['c1']]);
     });
 
     it('with an Idempotency-Key frees the key when the payment is refused, so a retry runs again', async () => {
@@ -159,7 +170,7 @@ describe(PaymentsService.name, () => {
       payments.payOutcome = { outcome: 'INSUFFICIENT_POINTS', balance: 0, required: 20_000 };
       await expect(sut.pay('u1', ids, 'key-1')).rejects.toBeInstanceOf(InsufficientPointsError);
 
-      payments.payOutcome = { outcome: 'PAID', payment: aPayment() };
+      payments.payOutcome = { outcome: 'PAID', payment: aPayment(), concertIds: ['c1'] };
       await expect(sut.pay('u1', ids, 'key-1')).resolves.toMatchObject({ status: 'COMPLETED' });
       expect(payments.payCalls).toHaveLength(2);
     });

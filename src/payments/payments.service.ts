@@ -4,6 +4,7 @@ import { unexpectedOutcome } from '../database/function-outcomes.js';
 import type { PaymentStatus } from '../generated/prisma/enums.js';
 import { InsufficientPointsError } from '../points/points.errors.js';
 import { PrismaService } from '../prisma/prisma.service.js';
+import { QueueService } from '../queue/queue.service.js';
 import type { Tx } from '../prisma/transaction-runner.js';
 import {
   ReservationAlreadyPaidError,
@@ -38,14 +39,16 @@ export class PaymentsService {
     private readonly repo: PaymentsRepository,
     private readonly reservations: ReservationsService,
     private readonly idempotency: IdempotencyService,
+    private readonly queue: QueueService,
   ) {}
 
   /**
    * Pays the caller's held reservations, all or none, in one database round trip (the
-   * pay_reservations function: it locks seats, reservations, the wallet and each concert's
-   * queue row in the order every path uses, and ends the caller's window, admitting the next
-   * user). With an Idempotency-Key it runs in the key's transaction, so a retry answers the
-   * first receipt instead of paying twice.
+   * pay_reservations function: it locks seats, reservations and the wallet in the order every
+   * path uses, and ends the caller's window by marking the entry, without the concert's queue
+   * row). After the commit the next users are admitted in the background, batched per concert.
+   * With an Idempotency-Key it runs in the key's transaction, so a retry answers the first
+   * receipt instead of paying twice.
    */
   async pay(userId: string, reservationIds: string[], idempotencyKey?: string): Promise<PaymentReceipt> {
     if (!reservationIds.length) throw new InvalidPaymentRequestError('none given');
@@ -54,10 +57,12 @@ export class PaymentsService {
     if (new Set(reservationIds).size !== reservationIds.length)
       throw new InvalidPaymentRequestError('an id is repeated');
 
+    let windowsEndedIn: string[] = [];
     const pay = async (tx: Tx): Promise<PaymentReceipt> => {
       const result = await this.repo.pay(tx, userId, reservationIds);
       switch (result.outcome) {
         case 'PAID':
+          windowsEndedIn = result.concertIds;
           return toReceipt(result.payment, reservationIds);
         case 'RESERVATION_NOT_FOUND':
           throw new ReservationNotFoundError(result.reservationIds);
@@ -74,11 +79,16 @@ export class PaymentsService {
       }
     };
     // Without a key, the function call is its own transaction: no BEGIN and COMMIT round trips.
-    if (idempotencyKey === undefined) return pay(this.prisma);
-    return this.idempotency.run(
-      { userId, scope: PAYMENT_SCOPE, key: idempotencyKey, request: { reservationIds } },
-      pay,
-    );
+    const receipt =
+      idempotencyKey === undefined
+        ? await pay(this.prisma)
+        : await this.idempotency.run(
+            { userId, scope: PAYMENT_SCOPE, key: idempotencyKey, request: { reservationIds } },
+            pay,
+          );
+    // Committed: the admit sees the ended windows. A replayed receipt ended none.
+    if (windowsEndedIn.length) this.queue.admitAfterPayment(windowsEndedIn);
+    return receipt;
   }
 
   /** The caller's payment; another user's answers as not found. */

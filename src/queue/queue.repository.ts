@@ -195,6 +195,19 @@ export class QueueRepository {
     return rows[0] ?? null;
   }
 
+  /**
+   * The admit after payments: ends the concert's windows that are over (the payments marked
+   * theirs) and gives their places to the next users, in one statement that is its own
+   * transaction. Asynchronous commit: the queue row's lock is released without waiting for the
+   * WAL flush. A crash can lose this admit, never a payment (committed before it): the entries
+   * are then still ACTIVE with their windows over, and the next admit or sweep ends them.
+   */
+  async endLapsedWindowsAndAdmit(tx: Tx, concertId: string): Promise<void> {
+    await tx.$queryRaw`
+      WITH async_commit AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true))
+      SELECT e.ended, e.admitted FROM async_commit, end_queue_entries(${concertId}::uuid, NULL, 'EXPIRED', false) e`;
+  }
+
   /** Concerts with a lapsed window, or with a free place and someone waiting. */
   async findConcertsToSweep(tx: Tx, limit: number): Promise<string[]> {
     const rows = await tx.$queryRaw<{ concertId: string }[]>`

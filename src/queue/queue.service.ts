@@ -1,10 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { ConcertNotFoundError } from '../concerts/concerts.errors.js';
 import { classifyDatabaseError } from '../common/errors/database-errors.js';
 import { PrismaService } from '../prisma/prisma.service.js';
 import { TransactionRunner } from '../prisma/transaction-runner.js';
 import { ConcurrentEntryError, QueueConcertNotOnSaleError, QueueEntryNotFoundError } from './queue.errors.js';
 import { PerConcertBatcher } from './per-concert-batcher.js';
+import { PerConcertCoalescer } from './per-concert-coalescer.js';
 import { estimateWaitSeconds, queuePosition, retryAfterMs } from './queue-position.js';
 import { QueueRepository, type LiveEntryRow } from './queue.repository.js';
 
@@ -27,7 +28,8 @@ const SWEEP_LOCK_WAIT_MS = 250;
 const ENTRY_ATTEMPTS = 3;
 
 @Injectable()
-export class QueueService {
+export class QueueService implements OnApplicationShutdown {
+  private readonly logger = new Logger(QueueService.name);
   private readonly outflowCache = new Map<string, { perSecond: Promise<number>; measuredAt: number }>();
   /** Concurrent entries into one concert go in as one statement: one queue-row lock per batch. */
   private readonly entries = new PerConcertBatcher((concertId, userIds) =>
@@ -38,11 +40,25 @@ export class QueueService {
     this.repo.findLiveEntries(this.prisma, concertId, userIds),
   );
 
+  /**
+   * Admits after payments: one call per concert at a time, the payments that commit meanwhile
+   * served by one more call. A failure is only logged: the sweeper's next pass does the same.
+   */
+  private readonly admits = new PerConcertCoalescer(
+    (concertId) => this.repo.endLapsedWindowsAndAdmit(this.prisma, concertId),
+    (concertId, error) =>
+      this.logger.warn(`Admit after payment in concert ${concertId} failed: ${String(error)}`),
+  );
+
   constructor(
     private readonly prisma: PrismaService,
     private readonly tx: TransactionRunner,
     private readonly repo: QueueRepository,
   ) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.admits.idle();
+  }
 
   /** Enters the queue, or returns the current place when already in it (created: false). */
   async enter(userId: string, concertId: string): Promise<{ created: boolean; state: QueueState }> {
@@ -89,6 +105,15 @@ export class QueueService {
   async leave(userId: string, concertId: string): Promise<void> {
     const result = await this.repo.endEntriesAndRefill(this.prisma, concertId, { userId, status: 'LEFT' });
     if (!result) throw new ConcertNotFoundError(concertId);
+  }
+
+  /**
+   * A payment ended the payer's windows in these concerts (it marks the entries and commits
+   * without the concerts' queue rows): their places go to the next users now, in the
+   * background, batched per concert. Call it after the payment's commit.
+   */
+  admitAfterPayment(concertIds: string[]): void {
+    for (const concertId of concertIds) this.admits.request(concertId);
   }
 
   /**

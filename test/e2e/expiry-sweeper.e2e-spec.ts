@@ -52,4 +52,40 @@ describe(ExpirySweeper.name, () => {
     const keys = await t.db.query(`SELECT key FROM idempotency_keys WHERE user_id = $1`, [first!.id]);
     expect(keys.rows.map((row) => row.key)).toEqual(['fresh']);
   });
+
+  it('is the backstop of the admit after a payment: ends the paid window as COMPLETED and admits the next user', async () => {
+    const concert = await createConcert(t, { capacity: 1, seats: 1, price: 0 });
+    const [payer, next] = await createUsers(t, 2);
+    await t.http().get(`/concerts/${concert.id}/queue-entry`).set(payer!.headers).expect(201);
+    await t.http().get(`/concerts/${concert.id}/queue-entry`).set(next!.headers).expect(201);
+    const hold = await t
+      .http()
+      .post('/reservation/seat')
+      .set(payer!.headers)
+      .send({ concertId: concert.id, seatIds: [concert.seatIds[0]] })
+      .expect(201);
+    // Paid in SQL, as if the app died between the payment's commit and its admit.
+    await t.db.query(`SELECT outcome FROM pay_reservations($1, $2)`, [
+      payer!.id,
+      [hold.body.reservations[0].id],
+    ]);
+    const before = await t.db.query(
+      `SELECT status FROM queue_entries WHERE concert_id = $1 ORDER BY ticket`,
+      [concert.id],
+    );
+    expect(before.rows.map((row) => row.status)).toEqual(['ACTIVE', 'WAITING']);
+    await t.http().get(`/reservation/${concert.id}/seats`).set(payer!.headers).expect(403);
+
+    await t.app.get(ExpirySweeper).tick();
+
+    const after = await t.db.query(
+      `SELECT e.status, q.active_count FROM queue_entries e JOIN queues q USING (concert_id)
+       WHERE e.concert_id = $1 ORDER BY e.ticket`,
+      [concert.id],
+    );
+    expect(after.rows).toEqual([
+      { status: 'COMPLETED', active_count: 1 },
+      { status: 'ACTIVE', active_count: 1 },
+    ]);
+  });
 });

@@ -1,5 +1,6 @@
 import { createConcert, type ConcertFixture } from '../factories/concert.factory.js';
 import { createTestApp, createUser, type TestApp, type TestUser } from '../helpers/test-app.js';
+import { waitFor } from '../helpers/wait.js';
 
 const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';
 
@@ -121,11 +122,15 @@ describe('Payments', () => {
         ['A2', 'CONFIRMED'],
       ]);
 
-      // The buyer's window has ended and the waiting user holds it now.
+      // The buyer's window ended with the payment, and the admit that follows it (the sweeper
+      // is off here) gives the place to the waiting user.
       await t.http().get(`/concerts/${concert.id}/queue`).set(buyer.headers).expect(404);
-      expect(
-        (await t.http().get(`/concerts/${concert.id}/queue`).set(next.headers).expect(200)).body.status,
-      ).toBe('ACTIVE');
+      await waitFor(
+        async () =>
+          (await t.http().get(`/concerts/${concert.id}/queue`).set(next.headers).expect(200)).body.status ===
+          'ACTIVE',
+        1_000,
+      );
       const seen = await t.http().get(`/reservation/${concert.id}/seats`).set(next.headers).expect(200);
       expect(seen.body.seats.map((seat: { status: string }) => seat.status)).toEqual([
         'SOLD',
@@ -153,8 +158,51 @@ describe('Payments', () => {
 
       expect((await pay(t, user, reservationIds).expect(200)).body.totalAmount).toBe(3_000);
 
-      const { rows } = await t.db.query(`SELECT status FROM queue_entries WHERE user_id = $1`, [user.id]);
-      expect(rows).toEqual([{ status: 'COMPLETED' }, { status: 'COMPLETED' }]);
+      // Both windows are over when the payment answers: it marked the entries itself.
+      const { rows } = await t.db.query(
+        `SELECT expires_at <= now() AS over, ended_at IS NOT NULL AS ended FROM queue_entries WHERE user_id = $1`,
+        [user.id],
+      );
+      expect(rows).toEqual([
+        { over: true, ended: true },
+        { over: true, ended: true },
+      ]);
+      await t.http().get(`/reservation/${second.id}/seats`).set(user.headers).expect(403);
+      // The admit after the payment ends both entries as COMPLETED (the sweeper is off here).
+      await waitFor(async () => {
+        const ended = await t.db.query(`SELECT status FROM queue_entries WHERE user_id = $1`, [user.id]);
+        return ended.rows.every((row: { status: string }) => row.status === 'COMPLETED');
+      }, 1_000);
+    });
+
+    it('gives every place a burst of payments frees to a waiting user, within capacity', async () => {
+      const concert = await createConcert(t, { seats: 12, price: 1_000, capacity: 6 });
+      const buyers = await Promise.all(Array.from({ length: 6 }, () => activeUser(t, concert.id, 10_000)));
+      const waiting = await Promise.all(Array.from({ length: 6 }, () => createUser(t)));
+      for (const user of waiting) await enterQueue(t, user, concert.id);
+      const holds = await Promise.all(
+        buyers.map((buyer, i) => holdSeats(t, buyer, concert.id, [concert.seatIds[i]!])),
+      );
+
+      await Promise.all(buyers.map((buyer, i) => pay(t, buyer, holds[i]!).expect(200)));
+
+      // Every place goes to a waiting user through the coalesced admits, and the counter
+      // follows the entries.
+      await waitFor(async () => {
+        const { rows } = await t.db.query(
+          `SELECT count(*) FILTER (WHERE e.status = 'ACTIVE' AND e.user_id = ANY($2))::int AS admitted,
+                  count(*) FILTER (WHERE e.status = 'COMPLETED')::int AS completed
+           FROM queue_entries e WHERE e.concert_id = $1`,
+          [concert.id, waiting.map((user) => user.id)],
+        );
+        return rows[0].admitted === 6 && rows[0].completed === 6;
+      }, 2_000);
+      const { rows } = await t.db.query(
+        `SELECT q.active_count, (SELECT count(*)::int FROM queue_entries e WHERE e.concert_id = q.concert_id AND e.status = 'ACTIVE') AS active
+         FROM queues q WHERE q.concert_id = $1`,
+        [concert.id],
+      );
+      expect(rows).toEqual([{ active_count: 6, active: 6 }]);
     });
   });
 
