@@ -63,7 +63,9 @@ export function readPrismaSchema(path = 'prisma/schema.prisma'): SchemaTable[] {
           ? 'uuid'
           : native === 'Timestamptz'
             ? 'timestamptz'
-            : SCALAR_UDT[type]!;
+            : native === 'SmallInt'
+              ? 'int2'
+              : SCALAR_UDT[type]!;
       columns.push({ name: dbName, udtName, nullable: rawType!.endsWith('?') });
       if (/@id\b/.test(attributes)) primaryKey = [dbName];
       if (/@unique\b/.test(attributes)) uniques.push([dbName]);

@@ -12,5 +12,6 @@ export function toQueueEntryResponse(userId: string, state: QueueState): QueueEn
     estimatedWaitSeconds: state.waitSeconds,
     expiresAt: state.expiresAt?.toISOString() ?? null,
     retryAfterMs: state.retryAfterMs,
+    asOf: state.asOf.toISOString(),
   };
 }

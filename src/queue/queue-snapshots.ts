@@ -1,0 +1,142 @@
+import { Injectable } from '@nestjs/common';
+import { PrismaService } from '../prisma/prisma.service.js';
+import { DepartureIndex } from './departure-index.js';
+import { waitingPosition } from './queue-position.js';
+import { QueueRepository } from './queue.repository.js';
+
+/** A snapshot older than this is refreshed before it answers. */
+export const SNAPSHOT_MAX_AGE_MS = 250;
+/** Concerts whose snapshot a replica keeps; the least recently used is dropped beyond this. */
+const MAX_CONCERTS = 1_000;
+
+/** A concert's queue as of one read: counters plus every departure, enough for any waiting position. */
+export class QueueSnapshot {
+  lastTicket = 0;
+  activatedCount = 0;
+  activeCount = 0;
+  capacity = 1;
+  windowSeconds = 1;
+  /** The database clock when the counters were read. */
+  asOf = new Date(0);
+  /** Local clock (ms) of the read, for the age check. */
+  readAt = 0;
+  horizon = 0n;
+  readonly departures = new DepartureIndex();
+
+  /** Ticket t's position if it is still waiting as of this snapshot; null if it was admitted or departed. */
+  positionOf(ticket: number): number | null {
+    return waitingPosition({
+      ticket,
+      activeCount: this.activeCount,
+      activatedCount: this.activatedCount,
+      departedBelow: this.departures.departedBelow(ticket),
+      departed: this.departures.hasDeparted(ticket),
+    });
+  }
+}
+
+interface Slot {
+  snapshot: QueueSnapshot | null;
+  /** The read in flight; every poll that needs a fresher snapshot waits for this one. */
+  refreshing: Promise<QueueSnapshot | null> | null;
+  /** Local clock (ms) when the read in flight started. */
+  refreshStartedAt: number;
+}
+
+/**
+ * Per replica and per concert, the snapshot that waiting positions are computed from,
+ * shared by every poll of the concert in this replica. It is refreshed by one bounded read
+ * (QueueRepository.readSnapshot) when older than SNAPSHOT_MAX_AGE_MS, or when a poll needs a
+ * ticket it does not know yet; reads never overlap per concert. The first read of a concert
+ * loads all its departure buckets (one row per 64 tickets with a departure); later reads only
+ * the buckets changed since, so their cost follows the departures, not the queue's length.
+ */
+@Injectable()
+export class QueueSnapshots {
+  private readonly slots = new Map<string, Slot>();
+
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly repo: QueueRepository,
+  ) {}
+
+  /**
+   * The concert's snapshot at most SNAPSHOT_MAX_AGE_MS old (plus the read in flight) that
+   * knows `ticket`, read after `notBefore` (local ms) when given. Null when the concert has no queue.
+   */
+  async get(concertId: string, ticket = 0, notBefore = 0): Promise<QueueSnapshot | null> {
+    const slot = this.slotOf(concertId);
+    for (;;) {
+      const snapshot = slot.snapshot;
+      if (
+        snapshot &&
+        snapshot.lastTicket >= ticket &&
+        snapshot.readAt >= notBefore &&
+        Date.now() - snapshot.readAt <= SNAPSHOT_MAX_AGE_MS
+      ) {
+        return snapshot;
+      }
+      if (slot.refreshing && slot.refreshStartedAt >= notBefore) {
+        const refreshed = await slot.refreshing;
+        if (!refreshed || refreshed.lastTicket >= ticket) return refreshed;
+        // That read started before the ticket was taken: one more, started after.
+        notBefore = Math.max(notBefore, refreshed.readAt + 1);
+        continue;
+      }
+      if (slot.refreshing) {
+        await slot.refreshing.catch(() => undefined);
+        continue;
+      }
+      // Started now, so it knows every ticket taken before this call.
+      return this.refresh(concertId, slot);
+    }
+  }
+
+  /** Forgets a concert (its queue is gone); the next poll reads it again. */
+  forget(concertId: string): void {
+    this.slots.delete(concertId);
+  }
+
+  private slotOf(concertId: string): Slot {
+    let slot = this.slots.get(concertId);
+    if (slot) {
+      // Map order is insertion order: re-inserting marks it most recently used.
+      this.slots.delete(concertId);
+    } else {
+      slot = { snapshot: null, refreshing: null, refreshStartedAt: 0 };
+      if (this.slots.size >= MAX_CONCERTS) this.slots.delete(this.slots.keys().next().value!);
+    }
+    this.slots.set(concertId, slot);
+    return slot;
+  }
+
+  private refresh(concertId: string, slot: Slot): Promise<QueueSnapshot | null> {
+    const startedAt = Date.now();
+    const snapshot = slot.snapshot ?? new QueueSnapshot();
+    const reading = this.repo.readSnapshot(this.prisma, concertId, snapshot.horizon).then((row) => {
+      if (!row) {
+        slot.snapshot = null;
+        return null;
+      }
+      // Applied in one synchronous step: no poll sees counters and departures of different reads.
+      for (const { bucket, mask } of row.buckets) snapshot.departures.setBucket(bucket, mask);
+      snapshot.lastTicket = row.lastTicket;
+      snapshot.activatedCount = row.activatedCount;
+      snapshot.activeCount = row.activeCount;
+      snapshot.capacity = row.capacity;
+      snapshot.windowSeconds = row.windowSeconds;
+      snapshot.asOf = row.asOf;
+      snapshot.horizon = row.horizon;
+      snapshot.readAt = startedAt;
+      slot.snapshot = snapshot;
+      return snapshot;
+    });
+    slot.refreshing = reading;
+    slot.refreshStartedAt = startedAt;
+    const settle = () => {
+      if (slot.refreshing === reading) slot.refreshing = null;
+    };
+    reading.then(settle, settle);
+    return reading;
+  }
+}
