@@ -4,8 +4,10 @@ import { DepartureIndex } from './departure-index.js';
 import { waitingPosition } from './queue-position.js';
 import { QueueRepository } from './queue.repository.js';
 
-/** A snapshot older than this is refreshed before it answers. */
-export const SNAPSHOT_MAX_AGE_MS = 250;
+/** A snapshot this old is refreshed in the background by the next poll, which still answers from it. */
+export const SNAPSHOT_REFRESH_MS = 250;
+/** A snapshot older than this never answers: the poll waits for the refresh. */
+export const SNAPSHOT_MAX_AGE_MS = 500;
 /** Concerts whose snapshot a replica keeps; the least recently used is dropped beyond this. */
 const MAX_CONCERTS = 1_000;
 
@@ -45,9 +47,10 @@ interface Slot {
 
 /**
  * Per replica and per concert, the snapshot that waiting positions are computed from,
- * shared by every poll of the concert in this replica. It is refreshed by one bounded read
- * (QueueRepository.readSnapshot) when older than SNAPSHOT_MAX_AGE_MS, or when a poll needs a
- * ticket it does not know yet; reads never overlap per concert. The first read of a concert
+ * shared by every poll of the concert in this replica. A poll that finds it SNAPSHOT_REFRESH_MS
+ * old starts one bounded read (QueueRepository.readSnapshot) and still answers from it; a poll
+ * that finds it older than SNAPSHOT_MAX_AGE_MS, or not knowing the ticket it needs, waits for
+ * that read. Reads never overlap per concert. The first read of a concert
  * loads all its departure buckets (one row per 64 tickets with a departure); later reads only
  * the buckets changed since, so their cost follows the departures, not the queue's length.
  */
@@ -61,8 +64,8 @@ export class QueueSnapshots {
   ) {}
 
   /**
-   * The concert's snapshot at most SNAPSHOT_MAX_AGE_MS old (plus the read in flight) that
-   * knows `ticket`, read after `notBefore` (local ms) when given. Null when the concert has no queue.
+   * The concert's snapshot at most SNAPSHOT_MAX_AGE_MS old (measured from the start of its read)
+   * that knows `ticket`, read after `notBefore` (local ms) when given. Null when the concert has no queue.
    */
   async get(concertId: string, ticket = 0, notBefore = 0): Promise<QueueSnapshot | null> {
     const slot = this.slotOf(concertId);
@@ -74,6 +77,10 @@ export class QueueSnapshots {
         snapshot.readAt >= notBefore &&
         Date.now() - snapshot.readAt <= SNAPSHOT_MAX_AGE_MS
       ) {
+        // Refreshed ahead, so that under steady polling no poll waits for a read.
+        if (!slot.refreshing && Date.now() - snapshot.readAt >= SNAPSHOT_REFRESH_MS) {
+          this.refresh(concertId, slot).catch(() => undefined);
+        }
         return snapshot;
       }
       if (slot.refreshing && slot.refreshStartedAt >= notBefore) {

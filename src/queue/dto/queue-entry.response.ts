@@ -57,13 +57,13 @@ export class QueueEntryResponse {
 
   /**
    * When the answer was true (ISO 8601): a waiting position comes from a per-server snapshot
-   * of the queue at most about 250 ms old, so it may lag the queue by that much, never more.
+   * of the queue (refreshed every 250 ms, at most 500 ms old), so it may lag the queue by that much, never more.
    */
   @ApiProperty({
     type: String,
     format: 'date-time',
     description:
-      'The database time the answer is true at: a WAITING position comes from a snapshot at most about 250 ms old',
+      'The database time the answer is true at: a WAITING position comes from a snapshot at most 500 ms old (usually under 250 ms)',
     example: '2026-12-04T18:00:00.000Z',
   })
   asOf!: string;
