@@ -40,7 +40,7 @@ export class QueueService {
   private readonly entries = new PerConcertBatcher((concertId, userIds) =>
     this.enterBatch(concertId, userIds),
   );
-  /** Concurrent polls of one concert's queue are answered by one query. */
+  /** Concurrent reads of pollers' entries in one concert go out as one query. */
   private readonly polls = new PerConcertBatcher((concertId, userIds) =>
     this.repo.findLiveEntries(this.prisma, concertId, userIds),
   );
@@ -105,7 +105,11 @@ export class QueueService {
         .map(
           async (entry) =>
             (await this.stateOf(userId, entry)) ??
-            (await this.readState(userId, entry.concertId).catch(() => null)),
+            (await this.readState(userId, entry.concertId).catch((error: unknown) => {
+              // Left or admitted and lapsed meanwhile: not queued there any more.
+              if (error instanceof QueueEntryNotFoundError) return null;
+              throw error;
+            })),
         ),
     );
     return new Map(states.filter((state) => state !== null).map((state) => [state.concertId, state]));
