@@ -7,6 +7,7 @@ import { ConcurrentEntryError, QueueConcertNotOnSaleError, QueueEntryNotFoundErr
 import { PerConcertBatcher } from './per-concert-batcher.js';
 import { estimateWaitSeconds, retryAfterMs } from './queue-position.js';
 import { QueueSnapshots, type QueueSnapshot } from './queue-snapshots.js';
+import { QueueTickets } from './queue-ticket.js';
 import { QueueRepository, type LiveEntryRow } from './queue.repository.js';
 
 export interface QueueState {
@@ -18,6 +19,8 @@ export interface QueueState {
   retryAfterMs: number;
   /** The database clock of the data the answer comes from (a waiting position's snapshot). */
   asOf: Date;
+  /** The caller's ticket, signed for them and this concert: sent back as `Queue-Ticket` on polls. */
+  queueTicket: string;
 }
 
 /** Outflow is measured over this window and cached briefly: every poll would otherwise count it. */
@@ -56,6 +59,7 @@ export class QueueService {
     private readonly tx: TransactionRunner,
     private readonly repo: QueueRepository,
     private readonly snapshots: QueueSnapshots,
+    private readonly queueTickets: QueueTickets,
   ) {}
 
   /** Enters the queue, or returns the current place when already in it (created: false). */
@@ -81,16 +85,21 @@ export class QueueService {
   }
 
   /**
-   * The caller's place. A waiting user whose ticket this replica knows is answered from the
-   * concert's snapshot, without a database round trip; when the snapshot says their turn has
-   * come (or that they left), their entry is read before anything else is answered.
+   * The caller's place. A waiting user whose ticket is known, from the signed `queueTicket`
+   * they sent back or remembered by this replica, is answered from the concert's snapshot,
+   * without a database round trip; when the snapshot says their turn has come (or that they
+   * left), their entry is read before anything else is answered.
    */
-  async getState(userId: string, concertId: string): Promise<QueueState> {
-    const ticket = this.tickets.get(ticketKey(concertId, userId));
+  async getState(userId: string, concertId: string, queueTicket?: string): Promise<QueueState> {
+    const ticket =
+      this.queueTickets.verify(queueTicket, concertId, userId) ??
+      this.tickets.get(ticketKey(concertId, userId));
     if (ticket !== undefined) {
       const snapshot = await this.snapshots.get(concertId, ticket);
       const position = snapshot?.positionOf(ticket);
-      if (snapshot && position) return this.waitingState(concertId, snapshot, position, snapshot.asOf);
+      if (snapshot && position) {
+        return this.waitingState(concertId, userId, ticket, snapshot, position, snapshot.asOf);
+      }
       this.tickets.delete(ticketKey(concertId, userId));
     }
     return this.readState(userId, concertId);
@@ -205,11 +214,12 @@ export class QueueService {
         expiresAt: entry.expiresAt,
         retryAfterMs: retryAfterMs({ status: 'ACTIVE', waitSeconds: 0 }),
         asOf: entry.asOf,
+        queueTicket: this.queueTickets.sign(entry.concertId, userId, entry.ticket),
       };
     }
     this.rememberTicket(ticketKey(entry.concertId, userId), entry.ticket);
     if (entry.position !== null) {
-      return this.waitingState(entry.concertId, entry, entry.position, entry.asOf);
+      return this.waitingState(entry.concertId, userId, entry.ticket, entry, entry.position, entry.asOf);
     }
     const snapshot = await this.snapshots.get(entry.concertId, entry.ticket);
     const position = snapshot?.positionOf(entry.ticket);
@@ -217,11 +227,13 @@ export class QueueService {
       this.tickets.delete(ticketKey(entry.concertId, userId));
       return null;
     }
-    return this.waitingState(entry.concertId, snapshot, position, snapshot.asOf);
+    return this.waitingState(entry.concertId, userId, entry.ticket, snapshot, position, snapshot.asOf);
   }
 
   private async waitingState(
     concertId: string,
+    userId: string,
+    ticket: number,
     queue: Pick<QueueSnapshot, 'capacity' | 'windowSeconds'>,
     position: number,
     asOf: Date,
@@ -240,6 +252,7 @@ export class QueueService {
       expiresAt: null,
       retryAfterMs: retryAfterMs({ status: 'WAITING', waitSeconds }),
       asOf,
+      queueTicket: this.queueTickets.sign(concertId, userId, ticket),
     };
   }
 

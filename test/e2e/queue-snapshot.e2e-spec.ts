@@ -92,6 +92,28 @@ describe('Queue positions from the per-replica snapshot', () => {
     }
   });
 
+  it('answers a user new to this replica from their signed queueTicket, and ignores another’s', async () => {
+    const concert = await createConcert(t, { capacity: 1 });
+    const [first, second, third] = await createUsers(t, 3);
+    await enter(other, first!, concert.id);
+    const tickets = [];
+    for (const user of [second!, third!])
+      tickets.push((await enter(other, user, concert.id)).body.queueTicket);
+    expect(tickets).toEqual([expect.stringMatching(/^2\./), expect.stringMatching(/^3\./)]);
+    const repo = t.app.get(QueueRepository);
+    const entryReads = jest.spyOn(repo, 'findLiveEntries');
+    try {
+      const own = await stateOf(t, third!, concert.id).set('Queue-Ticket', tickets[1]).expect(200);
+      expect(own.body).toMatchObject({ queuePosition: 3, status: 'WAITING', queueTicket: tickets[1] });
+      expect(entryReads).not.toHaveBeenCalled();
+      // The second user's ticket, sent by the third: not theirs, so their entry is read instead.
+      const borrowed = await stateOf(t, third!, concert.id).set('Queue-Ticket', tickets[0]).expect(200);
+      expect(borrowed.body.queuePosition).toBe(3);
+    } finally {
+      entryReads.mockRestore();
+    }
+  });
+
   it('reads the entry before answering ACTIVE when the snapshot says the turn has come', async () => {
     const concert = await createConcert(t, { capacity: 1 });
     const [first, second, third] = await createUsers(t, 3);

@@ -67,4 +67,13 @@ export class QueueEntryResponse {
     example: '2026-12-04T18:00:00.000Z',
   })
   asOf!: string;
+
+  /** Send it back in a `Queue-Ticket` header on polls: any server then answers without reading your entry. */
+  @ApiProperty({
+    description:
+      'Your place, signed for you and this concert. Send it back in a Queue-Ticket header when polling: ' +
+      'any server then answers from its snapshot. Optional; polls without it are answered too',
+    example: '1042.3q2-7wAAAAAAAAAAAAAAAA',
+  })
+  queueTicket!: string;
 }

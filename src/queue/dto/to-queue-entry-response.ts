@@ -13,5 +13,6 @@ export function toQueueEntryResponse(userId: string, state: QueueState): QueueEn
     expiresAt: state.expiresAt?.toISOString() ?? null,
     retryAfterMs: state.retryAfterMs,
     asOf: state.asOf.toISOString(),
+    queueTicket: state.queueTicket,
   };
 }
