@@ -65,10 +65,12 @@ export class QueueSnapshots {
 
   /**
    * The concert's snapshot at most SNAPSHOT_MAX_AGE_MS old (measured from the start of its read)
-   * that knows `ticket`, read after `notBefore` (local ms) when given. Null when the concert has no queue.
+   * that knows `ticket`. Null when the concert has no queue.
    */
-  async get(concertId: string, ticket = 0, notBefore = 0): Promise<QueueSnapshot | null> {
+  async get(concertId: string, ticket = 0): Promise<QueueSnapshot | null> {
     const slot = this.slotOf(concertId);
+    /** Local ms a read must have started at or after: set once a read turned out to predate the ticket. */
+    let notBefore = 0;
     for (;;) {
       const snapshot = slot.snapshot;
       if (
