@@ -25,8 +25,9 @@ export class QueueSnapshot {
   horizon = 0n;
   readonly departures = new DepartureIndex();
 
-  /** Ticket t's position if it is still waiting as of this snapshot; null if it was admitted or departed. */
+  /** Ticket t's position if it is still waiting as of this snapshot; null if admitted, departed or unknown. */
   positionOf(ticket: number): number | null {
+    if (ticket > this.lastTicket) return null;
     return waitingPosition({
       ticket,
       activeCount: this.activeCount,
@@ -71,7 +72,8 @@ export class QueueSnapshots {
     const slot = this.slotOf(concertId);
     /** Local ms a read must have started at or after: set once a read turned out to predate the ticket. */
     let notBefore = 0;
-    for (;;) {
+    // Bounded: a ticket the queue never issued (its counters reset by hand) is not waited for.
+    for (let attempt = 0; attempt < 4; attempt++) {
       const snapshot = slot.snapshot;
       if (
         snapshot &&
@@ -99,11 +101,7 @@ export class QueueSnapshots {
       // Started now, so it knows every ticket taken before this call.
       return this.refresh(concertId, slot);
     }
-  }
-
-  /** Forgets a concert (its queue is gone); the next poll reads it again. */
-  forget(concertId: string): void {
-    this.slots.delete(concertId);
+    return slot.snapshot;
   }
 
   private slotOf(concertId: string): Slot {
