@@ -23,6 +23,7 @@ import { freePort, startServer } from './lib/processes.mjs';
 import { note } from './lib/progress.mjs';
 import { judgeTargets, renderText } from './lib/table.mjs';
 import * as machineLimits from './scenarios/machine-limits.mjs';
+import * as longLine from './scenarios/long-line.mjs';
 import * as positionPolling from './scenarios/position-polling.mjs';
 import * as queueStorm from './scenarios/queue-storm.mjs';
 import * as rush from './scenarios/rush.mjs';
@@ -38,6 +39,12 @@ const FULL = {
   pollSizes: [1_000, 10_000, 100_000],
   pollRequests: 20_000,
   pollCapacity: 100,
+  lineSize: 1_000_000,
+  lineSmallSize: 1_000,
+  lineSample: 3_000,
+  lineRequests: 20_000,
+  multiConcerts: 20,
+  multiPerConcert: 1_000,
   rushSeats: 1_000,
   rushBuyers: 5_000,
   rushCapacity: 200,
@@ -63,6 +70,12 @@ const SMOKE = {
   pollSizes: [100, 1_000, 5_000],
   pollRequests: 300,
   pollCapacity: 10,
+  lineSize: 6_000,
+  lineSmallSize: 300,
+  lineSample: 100,
+  lineRequests: 300,
+  multiConcerts: 4,
+  multiPerConcert: 100,
   rushSeats: 60,
   rushBuyers: 150,
   rushCapacity: 20,
@@ -78,7 +91,7 @@ const SMOKE = {
   phaseTimeoutMs: 60_000,
 };
 
-const SCENARIOS = [machineLimits, queueStorm, positionPolling, seatRush, rush];
+const SCENARIOS = [machineLimits, queueStorm, positionPolling, longLine, seatRush, rush];
 
 /** Users the rush takes (pgbench's buyers twice, its two closed loops, the open loop at most). */
 const rushUsers = (sizes) => 2 * 16 * 64 + 2 * sizes.rush.buyers + 10_000;
@@ -183,11 +196,15 @@ async function main() {
     cleanups.push(() => db.end());
     const { rows: versionRows } = await db.query('SHOW server_version');
 
+    const lineUsers = options.scenarios.includes(longLine)
+      ? Math.max(sizes.lineSize, sizes.multiConcerts * sizes.multiPerConcert)
+      : 0;
     const userCount = Math.max(
       sizes.storm,
       sizes.rushBuyers + rushUsers(sizes),
       sizes.warmup,
       ...sizes.pollSizes,
+      lineUsers,
     );
     note(`Creating ${userCount} users…`);
     const userIds = await createUsers(db, userCount);
@@ -276,6 +293,13 @@ async function main() {
       process.stdout.write(
         `\nRush, open loop: ${open.rate} buyers/s, ${open.purchases} purchases, ${open.purchasesPerSecond}/s; database connections busy ${open.waitEvents.busyConnections}: ${JSON.stringify(open.waitEvents.byState)}; CPU ${JSON.stringify(open.cpu)}\n`,
       );
+    const line = results.find((result) => result.name === 'long-line');
+    if (line) {
+      const cost = Object.entries(line.facts.snapshotRefresh).map(
+        ([size, c]) =>
+          `${Number(size).toLocaleString('en-US')} entries: first read ${c.coldMs} ms (${c.coldBuckets} buckets), refresh ${c.steadyMs} ms (${c.steadyBuckets} buckets)`,
+      );
+      process.stdout.write(`\nSnapshot read, mean of 50: ${cost.join('; ')}\n`);
     }
     if (report.targets.length) {
       process.stdout.write('\nTargets (reported, never asserted):\n');

@@ -116,6 +116,25 @@ export function judgeTargets(results) {
       actual: `${change >= 0 ? '+' : ''}${Math.round(change * 100)}% req/s, p50 ${ms(first.latencyMs.p50)} → ${ms(last.latencyMs.p50)} ms`,
     });
   }
+  const line = find('long-line');
+  if (line) {
+    const steady = line.rows.filter((row) => row.limit === 'json');
+    const limit = find('limits')?.rows.find((row) => row.key === 'json');
+    const slowest = steady.reduce((a, b) => (b.throughput < a.throughput ? b : a));
+    if (limit) {
+      targets.push({
+        name: 'Steady polling ≥ 0.6 × bare Fastify (long line and 20 concerts)',
+        met: slowest.throughput >= 0.6 * limit.throughput,
+        actual: `slowest ${integer(slowest.throughput)}/s = ${(slowest.throughput / limit.throughput).toFixed(2)} × ${integer(limit.throughput)}/s (${slowest.label})`,
+      });
+    }
+    const ratio = line.facts.p99RatioBackToSmall;
+    targets.push({
+      name: `Poll p99 at ${integer(line.facts.lineSize)} with departures within 20% of ${integer(line.facts.lineSmallSize)}`,
+      met: ratio <= 1.2,
+      actual: `back of the line p99 ×${ratio} of the short line's`,
+    });
+  }
   const seatRush = find('seat-rush');
   if (seatRush) {
     const doubles = seatRush.invariants.find((invariant) => invariant.name === 'no seat sold twice');

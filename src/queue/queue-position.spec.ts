@@ -3,34 +3,30 @@ import {
   humanizeWait,
   MAX_POLL_MS,
   MIN_POLL_MS,
-  queuePosition,
   retryAfterMs,
+  waitingPosition,
 } from './queue-position.js';
 
-describe('queuePosition', () => {
-  it('ranks an active entry among the active ones', () => {
-    expect(
-      queuePosition({ status: 'ACTIVE', ticket: 40, activeCount: 5, activatedCount: 42, holesAhead: 2 }),
-    ).toBe(3);
-  });
+describe('waitingPosition', () => {
+  const base = { activeCount: 5, activatedCount: 10, departedBelow: 0, departed: false };
 
   it('places a waiting entry after the active ones and the waiting ahead of it', () => {
     // Tickets 1..10 admitted (5 still active), ticket 11..14 waiting ahead, 15 is ours.
-    expect(
-      queuePosition({ status: 'WAITING', ticket: 15, activeCount: 5, activatedCount: 10, holesAhead: 0 }),
-    ).toBe(10);
+    expect(waitingPosition({ ...base, ticket: 15 })).toBe(10);
   });
 
   it('skips the users who left while waiting ahead of it', () => {
-    expect(
-      queuePosition({ status: 'WAITING', ticket: 15, activeCount: 5, activatedCount: 10, holesAhead: 3 }),
-    ).toBe(7);
+    expect(waitingPosition({ ...base, ticket: 15, departedBelow: 3 })).toBe(7);
   });
 
   it('gives the first waiting user capacity + 1', () => {
-    expect(
-      queuePosition({ status: 'WAITING', ticket: 6, activeCount: 5, activatedCount: 5, holesAhead: 0 }),
-    ).toBe(6);
+    expect(waitingPosition({ ...base, activatedCount: 5, ticket: 6 })).toBe(6);
+  });
+
+  it('is null for a ticket already admitted or departed: the truth must be read', () => {
+    expect(waitingPosition({ ...base, ticket: 10 })).toBeNull();
+    expect(waitingPosition({ ...base, ticket: 13, departedBelow: 3 })).toBeNull();
+    expect(waitingPosition({ ...base, ticket: 15, departed: true })).toBeNull();
   });
 });
 

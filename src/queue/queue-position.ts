@@ -1,20 +1,25 @@
-import type { LiveEntryRow } from './queue.repository.js';
-
 /**
  * A position is derived from counters, not counted. Tickets are dense per concert and
  * admission is strictly in ticket order, so every entry ever admitted has a lower ticket
  * than any entry still waiting. For a waiting ticket t:
  *
- *   waiting ahead = (t - 1) - admitted so far - left-while-waiting with a ticket < t
+ *   waiting ahead = (t - 1) - admitted so far - departed (left while waiting) with a ticket < t
  *   position      = active now + waiting ahead + 1
  *
- * An active entry's position is its rank among the (at most capacity) active entries.
+ * Null when the counters say ticket t is not waiting: it was admitted (waiting ahead < 0)
+ * or it departed. An active entry's position is its rank among the (at most capacity)
+ * active entries, read from the database.
  */
-export function queuePosition(
-  entry: Pick<LiveEntryRow, 'status' | 'ticket' | 'activeCount' | 'activatedCount' | 'holesAhead'>,
-): number {
-  if (entry.status === 'ACTIVE') return entry.holesAhead + 1;
-  return entry.activeCount + entry.ticket - entry.activatedCount - entry.holesAhead;
+export function waitingPosition(input: {
+  ticket: number;
+  activeCount: number;
+  activatedCount: number;
+  departedBelow: number;
+  departed: boolean;
+}): number | null {
+  if (input.departed) return null;
+  const waitingAhead = input.ticket - 1 - input.activatedCount - input.departedBelow;
+  return waitingAhead < 0 ? null : input.activeCount + waitingAhead + 1;
 }
 
 /**

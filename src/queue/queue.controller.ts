@@ -3,6 +3,7 @@ import {
   Controller,
   Delete,
   Get,
+  Headers,
   HttpCode,
   Param,
   ParseUUIDPipe,
@@ -12,6 +13,7 @@ import {
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
+  ApiHeader,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
@@ -88,14 +90,20 @@ export class QueueController {
     description:
       'Poll this while WAITING, after retryAfterMs. 404 QUEUE_ENTRY_NOT_FOUND once the window has lapsed.',
   })
+  @ApiHeader({
+    name: 'Queue-Ticket',
+    required: false,
+    description: 'The queueTicket of an earlier answer; a missing or invalid one is ignored',
+  })
   @ApiOkResponse({ type: QueueEntryResponse, headers: RETRY_AFTER_HEADER })
   @ApiErrors('VALIDATION_FAILED', 'UNAUTHENTICATED', 'CONCERT_NOT_FOUND', 'QUEUE_ENTRY_NOT_FOUND')
   async state(
     @CurrentUser() user: AuthUser,
     @Param('concertId', ParseUUIDPipe) concertId: string,
     @Res({ passthrough: true }) reply: FastifyReply,
+    @Headers('queue-ticket') queueTicket?: string,
   ): Promise<QueueEntryResponse> {
-    const state = await this.queue.getState(user.id, concertId);
+    const state = await this.queue.getState(user.id, concertId, queueTicket);
     void reply.header('Retry-After', Math.ceil(state.retryAfterMs / 1000));
     return toQueueEntryResponse(user.id, state);
   }

@@ -3,10 +3,12 @@ import { QueueController } from './queue.controller.js';
 import { QueueRepository } from './queue.repository.js';
 import { QueueStateReaderAdapter } from './queue-state-reader.adapter.js';
 import { QueueService } from './queue.service.js';
+import { QueueSnapshots } from './queue-snapshots.js';
+import { QueueTickets } from './queue-ticket.js';
 
 @Module({
   controllers: [QueueController],
-  providers: [QueueService, QueueRepository, QueueStateReaderAdapter],
+  providers: [QueueService, QueueRepository, QueueSnapshots, QueueTickets, QueueStateReaderAdapter],
   exports: [QueueService, QueueStateReaderAdapter],
 })
 export class QueueModule {}

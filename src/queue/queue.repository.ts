@@ -5,23 +5,41 @@ import type { Tx } from '../prisma/transaction-runner.js';
 
 export type LiveStatus = 'WAITING' | 'ACTIVE';
 
-/** What a position is computed from; see queue-position.ts. */
+/** A user's live entry; a waiting position needs the concert's snapshot (see queue-snapshots.ts). */
 export interface LiveEntryRow {
   concertId: string;
   status: LiveStatus;
   ticket: number;
   expiresAt: Date | null;
   windowOpen: boolean;
-  activeCount: number;
-  activatedCount: number;
-  /** ACTIVE: active entries with a lower ticket. WAITING: entries that left while waiting with a lower ticket. */
-  holesAhead: number;
+  /**
+   * Known in the statement: an ACTIVE entry's rank among the active ones, or a new entrant's
+   * place (its ticket is the last, so every departure is ahead of it). Null for a waiting
+   * entry read later: its position comes from the snapshot.
+   */
+  position: number | null;
   capacity: number;
   windowSeconds: number;
+  /** The database clock when the row was read. */
+  asOf: Date;
 }
 
 /** A user's live entry (ended as LEFT), or every window of the concert that lapsed (EXPIRED). */
 export type EntriesToEnd = { userId: string; status: 'LEFT' } | { lapsedWindows: true };
+
+/** What a replica needs to compute any waiting position of a concert; see QueueSnapshots. */
+export interface SnapshotRow {
+  lastTicket: number;
+  activatedCount: number;
+  activeCount: number;
+  capacity: number;
+  windowSeconds: number;
+  /** The oldest transaction still running when this was read: the next read starts there. */
+  horizon: bigint;
+  asOf: Date;
+  /** Departure buckets changed by transactions at or after the previous horizon, with their masks. */
+  buckets: { bucket: number; mask: bigint }[];
+}
 
 interface RawLiveEntry {
   concertId: string;
@@ -29,34 +47,33 @@ interface RawLiveEntry {
   ticket: bigint;
   expiresAt: Date | null;
   windowOpen: boolean;
-  activeCount: number;
-  activatedCount: bigint;
-  holesAhead: bigint;
+  position: bigint | null;
   capacity: number;
   windowSeconds: number;
+  asOf: Date;
 }
 
-/** The columns of LiveEntryRow for queue entries `e`; callers add the WHERE clause. */
+/**
+ * The columns of LiveEntryRow for queue entries `e`; callers add the WHERE clause. Every
+ * read of queue_entries here is an index probe: `(concert_id, user_id)` on the live-entry
+ * index, and the rank of an active entry over the active-entry index (at most `capacity`
+ * rows), so no plan depends on how many entries the statistics think the concert has.
+ */
 const SELECT_LIVE_ENTRY = Prisma.sql`
   SELECT e.user_id AS "userId", e.concert_id AS "concertId", e.status::text AS status, e.ticket, e.expires_at AS "expiresAt",
          (e.status = 'ACTIVE' AND e.expires_at > clock_timestamp()) AS "windowOpen",
-         q.active_count AS "activeCount", q.activated_count AS "activatedCount",
          CASE WHEN e.status = 'ACTIVE'
-           THEN (SELECT count(*) FROM queue_entries a
-                 WHERE a.concert_id = e.concert_id AND a.status = 'ACTIVE' AND a.ticket < e.ticket)
-           ELSE (SELECT count(*) FROM queue_entries l
-                 WHERE l.concert_id = e.concert_id AND l.status = 'LEFT' AND l.activated_at IS NULL AND l.ticket < e.ticket)
-         END AS "holesAhead",
-         c.queue_capacity AS capacity, c.queue_window_seconds AS "windowSeconds"
+           THEN 1 + (SELECT count(*) FROM queue_entries a
+                     WHERE a.concert_id = e.concert_id AND a.status = 'ACTIVE' AND a.ticket < e.ticket)
+         END AS position,
+         c.queue_capacity AS capacity, c.queue_window_seconds AS "windowSeconds", clock_timestamp() AS "asOf"
   FROM queue_entries e
-  JOIN queues q ON q.concert_id = e.concert_id
   JOIN concerts c ON c.id = e.concert_id`;
 
 const toLiveEntry = (row: RawLiveEntry): LiveEntryRow => ({
   ...row,
   ticket: Number(row.ticket),
-  activatedCount: Number(row.activatedCount),
-  holesAhead: Number(row.holesAhead),
+  position: row.position === null ? null : Number(row.position),
 });
 
 /**
@@ -65,10 +82,7 @@ const toLiveEntry = (row: RawLiveEntry): LiveEntryRow => ({
  */
 @Injectable()
 export class QueueRepository {
-  /**
-   * These users' live entries in one concert with everything their positions need, in one
-   * indexed read: no COUNT over the waiting users, so a poll costs the same for 10 or 100,000.
-   */
+  /** These users' live entries in one concert, in one indexed read (the truth behind a poll). */
   async findLiveEntries(tx: Tx, concertId: string, userIds: string[]): Promise<Map<string, LiveEntryRow>> {
     const rows = await tx.$queryRaw<(RawLiveEntry & { userId: string })[]>`
       ${SELECT_LIVE_ENTRY}
@@ -94,6 +108,12 @@ export class QueueRepository {
    * is not on sale or does not exist. Returns 'ALREADY_IN_QUEUE' when a concurrent statement
    * entered one of these users first: the partial unique index rolls this statement back
    * whole, so no ticket is lost, and the caller retries.
+   *
+   * The departures come from the statement's snapshot, taken before it waited for the queue
+   * row; leavers do not take that row, so one may have committed meanwhile. Missing it can
+   * only make the line look longer: an entrant then waits for the sweeper instead of being
+   * admitted on arrival, or is told a place one too far back until their first poll; it can
+   * never admit anyone out of ticket order.
    */
   async enterMany(
     tx: Tx,
@@ -118,22 +138,26 @@ export class QueueRepository {
           WHERE r.user_id NOT IN (SELECT "userId" FROM existing)
         ),
         batch AS MATERIALIZED (SELECT count(*)::int AS n FROM newcomers),
+        departures AS MATERIALIZED (
+          SELECT coalesce(sum(s.departed), 0)::bigint AS departed
+          FROM queue_departure_stripes s WHERE s.concert_id = ${concertId}::uuid
+        ),
         ticket AS (
           UPDATE queues q
           -- SET sees the row as locked (re-read if a concurrent batch committed first).
           -- Places are given at once only when nobody is waiting already.
           SET last_ticket = q.last_ticket + b.n,
-              active_count = q.active_count + LEAST(b.n, CASE WHEN q.last_ticket = q.activated_count + q.left_waiting_count
+              active_count = q.active_count + LEAST(b.n, CASE WHEN q.last_ticket = q.activated_count + d.departed
                                                           THEN GREATEST(c.queue_capacity - q.active_count, 0) ELSE 0 END),
-              activated_count = q.activated_count + LEAST(b.n, CASE WHEN q.last_ticket = q.activated_count + q.left_waiting_count
+              activated_count = q.activated_count + LEAST(b.n, CASE WHEN q.last_ticket = q.activated_count + d.departed
                                                                 THEN GREATEST(c.queue_capacity - q.active_count, 0) ELSE 0 END),
               updated_at = clock_timestamp()
-          FROM concerts c, batch b, async_commit
+          FROM concerts c, batch b, departures d, async_commit
           WHERE q.concert_id = ${concertId}::uuid AND c.id = q.concert_id AND c.sales_state = 'ON_SALE' AND b.n > 0
           -- From the new values: those still waiting of this batch are n - admitted.
           RETURNING q.last_ticket - b.n AS before_ticket, b.n,
-                    GREATEST(0, b.n - (q.last_ticket - q.activated_count - q.left_waiting_count)) AS admitted,
-                    q.active_count, q.activated_count, q.left_waiting_count,
+                    GREATEST(0, b.n - (q.last_ticket - q.activated_count - d.departed)) AS admitted,
+                    q.active_count, q.activated_count, d.departed,
                     c.queue_capacity, c.queue_window_seconds
         ), entry AS (
           INSERT INTO queue_entries (concert_id, user_id, ticket, status, activated_at, expires_at)
@@ -147,12 +171,11 @@ export class QueueRepository {
         SELECT false AS created, existing.* FROM existing
         UNION ALL
         SELECT true, e.user_id, ${concertId}::uuid, e.status::text, e.ticket, e.expires_at, (e.status = 'ACTIVE'),
-               t.active_count, t.activated_count,
-               -- New tickets are the last ones: every leaver is ahead of them, and an admitted
+               -- New tickets are the last ones: every departure is ahead of them, and an admitted
                -- one has the earlier active entries and the earlier admitted of its batch ahead.
-               CASE WHEN e.status = 'ACTIVE' THEN t.active_count - t.admitted + (e.ticket - t.before_ticket - 1)
-                    ELSE t.left_waiting_count END,
-               t.queue_capacity, t.queue_window_seconds
+               CASE WHEN e.status = 'ACTIVE' THEN t.active_count - t.admitted + (e.ticket - t.before_ticket)
+                    ELSE t.active_count + e.ticket - t.activated_count - t.departed END,
+               t.queue_capacity, t.queue_window_seconds, clock_timestamp()
         FROM entry e, ticket t`;
       return new Map(
         rows.map(({ created, userId, ...entry }) => [userId, { created, entry: toLiveEntry(entry) }]),
@@ -161,6 +184,59 @@ export class QueueRepository {
       if (classifyDatabaseError(error)?.code === 'CONFLICT') return 'ALREADY_IN_QUEUE';
       throw error;
     }
+  }
+
+  /**
+   * Ends the user's entry if it is still WAITING, without the concert's queue row: nobody is
+   * admitted for it, and the departure is counted by the queue_entries_departure trigger in
+   * this statement (a bucket row and one of 16 stripe rows). False when no waiting entry.
+   */
+  async leaveWhileWaiting(tx: Tx, concertId: string, userId: string): Promise<boolean> {
+    const rows = await tx.$queryRaw<unknown[]>`
+      UPDATE queue_entries SET status = 'LEFT', ended_at = clock_timestamp()
+      WHERE concert_id = ${concertId}::uuid AND user_id = ${userId}::uuid AND status = 'WAITING'
+      RETURNING 1`;
+    return rows.length > 0;
+  }
+
+  /**
+   * One bounded read of what positions in a concert need: its counters, and the departure
+   * buckets changed by transactions at or after `since` (an earlier read's horizon; 0 the
+   * first time). A bucket changed by a transaction not yet visible here was written by one
+   * at or after this read's horizon, so the next read, starting there, sees it: buckets are
+   * read again whole, never missed. Null when the concert has no queue.
+   */
+  async readSnapshot(tx: Tx, concertId: string, since: bigint): Promise<SnapshotRow | null> {
+    const rows = await tx.$queryRaw<
+      (Omit<SnapshotRow, 'buckets' | 'lastTicket' | 'activatedCount' | 'horizon'> & {
+        lastTicket: bigint;
+        activatedCount: bigint;
+        horizon: string;
+        buckets: bigint[];
+        masks: bigint[];
+      })[]
+    >`
+      SELECT q.last_ticket AS "lastTicket", q.activated_count AS "activatedCount", q.active_count AS "activeCount",
+             c.queue_capacity AS capacity, c.queue_window_seconds AS "windowSeconds",
+             pg_snapshot_xmin(pg_current_snapshot())::text AS horizon, statement_timestamp() AS "asOf",
+             changed.buckets, changed.masks
+      FROM queues q
+      JOIN concerts c ON c.id = q.concert_id
+      CROSS JOIN LATERAL (
+        SELECT coalesce(array_agg(b.bucket), '{}') AS buckets, coalesce(array_agg(b.mask), '{}') AS masks
+        FROM queue_departure_buckets b
+        WHERE b.concert_id = q.concert_id AND b.changed_xid >= ${since}::bigint
+      ) changed
+      WHERE q.concert_id = ${concertId}::uuid`;
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      ...row,
+      lastTicket: Number(row.lastTicket),
+      activatedCount: Number(row.activatedCount),
+      horizon: BigInt(row.horizon),
+      buckets: row.buckets.map((bucket, i) => ({ bucket: Number(bucket), mask: BigInt(row.masks[i]!) })),
+    };
   }
 
   async findSalesState(tx: Tx, concertId: string): Promise<string | null> {
@@ -216,7 +292,8 @@ export class QueueRepository {
       UNION
       SELECT q.concert_id::text FROM queues q JOIN concerts c ON c.id = q.concert_id
       WHERE c.sales_state = 'ON_SALE' AND q.active_count < c.queue_capacity
-        AND q.last_ticket > q.activated_count + q.left_waiting_count
+        AND q.last_ticket > q.activated_count
+          + (SELECT coalesce(sum(s.departed), 0) FROM queue_departure_stripes s WHERE s.concert_id = q.concert_id)
       LIMIT ${limit}`;
     return rows.map((row) => row.concertId);
   }

@@ -6,7 +6,9 @@ import { TransactionRunner } from '../prisma/transaction-runner.js';
 import { ConcurrentEntryError, QueueConcertNotOnSaleError, QueueEntryNotFoundError } from './queue.errors.js';
 import { PerConcertBatcher } from './per-concert-batcher.js';
 import { PerConcertCoalescer } from './per-concert-coalescer.js';
-import { estimateWaitSeconds, queuePosition, retryAfterMs } from './queue-position.js';
+import { estimateWaitSeconds, retryAfterMs } from './queue-position.js';
+import { QueueSnapshots, type QueueSnapshot } from './queue-snapshots.js';
+import { QueueTickets } from './queue-ticket.js';
 import { QueueRepository, type LiveEntryRow } from './queue.repository.js';
 
 export interface QueueState {
@@ -16,6 +18,10 @@ export interface QueueState {
   waitSeconds: number | null;
   expiresAt: Date | null;
   retryAfterMs: number;
+  /** The database clock of the data the answer comes from (a waiting position's snapshot). */
+  asOf: Date;
+  /** The caller's ticket, signed for them and this concert: sent back as `Queue-Ticket` on polls. */
+  queueTicket: string;
 }
 
 /** Outflow is measured over this window and cached briefly: every poll would otherwise count it. */
@@ -26,6 +32,10 @@ const SWEEP_BATCH = 100;
 const SWEEP_LOCK_WAIT_MS = 250;
 /** Each retry finds the users that won the race among the existing entries, so one more try settles it. */
 const ENTRY_ATTEMPTS = 3;
+/** Reads of a poller's entry when the snapshot, newer than the read, says it moved on: the second settles it. */
+const READ_ATTEMPTS = 3;
+/** Waiting users whose ticket a replica remembers (about 100 bytes each); the oldest is dropped beyond this. */
+const MAX_REMEMBERED_TICKETS = 200_000;
 
 @Injectable()
 export class QueueService implements OnApplicationShutdown {
@@ -35,7 +45,7 @@ export class QueueService implements OnApplicationShutdown {
   private readonly entries = new PerConcertBatcher((concertId, userIds) =>
     this.enterBatch(concertId, userIds),
   );
-  /** Concurrent polls of one concert's queue are answered by one query. */
+  /** Concurrent reads of pollers' entries in one concert go out as one query. */
   private readonly polls = new PerConcertBatcher((concertId, userIds) =>
     this.repo.findLiveEntries(this.prisma, concertId, userIds),
   );
@@ -50,10 +60,18 @@ export class QueueService implements OnApplicationShutdown {
       this.logger.warn(`Admit after payment in concert ${concertId} failed: ${String(error)}`),
   );
 
+  /**
+   * The ticket of each waiting user polled through this replica, by concert and user: with
+   * it, a poll is answered from the concert's snapshot, with no database round trip.
+   */
+  private readonly tickets = new Map<string, number>();
+
   constructor(
     private readonly prisma: PrismaService,
     private readonly tx: TransactionRunner,
     private readonly repo: QueueRepository,
+    private readonly snapshots: QueueSnapshots,
+    private readonly queueTickets: QueueTickets,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
@@ -76,18 +94,31 @@ export class QueueService implements OnApplicationShutdown {
       await this.sweepConcert(concertId);
       return this.enter(userId, concertId);
     }
-    return { created, state: await this.toState(entry) };
+    return {
+      created,
+      state: (await this.stateOf(userId, entry)) ?? (await this.readState(userId, concertId)),
+    };
   }
 
-  async getState(userId: string, concertId: string): Promise<QueueState> {
-    const { result: entry } = await this.polls.load(concertId, userId);
-    // A window that lapsed is over even before the sweeper marks it.
-    if (!entry || (entry.status === 'ACTIVE' && !entry.windowOpen)) {
-      if (!(await this.repo.findSalesState(this.prisma, concertId)))
-        throw new ConcertNotFoundError(concertId);
-      throw new QueueEntryNotFoundError(concertId);
+  /**
+   * The caller's place. A waiting user whose ticket is known, from the signed `queueTicket`
+   * they sent back or remembered by this replica, is answered from the concert's snapshot,
+   * without a database round trip; when the snapshot says their turn has come (or that they
+   * left), their entry is read before anything else is answered.
+   */
+  async getState(userId: string, concertId: string, queueTicket?: string): Promise<QueueState> {
+    const ticket =
+      this.queueTickets.verify(queueTicket, concertId, userId) ??
+      this.tickets.get(ticketKey(concertId, userId));
+    if (ticket !== undefined) {
+      const snapshot = await this.snapshots.get(concertId, ticket);
+      const position = snapshot?.positionOf(ticket);
+      if (snapshot && position) {
+        return this.waitingState(concertId, userId, ticket, snapshot, position, snapshot.asOf);
+      }
+      this.tickets.delete(ticketKey(concertId, userId));
     }
-    return this.toState(entry);
+    return this.readState(userId, concertId);
   }
 
   /** The caller's state in each of these concerts where they are queued. */
@@ -96,13 +127,27 @@ export class QueueService implements OnApplicationShutdown {
     const states = await Promise.all(
       entries
         .filter((entry) => entry.status === 'WAITING' || entry.windowOpen)
-        .map((entry) => this.toState(entry)),
+        .map(
+          async (entry) =>
+            (await this.stateOf(userId, entry)) ??
+            (await this.readState(userId, entry.concertId).catch((error: unknown) => {
+              // Left or admitted and lapsed meanwhile: not queued there any more.
+              if (error instanceof QueueEntryNotFoundError) return null;
+              throw error;
+            })),
+        ),
     );
-    return new Map(states.map((state) => [state.concertId, state]));
+    return new Map(states.filter((state) => state !== null).map((state) => [state.concertId, state]));
   }
 
-  /** Leaves the queue; a freed active place goes to the next waiting user in the same statement. Idempotent. */
+  /**
+   * Leaves the queue. A waiting user leaves in one statement that does not touch the
+   * concert's queue row; an active one through end_queue_entries, which gives the freed
+   * place to the next waiting user in the same call. Idempotent.
+   */
   async leave(userId: string, concertId: string): Promise<void> {
+    this.tickets.delete(ticketKey(concertId, userId));
+    if (await this.repo.leaveWhileWaiting(this.prisma, concertId, userId)) return;
     const result = await this.repo.endEntriesAndRefill(this.prisma, concertId, { userId, status: 'LEFT' });
     if (!result) throw new ConcertNotFoundError(concertId);
   }
@@ -162,25 +207,84 @@ export class QueueService implements OnApplicationShutdown {
     });
   }
 
-  private async toState(entry: LiveEntryRow): Promise<QueueState> {
-    const position = queuePosition(entry);
-    const waitSeconds =
-      entry.status === 'ACTIVE'
-        ? null
-        : estimateWaitSeconds({
-            position,
-            capacity: entry.capacity,
-            windowSeconds: entry.windowSeconds,
-            outflowPerSecond: await this.outflowPerSecond(entry.concertId),
-          });
+  /** Reads the caller's entry (coalesced with concurrent polls of the concert) and answers from it. */
+  private async readState(userId: string, concertId: string): Promise<QueueState> {
+    for (let attempt = 1; ; attempt++) {
+      const { result: entry } = await this.polls.load(concertId, userId);
+      // A window that lapsed is over even before the sweeper marks it.
+      if (!entry || (entry.status === 'ACTIVE' && !entry.windowOpen)) {
+        if (!(await this.repo.findSalesState(this.prisma, concertId)))
+          throw new ConcertNotFoundError(concertId);
+        throw new QueueEntryNotFoundError(concertId);
+      }
+      const state = await this.stateOf(userId, entry);
+      if (state) return state;
+      if (attempt === READ_ATTEMPTS) throw new ConcurrentEntryError(concertId);
+    }
+  }
+
+  /**
+   * The state of an entry just read. A waiting entry's position comes from the snapshot
+   * (refreshed first if it does not know the ticket yet), and its ticket is remembered for
+   * the next polls. Null when the snapshot, newer than the read, says the entry was admitted
+   * or left meanwhile: the caller reads it again.
+   */
+  private async stateOf(userId: string, entry: LiveEntryRow): Promise<QueueState | null> {
+    if (entry.status === 'ACTIVE') {
+      return {
+        concertId: entry.concertId,
+        status: 'ACTIVE',
+        position: entry.position!,
+        waitSeconds: null,
+        expiresAt: entry.expiresAt,
+        retryAfterMs: retryAfterMs({ status: 'ACTIVE', waitSeconds: 0 }),
+        asOf: entry.asOf,
+        queueTicket: this.queueTickets.sign(entry.concertId, userId, entry.ticket),
+      };
+    }
+    this.rememberTicket(ticketKey(entry.concertId, userId), entry.ticket);
+    if (entry.position !== null) {
+      return this.waitingState(entry.concertId, userId, entry.ticket, entry, entry.position, entry.asOf);
+    }
+    const snapshot = await this.snapshots.get(entry.concertId, entry.ticket);
+    const position = snapshot?.positionOf(entry.ticket);
+    if (!snapshot || !position) {
+      this.tickets.delete(ticketKey(entry.concertId, userId));
+      return null;
+    }
+    return this.waitingState(entry.concertId, userId, entry.ticket, snapshot, position, snapshot.asOf);
+  }
+
+  private async waitingState(
+    concertId: string,
+    userId: string,
+    ticket: number,
+    queue: Pick<QueueSnapshot, 'capacity' | 'windowSeconds'>,
+    position: number,
+    asOf: Date,
+  ): Promise<QueueState> {
+    const waitSeconds = estimateWaitSeconds({
+      position,
+      capacity: queue.capacity,
+      windowSeconds: queue.windowSeconds,
+      outflowPerSecond: await this.outflowPerSecond(concertId),
+    });
     return {
-      concertId: entry.concertId,
-      status: entry.status,
+      concertId,
+      status: 'WAITING',
       position,
       waitSeconds,
-      expiresAt: entry.status === 'ACTIVE' ? entry.expiresAt : null,
-      retryAfterMs: retryAfterMs({ status: entry.status, waitSeconds: waitSeconds ?? 0 }),
+      expiresAt: null,
+      retryAfterMs: retryAfterMs({ status: 'WAITING', waitSeconds }),
+      asOf,
+      queueTicket: this.queueTickets.sign(concertId, userId, ticket),
     };
+  }
+
+  private rememberTicket(key: string, ticket: number): void {
+    this.tickets.delete(key);
+    if (this.tickets.size >= MAX_REMEMBERED_TICKETS) this.tickets.delete(this.tickets.keys().next().value!);
+    this.tickets.set(key, ticket);
   }
 
   /**
@@ -202,3 +306,5 @@ export class QueueService implements OnApplicationShutdown {
     return perSecond;
   }
 }
+
+const ticketKey = (concertId: string, userId: string): string => `${concertId}:${userId}`;

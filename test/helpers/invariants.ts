@@ -127,17 +127,37 @@ const POINT_RULES: Rule[] = [
 const QUEUE_RULES: Rule[] = [
   {
     rule: "a queue's counters match its entries",
-    sql: `SELECT q.concert_id, q.active_count, q.activated_count, q.last_ticket, q.left_waiting_count,
+    sql: `SELECT q.concert_id, q.active_count, q.activated_count, q.last_ticket,
                  count(e.id) FILTER (WHERE e.status = 'ACTIVE')::int AS active,
                  count(e.id) FILTER (WHERE e.activated_at IS NOT NULL)::int AS activated,
-                 coalesce(max(e.ticket), 0)::bigint AS max_ticket,
-                 count(e.id) FILTER (WHERE e.status = 'LEFT' AND e.activated_at IS NULL)::int AS left_waiting
+                 coalesce(max(e.ticket), 0)::bigint AS max_ticket
           FROM queues q LEFT JOIN queue_entries e ON e.concert_id = q.concert_id
           GROUP BY q.concert_id
           HAVING q.active_count <> count(e.id) FILTER (WHERE e.status = 'ACTIVE')
               OR q.activated_count <> count(e.id) FILTER (WHERE e.activated_at IS NOT NULL)
-              OR q.last_ticket <> coalesce(max(e.ticket), 0)
-              OR q.left_waiting_count <> count(e.id) FILTER (WHERE e.status = 'LEFT' AND e.activated_at IS NULL)`,
+              OR q.last_ticket <> coalesce(max(e.ticket), 0)`,
+  },
+  {
+    rule: 'the departure buckets and stripes hold exactly the entries that ended while waiting',
+    sql: `WITH departed AS (
+            SELECT concert_id, ticket FROM queue_entries
+            WHERE activated_at IS NULL AND status NOT IN ('WAITING', 'ACTIVE')
+          ), in_buckets AS (
+            SELECT b.concert_id, b.bucket * 64 + bit AS ticket
+            FROM queue_departure_buckets b, generate_series(0, 63) AS bit
+            WHERE (b.mask >> bit) & 1 = 1
+          ), striped AS (
+            SELECT concert_id, sum(departed)::bigint AS departed FROM queue_departure_stripes GROUP BY concert_id
+          ), counted AS (
+            SELECT concert_id, count(*)::bigint AS departed FROM departed GROUP BY concert_id
+          )
+          SELECT 'ticket not in a bucket' AS problem, concert_id, ticket, NULL::bigint AS striped FROM (TABLE departed EXCEPT TABLE in_buckets) a
+          UNION ALL
+          SELECT 'bucket bit without a departure', concert_id, ticket, NULL FROM (TABLE in_buckets EXCEPT TABLE departed) b
+          UNION ALL
+          SELECT 'stripes disagree with the count', coalesce(s.concert_id, c.concert_id), c.departed, s.departed
+          FROM striped s FULL JOIN counted c ON c.concert_id = s.concert_id
+          WHERE s.departed IS DISTINCT FROM c.departed`,
   },
   {
     rule: 'no concert has more ACTIVE entries than its capacity',

@@ -155,7 +155,9 @@ export function readPrismaSchema(path = 'prisma/schema.prisma'): SchemaTable[] {
           ? 'uuid'
           : native === 'Timestamptz'
             ? 'timestamptz'
-            : SCALAR_UDT[type]!;
+            : native === 'SmallInt'
+              ? 'int2'
+              : SCALAR_UDT[type]!;
       columns.push({
         name: column,
         udtName,

@@ -54,4 +54,26 @@ export class QueueEntryResponse {
     example: 12_000,
   })
   retryAfterMs!: number;
+
+  /**
+   * When the answer was true (ISO 8601): a waiting position comes from a per-server snapshot
+   * of the queue (refreshed every 250 ms, at most 500 ms old), so it may lag the queue by that much, never more.
+   */
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    description:
+      'The database time the answer is true at: a WAITING position comes from a snapshot at most 500 ms old (usually under 250 ms)',
+    example: '2026-12-04T18:00:00.000Z',
+  })
+  asOf!: string;
+
+  /** Send it back in a `Queue-Ticket` header on polls: any server then answers without reading your entry. */
+  @ApiProperty({
+    description:
+      'Your place, signed for you and this concert. Send it back in a Queue-Ticket header when polling: ' +
+      'any server then answers from its snapshot. Optional; polls without it are answered too',
+    example: '1042.3q2-7wAAAAAAAAAAAAAAAA',
+  })
+  queueTicket!: string;
 }

@@ -12,5 +12,7 @@ export function toQueueEntryResponse(userId: string, state: QueueState): QueueEn
     estimatedWaitSeconds: state.waitSeconds,
     expiresAt: state.expiresAt?.toISOString() ?? null,
     retryAfterMs: state.retryAfterMs,
+    asOf: state.asOf.toISOString(),
+    queueTicket: state.queueTicket,
   };
 }
