@@ -17,6 +17,7 @@ export type PaymentOutcome =
       outcome:
         | 'RESERVATION_NOT_FOUND'
         | 'RESERVATION_FORBIDDEN'
+        | 'SALES_CLOSED'
         | 'RESERVATION_ALREADY_PAID'
         | 'RESERVATION_EXPIRED';
       reservationIds: string[];
@@ -60,6 +61,7 @@ export class PaymentsRepository {
         };
       case 'RESERVATION_NOT_FOUND':
       case 'RESERVATION_FORBIDDEN':
+      case 'SALES_CLOSED':
       case 'RESERVATION_ALREADY_PAID':
       case 'RESERVATION_EXPIRED':
         return { outcome: row.outcome, reservationIds: row.reservationIds! };

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { IdempotencyService } from '../common/idempotency/idempotency.service.js';
+import { SalesClosedError } from '../concerts/concerts.errors.js';
 import type { PaymentStatus } from '../generated/prisma/enums.js';
 import { InsufficientPointsError } from '../points/points.errors.js';
 import { PrismaService } from '../prisma/prisma.service.js';
@@ -62,6 +63,8 @@ export class PaymentsService {
           throw new ReservationNotFoundError(result.reservationIds);
         case 'RESERVATION_FORBIDDEN':
           throw new ReservationForbiddenError(result.reservationIds);
+        case 'SALES_CLOSED':
+          throw new SalesClosedError({ reservationIds: result.reservationIds });
         case 'RESERVATION_ALREADY_PAID':
           throw new ReservationAlreadyPaidError(result.reservationIds);
         case 'RESERVATION_EXPIRED':

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { ConcertNotFoundError } from '../concerts/concerts.errors.js';
+import { ConcertNotFoundError, SalesClosedError, SalesPausedError } from '../concerts/concerts.errors.js';
 import { classifyDatabaseError } from '../common/errors/database-errors.js';
 import { PrismaService } from '../prisma/prisma.service.js';
 import { TransactionRunner } from '../prisma/transaction-runner.js';
-import { ConcurrentEntryError, QueueConcertNotOnSaleError, QueueEntryNotFoundError } from './queue.errors.js';
+import { ConcurrentEntryError, QueueEntryNotFoundError } from './queue.errors.js';
 import { PerConcertBatcher } from './per-concert-batcher.js';
 import { estimateWaitSeconds, queuePosition, retryAfterMs } from './queue-position.js';
 import { QueueRepository, type LiveEntryRow } from './queue.repository.js';
@@ -50,7 +50,8 @@ export class QueueService {
     if (!result) {
       const salesState = await this.repo.findSalesState(this.prisma, concertId);
       if (!salesState) throw new ConcertNotFoundError(concertId);
-      throw new QueueConcertNotOnSaleError(concertId, salesState);
+      // ON_SALE here: it was paused when the batch ran and resumed since.
+      throw salesState === 'CLOSED' ? new SalesClosedError({ concertId }) : new SalesPausedError(concertId);
     }
     const { entry } = result;
     // A user's second request in the same batch created nothing.

@@ -50,6 +50,7 @@ describe(ReservationsService.name, () => {
         venue: 'Hall',
         startsAt: new Date('2025-02-01T19:00:00Z'),
         salesState: 'ON_SALE',
+        salesCloseAt: new Date('2025-02-01T19:00:00Z'),
         queueCapacity: 5,
         queueWindowSeconds: 300,
       });
