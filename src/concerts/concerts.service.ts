@@ -58,7 +58,7 @@ export class ConcertsService {
   async createConcert(request: NewConcertRequest): Promise<ConcertWithSeatCount> {
     const seats = planSeats(request);
     const startsAt = new Date(request.startsAt);
-    const salesCloseAt = request.salesCloseAt === undefined ? null : new Date(request.salesCloseAt);
+    const salesCloseAt = request.salesCloseAt == null ? null : new Date(request.salesCloseAt);
     if (salesCloseAt && salesCloseAt > startsAt) throw new InvalidSalesCloseAtError(salesCloseAt, startsAt);
     return this.tx.run(async (tx) => {
       const concert = await this.repo.insertUpcomingConcert(tx, {

@@ -3,7 +3,7 @@ import { FAKE_PRISMA, FakeTransactionRunner } from '../../test/fakes/fake-transa
 import { fake } from '../../test/fakes/fake.js';
 import { InMemoryReservationsRepository } from '../../test/fakes/in-memory-reservations.repository.js';
 import { testConfig } from '../../test/fakes/test-config.js';
-import { ConcertNotFoundError } from '../concerts/concerts.errors.js';
+import { ConcertNotFoundError, SalesClosedError, SalesPausedError } from '../concerts/concerts.errors.js';
 import type { TransactionRunner } from '../prisma/transaction-runner.js';
 import { QueueNotActiveError } from '../queue/queue.errors.js';
 import {
@@ -94,6 +94,8 @@ describe(ReservationsService.name, () => {
 
     it.each<[HoldOutcome, new (...args: never[]) => Error, Record<string, unknown>]>([
       [{ outcome: 'CONCERT_NOT_FOUND' }, ConcertNotFoundError, { concertId: CONCERT_ID }],
+      [{ outcome: 'SALES_PAUSED' }, SalesPausedError, { concertId: CONCERT_ID, salesState: 'PAUSED' }],
+      [{ outcome: 'SALES_CLOSED' }, SalesClosedError, { concertId: CONCERT_ID, salesState: 'CLOSED' }],
       [{ outcome: 'QUEUE_NOT_ACTIVE' }, QueueNotActiveError, { concertId: CONCERT_ID }],
       [
         { outcome: 'HOLD_LIMIT_EXCEEDED', held: 3 },
