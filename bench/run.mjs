@@ -293,6 +293,7 @@ async function main() {
       process.stdout.write(
         `\nRush, open loop: ${open.rate} buyers/s, ${open.purchases} purchases, ${open.purchasesPerSecond}/s; database connections busy ${open.waitEvents.busyConnections}: ${JSON.stringify(open.waitEvents.byState)}; CPU ${JSON.stringify(open.cpu)}\n`,
       );
+    }
     const line = results.find((result) => result.name === 'long-line');
     if (line) {
       const cost = Object.entries(line.facts.snapshotRefresh).map(

@@ -1,9 +1,11 @@
 -- Ends entries of one concert's queue and gives the places that frees (and any other free
 -- place) to the longest-waiting users, moving the counters. p_user_id NULL ends the windows
--- that lapsed (EXPIRED); otherwise the user's live entry (only an ACTIVE one if
--- p_only_active) with p_status. Locks the queues row first; each later statement takes a
--- fresh snapshot, so it sees every user who entered or was admitted while it waited.
--- No row when the concert has no queue.
+-- that lapsed (EXPIRED) or that a payment marked (ended_at set: COMPLETED at the payment's
+-- time); otherwise the user's live entry (only an ACTIVE one if p_only_active) with p_status.
+-- Admits only while the concert is on sale by the database clock. Locks the concert's sales
+-- lock (shared), then the queues row; each later statement takes a fresh snapshot, so it sees
+-- every user who entered or was admitted while it waited. A waiting user's departure is
+-- counted by the queue_entries_departure trigger, not here. No row when the concert has no queue.
 CREATE OR REPLACE FUNCTION "end_queue_entries"(
     p_concert_id UUID,
     p_user_id UUID,
@@ -17,11 +19,13 @@ DECLARE
     v_on_sale BOOLEAN;
     v_ended INTEGER;
     v_freed INTEGER;
-    v_left_waiting INTEGER;
     v_admitted INTEGER;
 BEGIN
-    SELECT q.active_count, c.queue_capacity, c.queue_window_seconds, c.sales_state = 'ON_SALE'
-    INTO v_active, v_capacity, v_window_seconds, v_on_sale
+    -- Admission only while on sale by the database clock, read under the concert's sales lock
+    -- (shared), taken before the queue row.
+    v_on_sale := coalesce(lock_concert_sales(p_concert_id) = 'ON_SALE', false);
+    SELECT q.active_count, c.queue_capacity, c.queue_window_seconds
+    INTO v_active, v_capacity, v_window_seconds
     FROM queues q JOIN concerts c ON c.id = q.concert_id
     WHERE q.concert_id = p_concert_id
     FOR UPDATE OF q;
@@ -31,7 +35,10 @@ BEGIN
 
     WITH ended_entries AS (
         UPDATE queue_entries e
-        SET status = CASE WHEN p_user_id IS NULL THEN 'EXPIRED' ELSE p_status END, ended_at = clock_timestamp()
+        SET status = CASE WHEN e.status = 'ACTIVE' AND e.ended_at IS NOT NULL THEN 'COMPLETED'
+                          WHEN p_user_id IS NULL THEN 'EXPIRED'
+                          ELSE p_status END,
+            ended_at = coalesce(e.ended_at, clock_timestamp())
         WHERE e.concert_id = p_concert_id
           AND CASE WHEN p_user_id IS NULL
                    THEN e.status = 'ACTIVE' AND e.expires_at <= clock_timestamp()
@@ -40,8 +47,8 @@ BEGIN
               END
         RETURNING e.activated_at IS NOT NULL AS was_active
     )
-    SELECT count(*)::INTEGER, (count(*) FILTER (WHERE was_active))::INTEGER, (count(*) FILTER (WHERE NOT was_active))::INTEGER
-    INTO v_ended, v_freed, v_left_waiting
+    SELECT count(*)::INTEGER, (count(*) FILTER (WHERE was_active))::INTEGER
+    INTO v_ended, v_freed
     FROM ended_entries;
 
     WITH admitted_entries AS (
@@ -52,6 +59,9 @@ BEGIN
                        WHERE w.concert_id = p_concert_id AND w.status = 'WAITING'
                        ORDER BY w.ticket
                        LIMIT CASE WHEN v_on_sale THEN GREATEST(v_capacity - v_active + v_freed, 0) ELSE 0 END)
+          -- Re-checked on the row as locked: a waiting user leaves without this function, so a
+          -- concurrent leave may have ended the entry after this statement chose it.
+          AND e.status = 'WAITING'
         RETURNING 1
     )
     SELECT count(*)::INTEGER INTO v_admitted FROM admitted_entries;
@@ -60,7 +70,6 @@ BEGIN
         UPDATE queues q
         SET active_count = q.active_count + v_admitted - v_freed,
             activated_count = q.activated_count + v_admitted,
-            left_waiting_count = q.left_waiting_count + v_left_waiting,
             updated_at = clock_timestamp()
         WHERE q.concert_id = p_concert_id;
     END IF;

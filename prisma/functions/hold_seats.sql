@@ -6,13 +6,15 @@
 --
 -- Answers one row per seat held (outcome 'HELD', in the order asked), or one row naming the
 -- first rule broken, checked in this order; a refusal changes nothing:
---   CONCERT_NOT_FOUND; QUEUE_NOT_ACTIVE (no open window by the database clock);
+--   CONCERT_NOT_FOUND; SALES_PAUSED or SALES_CLOSED (by the database clock, under the concert's
+--   sales lock); QUEUE_NOT_ACTIVE (no open window by the database clock);
 --   HOLD_LIMIT_EXCEEDED (live holds in the concert + seats asked > p_max_seats; `held`);
 --   SEAT_LOCKED (another transaction is holding or paying one of the seats right now; `seat_ids`);
 --   SEAT_NOT_FOUND (not a seat of this concert; `seat_ids`);
 --   SEAT_ALREADY_RESERVED (held by a live hold, or sold; `seat_ids`).
--- Locks: the user's hold lock (advisory, namespace 7001), then the seats in id order without
--- waiting, then reservations: the same order as every other path.
+-- Locks: the concert's sales lock (shared, lock_concert_sales), the user's hold lock (advisory,
+-- namespace 7001), then the seats in id order without waiting, then reservations: the same
+-- order as every other path.
 CREATE OR REPLACE FUNCTION "hold_seats"(
     p_user_id UUID,
     p_concert_id UUID,
@@ -34,13 +36,22 @@ DECLARE
     v_busy UUID[];
     v_missing UUID[];
     v_taken UUID[];
+    v_lapsed_holds INTEGER;
     v_expires_at TIMESTAMPTZ;
+    v_sales_state "SalesState";
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM concerts c WHERE c.id = p_concert_id) THEN
+    -- The concert's sales lock (shared) before any other lock, and its state by the clock.
+    v_sales_state := lock_concert_sales(p_concert_id);
+    IF v_sales_state IS NULL THEN
         RETURN QUERY SELECT 'CONCERT_NOT_FOUND', NULL::INTEGER, NULL::UUID[], NULL::UUID, NULL::UUID, NULL::TIMESTAMPTZ;
         RETURN;
-    END IF;
-    IF NOT queue_window_open(p_concert_id, p_user_id) THEN
+    ELSIF v_sales_state = 'PAUSED' THEN
+        RETURN QUERY SELECT 'SALES_PAUSED', NULL::INTEGER, NULL::UUID[], NULL::UUID, NULL::UUID, NULL::TIMESTAMPTZ;
+        RETURN;
+    ELSIF v_sales_state = 'CLOSED' THEN
+        RETURN QUERY SELECT 'SALES_CLOSED', NULL::INTEGER, NULL::UUID[], NULL::UUID, NULL::UUID, NULL::TIMESTAMPTZ;
+        RETURN;
+    ELSIF NOT queue_window_open(p_concert_id, p_user_id) THEN
         RETURN QUERY SELECT 'QUEUE_NOT_ACTIVE', NULL::INTEGER, NULL::UUID[], NULL::UUID, NULL::UUID, NULL::TIMESTAMPTZ;
         RETURN;
     END IF;
@@ -64,8 +75,9 @@ BEGIN
     SELECT array_agg(a.id ORDER BY a.ord) FILTER (WHERE s.id IS NOT NULL AND a.id <> ALL(coalesce(v_locked, '{}'))),
            array_agg(a.id ORDER BY a.ord) FILTER (WHERE s.id IS NULL OR s.concert_id <> p_concert_id),
            array_agg(a.id ORDER BY a.ord) FILTER (
-               WHERE NOT (s.status = 'AVAILABLE' OR (s.status = 'HELD' AND s.held_until <= v_now)))
-    INTO v_busy, v_missing, v_taken
+               WHERE NOT (s.status = 'AVAILABLE' OR (s.status = 'HELD' AND s.held_until <= v_now))),
+           count(*) FILTER (WHERE s.status = 'HELD')
+    INTO v_busy, v_missing, v_taken, v_lapsed_holds
     FROM unnest(p_seat_ids) WITH ORDINALITY AS a(id, ord)
     LEFT JOIN seats s ON s.id = a.id;
     IF v_busy IS NOT NULL THEN
@@ -79,17 +91,22 @@ BEGIN
         RETURN;
     END IF;
 
-    -- The lapsed holds on these seats end before the seats are held again (one live reservation per seat).
-    UPDATE reservations r SET status = 'EXPIRED', updated_at = clock_timestamp()
-    WHERE r.seat_id = ANY(p_seat_ids) AND r.status = 'PENDING' AND r.expires_at <= v_now;
+    -- The lapsed holds on these seats end before the seats are held again (one live
+    -- reservation per seat): a statement of its own, so the insert below sees them ended.
+    IF v_lapsed_holds > 0 THEN
+        UPDATE reservations r SET status = 'EXPIRED', updated_at = clock_timestamp()
+        WHERE r.seat_id = ANY(p_seat_ids) AND r.status = 'PENDING' AND r.expires_at <= v_now;
+    END IF;
 
     -- At the columns' millisecond precision, so that what is answered is what is stored.
     v_expires_at := (v_now + make_interval(secs => p_hold_seconds))::TIMESTAMPTZ(3);
-    UPDATE seats s SET status = 'HELD', held_until = v_expires_at WHERE s.id = ANY(p_seat_ids);
     RETURN QUERY
-    WITH inserted AS (
+    WITH held_seats AS (
+        UPDATE seats s SET status = 'HELD', held_until = v_expires_at WHERE s.id = ANY(p_seat_ids)
+        RETURNING s.id, s.price
+    ), inserted AS (
         INSERT INTO reservations (user_id, concert_id, seat_id, price, expires_at)
-        SELECT p_user_id, p_concert_id, s.id, s.price, v_expires_at FROM seats s WHERE s.id = ANY(p_seat_ids)
+        SELECT p_user_id, p_concert_id, h.id, h.price, v_expires_at FROM held_seats h
         RETURNING reservations.id, reservations.seat_id
     )
     SELECT 'HELD', NULL::INTEGER, NULL::UUID[], i.id, i.seat_id, v_expires_at

@@ -44,6 +44,7 @@ export class AdminConcertsController {
     'INVALID_JSON',
     'INVALID_SEAT_LAYOUT',
     'CONCERT_DATE_IN_PAST',
+    'INVALID_SALES_CLOSE_AT',
     'UNAUTHENTICATED',
     'FORBIDDEN',
     'PAYLOAD_TOO_LARGE',
@@ -65,10 +66,22 @@ export class AdminConcertsController {
   @ApiParam({ name: 'id', format: 'uuid', description: 'Concert id' })
   @ApiOperation({
     summary: 'Change sales state and queue settings (ADMIN)',
-    description: 'Give at least one field. Queue admission uses the new settings from its next admission on.',
+    description:
+      'Give at least one field. Queue admission uses the new settings from its next admission on. ' +
+      'PAUSED stops entries, admissions and new holds (holds made can be paid). CLOSED is final: it ' +
+      'releases every unpaid hold and ends every queue place in the same transaction; a CLOSED concert ' +
+      '(also one whose salesCloseAt passed) answers 409 SALES_CLOSED to any other salesState or salesCloseAt.',
   })
   @ApiOkResponse({ type: ConcertResponse })
-  @ApiErrors('VALIDATION_FAILED', 'INVALID_JSON', 'UNAUTHENTICATED', 'FORBIDDEN', 'CONCERT_NOT_FOUND')
+  @ApiErrors(
+    'VALIDATION_FAILED',
+    'INVALID_JSON',
+    'UNAUTHENTICATED',
+    'FORBIDDEN',
+    'CONCERT_NOT_FOUND',
+    'INVALID_SALES_CLOSE_AT',
+    'SALES_CLOSED',
+  )
   async changeSettings(
     @Param('id', ParseUUIDPipe) id: string,
     @Body() dto: ChangeConcertSettingsDto,

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { Prisma } from '../generated/prisma/client.js';
 import type { SalesState } from '../generated/prisma/enums.js';
 import type { Tx } from '../prisma/transaction-runner.js';
 import type { SeatPlan } from './seat-plan.js';
@@ -8,7 +9,10 @@ export interface ConcertRow {
   name: string;
   venue: string;
   startsAt: Date;
+  /** As of now by the database clock: CLOSED once salesCloseAt has passed, whatever is stored. */
   salesState: SalesState;
+  /** When sales close by themselves: the operator's salesCloseAt, else startsAt. */
+  salesCloseAt: Date;
   queueCapacity: number;
   queueWindowSeconds: number;
 }
@@ -29,27 +33,54 @@ export interface NewConcert {
   name: string;
   venue: string;
   startsAt: Date;
+  salesCloseAt: Date | null;
   queueCapacity: number;
   queueWindowSeconds: number;
 }
 
 export interface ConcertSettingsChange {
   salesState?: SalesState;
+  salesCloseAt?: Date;
   queueCapacity?: number;
   queueWindowSeconds?: number;
 }
 
+export interface SalesLock {
+  /** As of now, read under the lock. */
+  salesState: SalesState;
+  startsAt: Date;
+  now: Date;
+}
+
+/** Why a concert was not inserted: the database clock had passed one of its times. */
+export type NotInserted = 'STARTS_IN_PAST' | 'SALES_CLOSE_IN_PAST';
+
+/** The columns of ConcertRow for concerts `c`. */
+const CONCERT_COLUMNS = Prisma.sql`
+  c.id, c.name, c.venue, c.starts_at AS "startsAt", sales_state_now(c)::text AS "salesState",
+  coalesce(c.sales_close_at, c.starts_at) AS "salesCloseAt",
+  c.queue_capacity AS "queueCapacity", c.queue_window_seconds AS "queueWindowSeconds"`;
+
 @Injectable()
 export class ConcertsRepository {
-  /** Inserts nothing (and returns null) unless startsAt is after the database clock. */
-  async insertUpcomingConcert(tx: Tx, concert: NewConcert): Promise<ConcertRow | null> {
-    const rows = await tx.$queryRaw<ConcertRow[]>`
-      INSERT INTO concerts (name, venue, starts_at, queue_capacity, queue_window_seconds)
-      SELECT ${concert.name}, ${concert.venue}, ${concert.startsAt}::timestamptz, ${concert.queueCapacity}, ${concert.queueWindowSeconds}
-      WHERE ${concert.startsAt}::timestamptz > clock_timestamp()
-      RETURNING id, name, venue, starts_at AS "startsAt", sales_state::text AS "salesState",
-                queue_capacity AS "queueCapacity", queue_window_seconds AS "queueWindowSeconds"`;
-    return rows[0] ?? null;
+  /** Inserts nothing unless startsAt and salesCloseAt (when given) are after the database clock. */
+  async insertUpcomingConcert(tx: Tx, concert: NewConcert): Promise<ConcertRow | NotInserted> {
+    const rows = await tx.$queryRaw<(Partial<ConcertRow> & { startsInFuture: boolean })[]>`
+      WITH checked AS (
+        SELECT ${concert.startsAt}::timestamptz > clock_timestamp() AS "startsInFuture",
+               coalesce(${concert.salesCloseAt}::timestamptz, ${concert.startsAt}::timestamptz) > clock_timestamp() AS "closesInFuture"
+      ), c AS (
+        INSERT INTO concerts (name, venue, starts_at, sales_close_at, queue_capacity, queue_window_seconds)
+        SELECT ${concert.name}, ${concert.venue}, ${concert.startsAt}::timestamptz, ${concert.salesCloseAt}::timestamptz,
+               ${concert.queueCapacity}, ${concert.queueWindowSeconds}
+        FROM checked WHERE "startsInFuture" AND "closesInFuture"
+        RETURNING *
+      )
+      SELECT checked."startsInFuture", inserted.* FROM checked
+      LEFT JOIN (SELECT ${CONCERT_COLUMNS} FROM c) inserted ON true`;
+    const { startsInFuture, ...row } = rows[0]!;
+    if (row.id) return row as ConcertRow;
+    return startsInFuture ? 'SALES_CLOSE_IN_PAST' : 'STARTS_IN_PAST';
   }
 
   async createQueue(tx: Tx, concertId: string): Promise<void> {
@@ -68,9 +99,7 @@ export class ConcertsRepository {
   /** One statement, so every count comes from the same snapshot. An expired hold counts as available. */
   async findConcertStats(tx: Tx, concertId: string): Promise<ConcertStatsRow | null> {
     const rows = await tx.$queryRaw<ConcertStatsRow[]>`
-      SELECT c.id, c.name, c.venue, c.starts_at AS "startsAt", c.sales_state::text AS "salesState",
-             c.queue_capacity AS "queueCapacity", c.queue_window_seconds AS "queueWindowSeconds",
-             seat.total AS "seatCount", seat.available AS "availableSeats", seat.held AS "heldSeats", seat.sold AS "soldSeats",
+      SELECT ${CONCERT_COLUMNS}, seat.total AS "seatCount", seat.available AS "availableSeats", seat.held AS "heldSeats", seat.sold AS "soldSeats",
              entry.waiting AS "queueLength", entry.active AS "activeUsers"
       FROM concerts c
       CROSS JOIN LATERAL (
@@ -89,6 +118,19 @@ export class ConcertsRepository {
     return rows[0] ?? null;
   }
 
+  /**
+   * Takes the concert's sales lock exclusively, for the rest of the transaction: every entry,
+   * admission, hold and payment of the concert takes it shared before its first row lock (see
+   * lock_concert_sales), so they all fall wholly before or wholly after this transaction.
+   * Null when the concert does not exist.
+   */
+  async lockSales(tx: Tx, concertId: string): Promise<SalesLock | null> {
+    const rows = await tx.$queryRaw<SalesLock[]>`
+      SELECT lock_concert_sales(c.id, true)::text AS "salesState", c.starts_at AS "startsAt", clock_timestamp() AS now
+      FROM concerts c WHERE c.id = ${concertId}::uuid`;
+    return rows[0] ?? null;
+  }
+
   /** Absent fields keep their value. Returns null when the concert does not exist. */
   async changeConcertSettings(
     tx: Tx,
@@ -96,35 +138,65 @@ export class ConcertsRepository {
     change: ConcertSettingsChange,
   ): Promise<ConcertWithSeatCount | null> {
     const rows = await tx.$queryRaw<ConcertWithSeatCount[]>`
-      UPDATE concerts SET
-        sales_state = COALESCE(${change.salesState ?? null}::"SalesState", sales_state),
-        queue_capacity = COALESCE(${change.queueCapacity ?? null}::int, queue_capacity),
-        queue_window_seconds = COALESCE(${change.queueWindowSeconds ?? null}::int, queue_window_seconds),
-        updated_at = clock_timestamp()
-      WHERE id = ${concertId}::uuid
-      RETURNING id, name, venue, starts_at AS "startsAt", sales_state::text AS "salesState",
-                queue_capacity AS "queueCapacity", queue_window_seconds AS "queueWindowSeconds",
-                (SELECT count(*)::int FROM seats WHERE seats.concert_id = concerts.id) AS "seatCount"`;
+      WITH c AS (
+        UPDATE concerts SET
+          sales_state = COALESCE(${change.salesState ?? null}::"SalesState", sales_state),
+          sales_close_at = COALESCE(${change.salesCloseAt ?? null}::timestamptz, sales_close_at),
+          queue_capacity = COALESCE(${change.queueCapacity ?? null}::int, queue_capacity),
+          queue_window_seconds = COALESCE(${change.queueWindowSeconds ?? null}::int, queue_window_seconds),
+          -- After the sales lock was taken: later than anything that ran before this change.
+          updated_at = clock_timestamp()
+        WHERE id = ${concertId}::uuid
+        RETURNING *
+      )
+      SELECT ${CONCERT_COLUMNS}, (SELECT count(*)::int FROM seats WHERE seats.concert_id = c.id) AS "seatCount"
+      FROM c`;
     return rows[0] ?? null;
   }
 
-  /** Concerts on sale that have not started yet, soonest first. */
-  listUpcomingOnSale(tx: Tx): Promise<ConcertRow[]> {
-    return tx.$queryRaw<ConcertRow[]>`
-      SELECT id, name, venue, starts_at AS "startsAt", sales_state::text AS "salesState",
-             queue_capacity AS "queueCapacity", queue_window_seconds AS "queueWindowSeconds"
-      FROM concerts
-      WHERE sales_state = 'ON_SALE' AND starts_at > clock_timestamp()
-      ORDER BY starts_at, id`;
+  /**
+   * Closes the concert's sales for good: CLOSED stored, unpaid holds released, live queue
+   * entries ended (the close_concert_sales function). With `lockWaitMs`, waits at most that
+   * long for the sales lock and the rows (lock_timeout for the rest of the transaction).
+   */
+  async closeSales(
+    tx: Tx,
+    concertId: string,
+    options: { lockWaitMs?: number } = {},
+  ): Promise<{ released: number; ended: number }> {
+    if (options.lockWaitMs !== undefined) {
+      await tx.$queryRaw`SELECT set_config('lock_timeout', ${`${options.lockWaitMs}ms`}, true)`;
+    }
+    const rows = await tx.$queryRaw<{ released: number; ended: number }[]>`
+      SELECT released, ended FROM close_concert_sales(${concertId}::uuid)`;
+    return rows[0] ?? { released: 0, ended: 0 };
   }
 
-  /** Upcoming concerts on sale with at least one bookable seat; a lapsed hold is bookable before the sweeper frees it. */
+  /** Concerts whose sales close time has passed by the database clock but are not stored CLOSED yet. */
+  async findConcertsPastSalesClose(tx: Tx, limit: number): Promise<string[]> {
+    const rows = await tx.$queryRaw<{ id: string }[]>`
+      SELECT id::text FROM concerts
+      WHERE sales_state <> 'CLOSED' AND coalesce(sales_close_at, starts_at) <= clock_timestamp()
+      ORDER BY coalesce(sales_close_at, starts_at)
+      LIMIT ${limit}::int`;
+    return rows.map((row) => row.id);
+  }
+
+  /** Concerts on sale whose sales have not closed yet, soonest first. */
+  listUpcomingOnSale(tx: Tx): Promise<ConcertRow[]> {
+    return tx.$queryRaw<ConcertRow[]>`
+      SELECT ${CONCERT_COLUMNS}
+      FROM concerts c
+      WHERE c.sales_state = 'ON_SALE' AND sales_state_now(c) = 'ON_SALE'
+      ORDER BY c.starts_at, c.id`;
+  }
+
+  /** Concerts on sale with at least one bookable seat; a lapsed hold is bookable before the sweeper frees it. */
   listUpcomingWithAvailableSeats(tx: Tx): Promise<ConcertRow[]> {
     return tx.$queryRaw<ConcertRow[]>`
-      SELECT c.id, c.name, c.venue, c.starts_at AS "startsAt", c.sales_state::text AS "salesState",
-             c.queue_capacity AS "queueCapacity", c.queue_window_seconds AS "queueWindowSeconds"
+      SELECT ${CONCERT_COLUMNS}
       FROM concerts c
-      WHERE c.sales_state = 'ON_SALE' AND c.starts_at > clock_timestamp()
+      WHERE c.sales_state = 'ON_SALE' AND sales_state_now(c) = 'ON_SALE'
         AND EXISTS (
           SELECT 1 FROM seats s
           WHERE s.concert_id = c.id AND (s.status = 'AVAILABLE' OR (s.status = 'HELD' AND s.held_until <= clock_timestamp()))

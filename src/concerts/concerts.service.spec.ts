@@ -8,8 +8,10 @@ import type { ConcertsRepository } from './concerts.repository.js';
 import {
   ConcertDateInPastError,
   ConcertNotFoundError,
+  InvalidSalesCloseAtError,
   InvalidSeatLayoutError,
   NoConcertChangesError,
+  SalesClosedError,
 } from './concerts.errors.js';
 import { ConcertsService, type NewConcertRequest } from './concerts.service.js';
 import type { QueueState, QueueStateReader } from './queue-state-reader.js';
@@ -77,6 +79,18 @@ describe(ConcertsService.name, () => {
       expect(repo.queues.size).toBe(0);
     });
 
+    it('keeps a salesCloseAt before the start, and refuses one after the start or in the past', async () => {
+      const closeAt = inHours(20);
+      const concert = await sut.createConcert(aRequest({ salesCloseAt: closeAt }));
+      expect(concert.salesCloseAt.toISOString()).toBe(closeAt);
+      for (const salesCloseAt of [inHours(25), inHours(-1)]) {
+        await expect(sut.createConcert(aRequest({ salesCloseAt }))).rejects.toBeInstanceOf(
+          InvalidSalesCloseAtError,
+        );
+      }
+      expect(repo.concerts.size).toBe(1);
+    });
+
     it('refuses a seat map with duplicate numbers before writing anything', async () => {
       const request = aRequest({
         layout: undefined,
@@ -125,6 +139,39 @@ describe(ConcertsService.name, () => {
       });
     });
 
+    it('closes: CLOSED stored and the holds released, and CLOSED is final', async () => {
+      const concert = repo.add({ seats: [{ status: 'HELD', heldUntil: new Date(inHours(1)) }, {}] });
+      await expect(sut.changeConcertSettings(concert.id, { salesState: 'CLOSED' })).resolves.toMatchObject({
+        salesState: 'CLOSED',
+      });
+      expect(repo.seats.get(concert.id)!.map((seat) => seat.status)).toEqual(['AVAILABLE', 'AVAILABLE']);
+      for (const change of [{ salesState: 'ON_SALE' as const }, { salesCloseAt: inHours(2) }]) {
+        await expect(sut.changeConcertSettings(concert.id, change)).rejects.toBeInstanceOf(SalesClosedError);
+      }
+      await expect(sut.changeConcertSettings(concert.id, { queueCapacity: 3 })).resolves.toMatchObject({
+        salesState: 'CLOSED',
+        queueCapacity: 3,
+      });
+    });
+
+    it('treats a concert past its sales close time as CLOSED', async () => {
+      const concert = repo.add({ salesCloseAt: new Date(inHours(-1)) });
+      await expect(sut.changeConcertSettings(concert.id, { salesState: 'PAUSED' })).rejects.toBeInstanceOf(
+        SalesClosedError,
+      );
+    });
+
+    it('moves salesCloseAt only to a time in the future and not after the start', async () => {
+      const concert = repo.add({ startsAt: new Date(inHours(10)) });
+      for (const salesCloseAt of [inHours(11), inHours(-1)]) {
+        await expect(sut.changeConcertSettings(concert.id, { salesCloseAt })).rejects.toBeInstanceOf(
+          InvalidSalesCloseAtError,
+        );
+      }
+      const changed = await sut.changeConcertSettings(concert.id, { salesCloseAt: inHours(5) });
+      expect(changed.salesCloseAt.toISOString()).toBe(inHours(5));
+    });
+
     it('refuses a change with no fields', async () => {
       const concert = repo.add();
       await expect(sut.changeConcertSettings(concert.id, {})).rejects.toBeInstanceOf(NoConcertChangesError);
@@ -134,6 +181,17 @@ describe(ConcertsService.name, () => {
       await expect(sut.changeConcertSettings('missing', { queueCapacity: 3 })).rejects.toBeInstanceOf(
         ConcertNotFoundError,
       );
+    });
+  });
+
+  describe('closeLapsedSales', () => {
+    it('closes the concerts whose sales close time has passed, and only those', async () => {
+      const lapsed = repo.add({ salesCloseAt: new Date(inHours(-1)), seats: [{ status: 'HELD' }] });
+      const open = repo.add();
+      await expect(sut.closeLapsedSales(250)).resolves.toEqual({ closed: 1, released: 1, ended: 0 });
+      expect(repo.concerts.get(lapsed.id)!.salesState).toBe('CLOSED');
+      expect(repo.concerts.get(open.id)!.salesState).toBe('ON_SALE');
+      await expect(sut.closeLapsedSales(250)).resolves.toEqual({ closed: 0, released: 0, ended: 0 });
     });
   });
 

@@ -1,8 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { classifyDatabaseError } from '../common/errors/database-errors.js';
 import { AppConfig } from '../config/app-config.js';
 import { PrismaService } from '../prisma/prisma.service.js';
 import { TransactionRunner } from '../prisma/transaction-runner.js';
-import { ConcertDateInPastError, ConcertNotFoundError, NoConcertChangesError } from './concerts.errors.js';
+import {
+  ConcertDateInPastError,
+  ConcertNotFoundError,
+  InvalidSalesCloseAtError,
+  NoConcertChangesError,
+  SalesClosedError,
+} from './concerts.errors.js';
 import {
   ConcertsRepository,
   type ConcertRow,
@@ -17,8 +24,18 @@ export interface NewConcertRequest extends SeatMapInput {
   name: string;
   venue: string;
   startsAt: string;
+  /** When sales close by themselves, before startsAt; they close at startsAt without it. */
+  salesCloseAt?: string;
   queueCapacity?: number;
   queueWindowSeconds?: number;
+}
+
+/** Concerts closed per sweeper pass at most; the rest wait for the next pass. */
+const CLOSE_SWEEP_BATCH = 100;
+
+export interface ConcertSettingsRequest extends Omit<ConcertSettingsChange, 'salesCloseAt'> {
+  /** ISO 8601; in the future and not after startsAt. */
+  salesCloseAt?: string;
 }
 
 export interface ConcertListing extends ConcertRow {
@@ -41,15 +58,19 @@ export class ConcertsService {
   async createConcert(request: NewConcertRequest): Promise<ConcertWithSeatCount> {
     const seats = planSeats(request);
     const startsAt = new Date(request.startsAt);
+    const salesCloseAt = request.salesCloseAt == null ? null : new Date(request.salesCloseAt);
+    if (salesCloseAt && salesCloseAt > startsAt) throw new InvalidSalesCloseAtError(salesCloseAt, startsAt);
     return this.tx.run(async (tx) => {
       const concert = await this.repo.insertUpcomingConcert(tx, {
         name: request.name,
         venue: request.venue,
         startsAt,
+        salesCloseAt,
         queueCapacity: request.queueCapacity ?? this.config.queue.activeCapacity,
         queueWindowSeconds: request.queueWindowSeconds ?? this.config.queue.windowSeconds,
       });
-      if (!concert) throw new ConcertDateInPastError(startsAt);
+      if (concert === 'STARTS_IN_PAST') throw new ConcertDateInPastError(startsAt);
+      if (concert === 'SALES_CLOSE_IN_PAST') throw new InvalidSalesCloseAtError(salesCloseAt!, startsAt);
       await this.repo.createQueue(tx, concert.id);
       const seatCount = await this.repo.insertSeats(tx, concert.id, seats);
       return { ...concert, seatCount };
@@ -62,21 +83,65 @@ export class ConcertsService {
     return stats;
   }
 
-  /** Queue admission reads these settings, so a PAUSED concert stops admitting from its next admission on. */
+  /**
+   * Queue admission reads these settings, so a PAUSED concert stops admitting from its next
+   * admission on. A change of sales (state or close time) holds the concert's sales lock, so
+   * every entry, admission, hold and payment of the concert falls wholly before or after it;
+   * closing also releases every unpaid hold and ends every live queue entry in the same
+   * transaction. CLOSED is final: reopening would need back the queue the close dismissed.
+   */
   async changeConcertSettings(
     concertId: string,
-    change: ConcertSettingsChange,
+    change: ConcertSettingsRequest,
   ): Promise<ConcertWithSeatCount> {
     const { salesState, queueCapacity, queueWindowSeconds } = change;
-    if (salesState == null && queueCapacity == null && queueWindowSeconds == null)
+    const salesCloseAt = change.salesCloseAt == null ? undefined : new Date(change.salesCloseAt);
+    if (salesState == null && salesCloseAt == null && queueCapacity == null && queueWindowSeconds == null)
       throw new NoConcertChangesError();
-    const concert = await this.repo.changeConcertSettings(this.prisma, concertId, {
-      salesState,
-      queueCapacity,
-      queueWindowSeconds,
+    const salesChange = salesState != null || salesCloseAt != null;
+    return this.tx.run(async (tx) => {
+      if (salesChange) {
+        const sales = await this.repo.lockSales(tx, concertId);
+        if (!sales) throw new ConcertNotFoundError(concertId);
+        if (sales.salesState === 'CLOSED' && (salesCloseAt != null || (salesState ?? 'CLOSED') !== 'CLOSED'))
+          throw new SalesClosedError({ concertId });
+        if (salesCloseAt && (salesCloseAt <= sales.now || salesCloseAt > sales.startsAt))
+          throw new InvalidSalesCloseAtError(salesCloseAt, sales.startsAt);
+      }
+      const concert = await this.repo.changeConcertSettings(tx, concertId, {
+        salesState,
+        salesCloseAt,
+        queueCapacity,
+        queueWindowSeconds,
+      });
+      if (!concert) throw new ConcertNotFoundError(concertId);
+      if (salesChange && concert.salesState === 'CLOSED') await this.repo.closeSales(tx, concertId);
+      return concert;
     });
-    if (!concert) throw new ConcertNotFoundError(concertId);
-    return concert;
+  }
+
+  /**
+   * For the sweeper: stores CLOSED for concerts whose sales close time has passed, releasing
+   * their holds and ending their queue entries, one short transaction per concert. Every path
+   * already refuses them by the database clock; this tidies up. A concert whose sales lock
+   * stays busy longer than `lockWaitMs` is left for the next pass.
+   */
+  async closeLapsedSales(lockWaitMs: number): Promise<{ closed: number; released: number; ended: number }> {
+    const concertIds = await this.repo.findConcertsPastSalesClose(this.prisma, CLOSE_SWEEP_BATCH);
+    const total = { closed: 0, released: 0, ended: 0 };
+    for (const concertId of concertIds) {
+      const result = await this.tx
+        .run((tx) => this.repo.closeSales(tx, concertId, { lockWaitMs }))
+        .catch((error: unknown) => {
+          if (classifyDatabaseError(error)?.code === 'CONCURRENT_UPDATE') return null;
+          throw error;
+        });
+      if (!result) continue;
+      total.closed++;
+      total.released += result.released;
+      total.ended += result.ended;
+    }
+    return total;
   }
 
   async listConcertsOnSale(userId: string): Promise<ConcertListing[]> {

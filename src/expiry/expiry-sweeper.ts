@@ -1,17 +1,21 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { IdempotencyService } from '../common/idempotency/idempotency.service.js';
+import { ConcertsService } from '../concerts/concerts.service.js';
 import { AppConfig } from '../config/app-config.js';
 import { QueueService } from '../queue/queue.service.js';
 import { ReservationsService } from '../reservations/reservations.service.js';
 
 const INTERVAL_NAME = 'expiry-sweeper';
+/** How long closing a concert's sales waits for its sales lock before leaving it for the next pass. */
+const CLOSE_LOCK_WAIT_MS = 250;
 /** Idempotency keys are kept 24 h; deleting the old ones once a minute is plenty. */
 const KEY_CLEANUP_EVERY_MS = 60_000;
 
 /**
- * The scheduled job: every EXPIRY_SWEEP_INTERVAL_MS it expires lapsed queue windows
- * (admitting the next users) and unpaid holds, and once a minute deletes idempotency keys
+ * The scheduled job: every EXPIRY_SWEEP_INTERVAL_MS it closes the sales of concerts whose
+ * close time passed (their holds released, their queue places ended), expires lapsed queue
+ * windows (admitting the next users) and unpaid holds, and once a minute deletes idempotency keys
  * past their 24 h retention. Every replica runs it; the work itself
  * uses SKIP LOCKED, so replicas share it instead of doing it twice. Reads are never
  * delayed by it: expiry is judged by the database clock wherever it matters.
@@ -25,6 +29,7 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
   constructor(
     private readonly config: AppConfig,
     private readonly scheduler: SchedulerRegistry,
+    private readonly concerts: ConcertsService,
     private readonly queue: QueueService,
     private readonly reservations: ReservationsService,
     private readonly idempotency: IdempotencyService,
@@ -53,6 +58,12 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   private async sweepOnce(): Promise<void> {
+    const sales = await this.concerts.closeLapsedSales(CLOSE_LOCK_WAIT_MS);
+    if (sales.closed) {
+      this.logger.debug(
+        `Closed sales of ${sales.closed} concerts: released ${sales.released} holds, ended ${sales.ended} queue places`,
+      );
+    }
     const windows = await this.queue.sweep();
     if (windows.expired || windows.admitted) {
       this.logger.debug(`Expired ${windows.expired} windows, admitted ${windows.admitted} users`);

@@ -26,7 +26,8 @@ export class PaymentsController {
     description:
       'Confirms the reservations, sells their seats, debits their total and ends the queue window (the next ' +
       'user is admitted). Send an Idempotency-Key to retry safely. Checked in this order: unknown 404, ' +
-      "another user's 403, already paid 409, lapsed 410, then the balance 402.",
+      "another user's 403, sales closed 409, already paid 409, lapsed 410, then the balance 402. " +
+      "A PAUSED concert's holds can still be paid.",
   })
   @ApiHeader(IDEMPOTENCY_KEY_HEADER)
   @ApiOkResponse({ type: PaymentResponse })
@@ -38,6 +39,7 @@ export class PaymentsController {
     'INSUFFICIENT_POINTS',
     'RESERVATION_FORBIDDEN',
     'RESERVATION_NOT_FOUND',
+    'SALES_CLOSED',
     'RESERVATION_ALREADY_PAID',
     'IDEMPOTENCY_KEY_IN_USE',
     'RESERVATION_EXPIRED',

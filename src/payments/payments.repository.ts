@@ -19,6 +19,7 @@ export const PAY_RESERVATIONS_OUTCOMES = [
   'PAID',
   'RESERVATION_NOT_FOUND',
   'RESERVATION_FORBIDDEN',
+  'SALES_CLOSED',
   'RESERVATION_ALREADY_PAID',
   'RESERVATION_EXPIRED',
   'INSUFFICIENT_POINTS',
@@ -33,6 +34,7 @@ export type PaymentOutcome =
       outcome:
         | 'RESERVATION_NOT_FOUND'
         | 'RESERVATION_FORBIDDEN'
+        | 'SALES_CLOSED'
         | 'RESERVATION_ALREADY_PAID'
         | 'RESERVATION_EXPIRED';
       reservationIds: string[];
@@ -80,6 +82,7 @@ export class PaymentsRepository {
         };
       case 'RESERVATION_NOT_FOUND':
       case 'RESERVATION_FORBIDDEN':
+      case 'SALES_CLOSED':
       case 'RESERVATION_ALREADY_PAID':
       case 'RESERVATION_EXPIRED':
         return { outcome: row.outcome, reservationIds: row.reservationIds! };

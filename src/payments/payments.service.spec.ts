@@ -7,6 +7,7 @@ import { InMemoryReservationsRepository } from '../../test/fakes/in-memory-reser
 import { testConfig } from '../../test/fakes/test-config.js';
 import type { IdempotencyRepository } from '../common/idempotency/idempotency.repository.js';
 import { IdempotencyService } from '../common/idempotency/idempotency.service.js';
+import { SalesClosedError } from '../concerts/concerts.errors.js';
 import { InsufficientPointsError } from '../points/points.errors.js';
 import type { TransactionRunner } from '../prisma/transaction-runner.js';
 import type { QueueService } from '../queue/queue.service.js';
@@ -120,6 +121,11 @@ describe(PaymentsService.name, () => {
         { outcome: 'RESERVATION_FORBIDDEN', reservationIds: ['r1'] },
         ReservationForbiddenError,
         { reservationIds: ['r1'] },
+      ],
+      SALES_CLOSED: [
+        { outcome: 'SALES_CLOSED', reservationIds: ['r1', 'r2'] },
+        SalesClosedError,
+        { reservationIds: ['r1', 'r2'], salesState: 'CLOSED' },
       ],
       RESERVATION_ALREADY_PAID: [
         { outcome: 'RESERVATION_ALREADY_PAID', reservationIds: ['r1'] },

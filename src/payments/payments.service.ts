@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { IdempotencyService } from '../common/idempotency/idempotency.service.js';
 import { unexpectedOutcome } from '../database/function-outcomes.js';
+import { SalesClosedError } from '../concerts/concerts.errors.js';
 import type { PaymentStatus } from '../generated/prisma/enums.js';
 import { InsufficientPointsError } from '../points/points.errors.js';
 import { PrismaService } from '../prisma/prisma.service.js';
@@ -68,6 +69,8 @@ export class PaymentsService {
           throw new ReservationNotFoundError(result.reservationIds);
         case 'RESERVATION_FORBIDDEN':
           throw new ReservationForbiddenError(result.reservationIds);
+        case 'SALES_CLOSED':
+          throw new SalesClosedError({ reservationIds: result.reservationIds });
         case 'RESERVATION_ALREADY_PAID':
           throw new ReservationAlreadyPaidError(result.reservationIds);
         case 'RESERVATION_EXPIRED':

@@ -47,7 +47,7 @@ const ApiEnterResponses = () =>
       headers: RETRY_AFTER_HEADER,
       description: 'Already in the queue',
     }),
-    ApiErrors('VALIDATION_FAILED', 'UNAUTHENTICATED', 'CONCERT_NOT_FOUND', 'CONCERT_NOT_ON_SALE'),
+    ApiErrors('VALIDATION_FAILED', 'UNAUTHENTICATED', 'CONCERT_NOT_FOUND', 'SALES_PAUSED', 'SALES_CLOSED'),
   );
 
 @ApiTags('queue')

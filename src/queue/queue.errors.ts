@@ -1,12 +1,5 @@
 import { DomainError } from '../common/errors/domain-error.js';
 
-export class QueueConcertNotOnSaleError extends DomainError {
-  readonly code = 'CONCERT_NOT_ON_SALE';
-  constructor(concertId: string, salesState: string) {
-    super(`Concert ${concertId} is not on sale (${salesState})`, { concertId, salesState });
-  }
-}
-
 export class QueueEntryNotFoundError extends DomainError {
   readonly code = 'QUEUE_ENTRY_NOT_FOUND';
   constructor(concertId: string) {

@@ -142,6 +142,9 @@ export class QueueRepository {
           SELECT coalesce(sum(s.departed), 0)::bigint AS departed
           FROM queue_departure_stripes s WHERE s.concert_id = ${concertId}::uuid
         ),
+        -- Sales state (issue 20): the concert's sales lock (shared), taken before the queue row,
+        -- and the state read after it by the database clock.
+        sales AS MATERIALIZED (SELECT lock_concert_sales(${concertId}::uuid) AS state),
         ticket AS (
           UPDATE queues q
           -- SET sees the row as locked (re-read if a concurrent batch committed first).
@@ -152,8 +155,8 @@ export class QueueRepository {
               activated_count = q.activated_count + LEAST(b.n, CASE WHEN q.last_ticket = q.activated_count + d.departed
                                                                 THEN GREATEST(c.queue_capacity - q.active_count, 0) ELSE 0 END),
               updated_at = clock_timestamp()
-          FROM concerts c, batch b, departures d, async_commit
-          WHERE q.concert_id = ${concertId}::uuid AND c.id = q.concert_id AND c.sales_state = 'ON_SALE' AND b.n > 0
+          FROM concerts c, batch b, departures d, async_commit, sales
+          WHERE q.concert_id = ${concertId}::uuid AND c.id = q.concert_id AND sales.state = 'ON_SALE' AND b.n > 0
           -- From the new values: those still waiting of this batch are n - admitted.
           RETURNING q.last_ticket - b.n AS before_ticket, b.n,
                     GREATEST(0, b.n - (q.last_ticket - q.activated_count - d.departed)) AS admitted,
@@ -218,7 +221,7 @@ export class QueueRepository {
     >`
       SELECT q.last_ticket AS "lastTicket", q.activated_count AS "activatedCount", q.active_count AS "activeCount",
              c.queue_capacity AS capacity, c.queue_window_seconds AS "windowSeconds",
-             pg_snapshot_xmin(pg_current_snapshot())::text AS horizon, statement_timestamp() AS "asOf",
+             pg_snapshot_xmin(pg_current_snapshot())::text AS horizon, clock_timestamp() AS "asOf",
              changed.buckets, changed.masks
       FROM queues q
       JOIN concerts c ON c.id = q.concert_id
@@ -239,9 +242,10 @@ export class QueueRepository {
     };
   }
 
+  /** As of now by the database clock: CLOSED once its sales close time has passed. */
   async findSalesState(tx: Tx, concertId: string): Promise<string | null> {
     const rows = await tx.$queryRaw<{ salesState: string }[]>`
-      SELECT sales_state::text AS "salesState" FROM concerts WHERE id = ${concertId}::uuid`;
+      SELECT sales_state_now(c)::text AS "salesState" FROM concerts c WHERE c.id = ${concertId}::uuid`;
     return rows[0]?.salesState ?? null;
   }
 

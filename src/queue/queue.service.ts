@@ -1,9 +1,9 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { ConcertNotFoundError } from '../concerts/concerts.errors.js';
+import { ConcertNotFoundError, SalesClosedError, SalesPausedError } from '../concerts/concerts.errors.js';
 import { classifyDatabaseError } from '../common/errors/database-errors.js';
 import { PrismaService } from '../prisma/prisma.service.js';
 import { TransactionRunner } from '../prisma/transaction-runner.js';
-import { ConcurrentEntryError, QueueConcertNotOnSaleError, QueueEntryNotFoundError } from './queue.errors.js';
+import { ConcurrentEntryError, QueueEntryNotFoundError } from './queue.errors.js';
 import { PerConcertBatcher } from './per-concert-batcher.js';
 import { PerConcertCoalescer } from './per-concert-coalescer.js';
 import { estimateWaitSeconds, retryAfterMs } from './queue-position.js';
@@ -84,7 +84,8 @@ export class QueueService implements OnApplicationShutdown {
     if (!result) {
       const salesState = await this.repo.findSalesState(this.prisma, concertId);
       if (!salesState) throw new ConcertNotFoundError(concertId);
-      throw new QueueConcertNotOnSaleError(concertId, salesState);
+      // ON_SALE here: it was paused when the batch ran and resumed since.
+      throw salesState === 'CLOSED' ? new SalesClosedError({ concertId }) : new SalesPausedError(concertId);
     }
     const { entry } = result;
     // A user's second request in the same batch created nothing.

@@ -33,7 +33,7 @@ export class ReservationsController {
     description: 'Seats in display order, paginated.',
   })
   @ApiOkResponse({ type: SeatMapResponse })
-  @ApiErrors('VALIDATION_FAILED', 'UNAUTHENTICATED', 'QUEUE_NOT_ACTIVE', 'CONCERT_NOT_FOUND')
+  @ApiErrors('VALIDATION_FAILED', 'UNAUTHENTICATED', 'QUEUE_NOT_ACTIVE', 'CONCERT_NOT_FOUND', 'SALES_CLOSED')
   async seatMap(
     @CurrentUser() user: AuthUser,
     @Param('concertId', ParseUUIDPipe) concertId: string,
@@ -47,7 +47,8 @@ export class ReservationsController {
     summary: 'Hold seats until expiresAt (needs an ACTIVE queue window)',
     description:
       'All the seats or none. At most MAX_SEATS_PER_RESERVATION (4) live holds per user and concert. ' +
-      'Pay with POST /payment before expiresAt; an unpaid hold lapses and its seat is free again.',
+      'Pay with POST /payment before expiresAt; an unpaid hold lapses and its seat is free again. ' +
+      'Refused while sales are PAUSED or CLOSED (409), whatever the window.',
   })
   @ApiCreatedResponse({ type: HoldSeatsResponse })
   @ApiErrors(
@@ -56,6 +57,8 @@ export class ReservationsController {
     'UNAUTHENTICATED',
     'QUEUE_NOT_ACTIVE',
     'CONCERT_NOT_FOUND',
+    'SALES_PAUSED',
+    'SALES_CLOSED',
     'SEAT_NOT_FOUND',
     'SEAT_ALREADY_RESERVED',
     'HOLD_LIMIT_EXCEEDED',

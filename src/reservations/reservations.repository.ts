@@ -51,6 +51,8 @@ export interface HoldRequest {
 export const HOLD_SEATS_OUTCOMES = [
   'HELD',
   'CONCERT_NOT_FOUND',
+  'SALES_PAUSED',
+  'SALES_CLOSED',
   'QUEUE_NOT_ACTIVE',
   'HOLD_LIMIT_EXCEEDED',
   'SEAT_LOCKED',
@@ -62,7 +64,7 @@ export type HoldSeatsOutcome = (typeof HOLD_SEATS_OUTCOMES)[number];
 /** What hold_seats answered: the holds, or the first rule the request broke. */
 export type HoldOutcome =
   | { outcome: 'HELD'; holds: HeldReservation[] }
-  | { outcome: 'CONCERT_NOT_FOUND' | 'QUEUE_NOT_ACTIVE' }
+  | { outcome: 'CONCERT_NOT_FOUND' | 'SALES_PAUSED' | 'SALES_CLOSED' | 'QUEUE_NOT_ACTIVE' }
   | { outcome: 'HOLD_LIMIT_EXCEEDED'; held: number }
   | { outcome: 'SEAT_LOCKED' | 'SEAT_NOT_FOUND' | 'SEAT_ALREADY_RESERVED'; seatIds: string[] };
 
@@ -172,6 +174,8 @@ export class ReservationsRepository {
           })),
         };
       case 'CONCERT_NOT_FOUND':
+      case 'SALES_PAUSED':
+      case 'SALES_CLOSED':
       case 'QUEUE_NOT_ACTIVE':
         return { outcome: first.outcome };
       case 'HOLD_LIMIT_EXCEEDED':
@@ -254,10 +258,10 @@ export class ReservationsRepository {
     // more CPU than the query itself (one JSON.parse instead).
     const rows = await tx.$queryRaw<SeatMapRow[]>`
       WITH gate AS MATERIALIZED (
-        SELECT c.*, queue_window_open(c.id, ${userId}::uuid) AS window_open
+        SELECT c.*, sales_state_now(c), queue_window_open(c.id, ${userId}::uuid) AS window_open
         FROM concerts c WHERE c.id = ${concertId}::uuid
       )
-      SELECT g.id::text, g.name, g.venue, g.starts_at AS "startsAt", g.sales_state::text AS "salesState",
+      SELECT g.id::text, g.name, g.venue, g.starts_at AS "startsAt", g.sales_state_now::text AS "salesState",
              g.queue_capacity AS "queueCapacity", g.queue_window_seconds AS "queueWindowSeconds",
              g.window_open AS "windowOpen",
              CASE WHEN g.window_open THEN (SELECT count(*)::int FROM seats t WHERE t.concert_id = g.id) ELSE 0 END AS total,

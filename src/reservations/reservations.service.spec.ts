@@ -3,7 +3,7 @@ import { FAKE_PRISMA, FakeTransactionRunner } from '../../test/fakes/fake-transa
 import { fake } from '../../test/fakes/fake.js';
 import { InMemoryReservationsRepository } from '../../test/fakes/in-memory-reservations.repository.js';
 import { testConfig } from '../../test/fakes/test-config.js';
-import { ConcertNotFoundError } from '../concerts/concerts.errors.js';
+import { ConcertNotFoundError, SalesClosedError, SalesPausedError } from '../concerts/concerts.errors.js';
 import type { TransactionRunner } from '../prisma/transaction-runner.js';
 import { QueueNotActiveError } from '../queue/queue.errors.js';
 import {
@@ -55,6 +55,7 @@ describe(ReservationsService.name, () => {
         venue: 'Hall',
         startsAt: new Date('2025-02-01T19:00:00Z'),
         salesState: 'ON_SALE',
+        salesCloseAt: new Date('2025-02-01T19:00:00Z'),
         queueCapacity: 5,
         queueWindowSeconds: 300,
       });
@@ -105,6 +106,16 @@ describe(ReservationsService.name, () => {
       ];
     } = {
       CONCERT_NOT_FOUND: [{ outcome: 'CONCERT_NOT_FOUND' }, ConcertNotFoundError, { concertId: CONCERT_ID }],
+      SALES_PAUSED: [
+        { outcome: 'SALES_PAUSED' },
+        SalesPausedError,
+        { concertId: CONCERT_ID, salesState: 'PAUSED' },
+      ],
+      SALES_CLOSED: [
+        { outcome: 'SALES_CLOSED' },
+        SalesClosedError,
+        { concertId: CONCERT_ID, salesState: 'CLOSED' },
+      ],
       QUEUE_NOT_ACTIVE: [{ outcome: 'QUEUE_NOT_ACTIVE' }, QueueNotActiveError, { concertId: CONCERT_ID }],
       HOLD_LIMIT_EXCEEDED: [
         { outcome: 'HOLD_LIMIT_EXCEEDED', held: 3 },

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ConcertNotFoundError } from '../concerts/concerts.errors.js';
+import { ConcertNotFoundError, SalesClosedError, SalesPausedError } from '../concerts/concerts.errors.js';
 import type { ConcertRow } from '../concerts/concerts.repository.js';
 import { unexpectedOutcome } from '../database/function-outcomes.js';
 import { AppConfig } from '../config/app-config.js';
@@ -54,10 +54,15 @@ export class ReservationsService {
     private readonly config: AppConfig,
   ) {}
 
-  /** The concert's seats for a caller with an open queue window; an unknown concert is 404 before the gate. */
+  /**
+   * The concert's seats for a caller with an open queue window; an unknown concert is 404 and
+   * one whose sales are closed (by the database clock) 409, before the gate. PAUSED shows seats:
+   * holds made before the pause can still be paid.
+   */
   async getSeatMap(userId: string, concertId: string, page: number, limit: number): Promise<SeatMap> {
     const map = await this.repo.findSeatMap(this.prisma, userId, concertId, (page - 1) * limit, limit);
     if (!map) throw new ConcertNotFoundError(concertId);
+    if (map.concert.salesState === 'CLOSED') throw new SalesClosedError({ concertId });
     if (!map.windowOpen) throw new QueueNotActiveError(concertId);
     return { concert: map.concert, seats: map.seats, page, limit, total: map.total };
   }
@@ -82,6 +87,10 @@ export class ReservationsService {
         return result.holds;
       case 'CONCERT_NOT_FOUND':
         throw new ConcertNotFoundError(concertId);
+      case 'SALES_PAUSED':
+        throw new SalesPausedError(concertId);
+      case 'SALES_CLOSED':
+        throw new SalesClosedError({ concertId });
       case 'QUEUE_NOT_ACTIVE':
         throw new QueueNotActiveError(concertId);
       case 'HOLD_LIMIT_EXCEEDED':

@@ -293,6 +293,15 @@ describe('Hostile input on every route', () => {
   const idempotencyHeader = (route: RouteCase): Record<string, string> =>
     route.idempotent ? { 'Idempotency-Key': randomUUID() } : {};
   const future = () => new Date(Date.now() + 30 * 86_400_000).toISOString();
+  /** Malformed, without an offset, in the past, or after any startsAt used here (null means absent). */
+  const BAD_SALES_CLOSE_AT = [
+    ...NOT_STRINGS.filter((value) => value !== null),
+    ...FRAGMENTS,
+    '2030-07-15',
+    '2030-07-15T12:00:00',
+    '2020-07-15T12:00:00Z',
+    '2999-07-15T12:00:00Z',
+  ];
   const ROUTES: RouteCase[] = [
     {
       method: 'post',
@@ -390,6 +399,7 @@ describe('Hostile input on every route', () => {
         layout: { rows: [{ label: 'A', seats: 2, price: 1_000 }] },
       }),
       badFields: {
+        salesCloseAt: BAD_SALES_CLOSE_AT,
         name: [...NOT_STRINGS, '', '   ', 'x'.repeat(201)],
         venue: [...NOT_STRINGS, '', 'x'.repeat(201)],
         startsAt: [
@@ -425,6 +435,7 @@ describe('Hostile input on every route', () => {
       validBody: () => ({ salesState: 'PAUSED' }),
       badFields: {
         salesState: [...NOT_STRINGS, ...FRAGMENTS, 'OPEN', 'on_sale', ''],
+        salesCloseAt: BAD_SALES_CLOSE_AT,
         queueCapacity: [...BAD_NUMBERS, 100_001],
         queueWindowSeconds: [...BAD_NUMBERS, 86_401],
       },

@@ -39,7 +39,7 @@ describe('checkInvariants', () => {
     await t.db.query(
       `UPDATE queues SET last_ticket = 0, activated_count = 0, active_count = 0, left_waiting_count = 0`,
     );
-    await t.db.query(`UPDATE concerts SET queue_capacity = 2`);
+    await t.db.query(`UPDATE concerts SET queue_capacity = 2, sales_state = 'ON_SALE'`);
     await t.http().patch('/points/charge').set(user.headers).send({ amount: 5_000 }).expect(200);
     await t.http().post(`/concerts/${concert.id}/queue-entry`).set(user.headers).expect(201);
     const held = await t
@@ -73,6 +73,22 @@ describe('checkInvariants', () => {
     expect(await brokenRules()).toEqual([
       'a HELD seat has exactly one PENDING reservation, expiring when the hold ends, and none CONFIRMED',
       'a SOLD seat has exactly one CONFIRMED reservation of a COMPLETED payment, and none PENDING',
+    ]);
+  });
+
+  it('sees a concert closed behind the app with a queue place and a hold still live', async () => {
+    const other = await createUser(t);
+    await t.http().post(`/concerts/${concert.id}/queue-entry`).set(other.headers).expect(201);
+    await t
+      .http()
+      .post('/reservation/seat')
+      .set(other.headers)
+      .send({ concertId: concert.id, seatIds: [concert.seatIds[5]] })
+      .expect(201);
+    expect(await brokenRules()).toEqual([]);
+    await t.db.query(`UPDATE concerts SET sales_state = 'CLOSED' WHERE id = $1`, [concert.id]);
+    expect(await brokenRules()).toEqual([
+      'a concert whose sales are CLOSED has no live queue entry and no unpaid hold',
     ]);
   });
 

@@ -110,12 +110,14 @@ describe('Queue: GET/POST /concerts/:id/queue-entry', () => {
     expect((await enter(t, u2!, b.id)).body).toMatchObject({ queuePosition: 1, status: 'ACTIVE' });
   });
 
-  it('answers 404 for an unknown concert, 409 for one not on sale and 400 for a bad id', async () => {
+  it('answers 404 for an unknown concert, 409 for one paused or closed and 400 for a bad id', async () => {
     const user = await createUser(t);
     const unknown = await enter(t, user, '00000000-0000-4000-8000-000000000000').expect(404);
     expect(unknown.body.code).toBe('CONCERT_NOT_FOUND');
     const closed = await createConcert(t, { salesState: 'CLOSED' });
-    expect((await enter(t, user, closed.id).expect(409)).body.code).toBe('CONCERT_NOT_ON_SALE');
+    expect((await enter(t, user, closed.id).expect(409)).body.code).toBe('SALES_CLOSED');
+    const paused = await createConcert(t, { salesState: 'PAUSED' });
+    expect((await enter(t, user, paused.id).expect(409)).body.code).toBe('SALES_PAUSED');
     expect((await enter(t, user, 'not-a-uuid').expect(400)).body.code).toBe('VALIDATION_FAILED');
     await t.http().get(`/concerts/${closed.id}/queue-entry`).expect(401);
   });

@@ -6,6 +6,8 @@ import type {
   ConcertsRepository,
   ConcertWithSeatCount,
   NewConcert,
+  NotInserted,
+  SalesLock,
 } from '../../src/concerts/concerts.repository.js';
 import type { SeatPlan } from '../../src/concerts/seat-plan.js';
 import type { Tx } from '../../src/prisma/transaction-runner.js';
@@ -30,15 +32,17 @@ export class InMemoryConcertsRepository implements PublicOf<ConcertsRepository> 
   /** Arranges a concert directly, like the SQL fixtures of the e2e tests. */
   add(concert: Partial<ConcertRow> & { seats?: Partial<StoredSeat>[] } = {}): ConcertRow {
     const { seats = [{}], ...fields } = concert;
+    const startsAt = fields.startsAt ?? new Date(this.now.getTime() + 86_400_000);
     const row: ConcertRow = {
       id: randomUUID(),
       name: 'Concert',
       venue: 'Hall',
-      startsAt: new Date(this.now.getTime() + 86_400_000),
       salesState: 'ON_SALE',
       queueCapacity: 5,
       queueWindowSeconds: 300,
       ...fields,
+      startsAt,
+      salesCloseAt: fields.salesCloseAt ?? startsAt,
     };
     this.concerts.set(row.id, row);
     this.queues.add(row.id);
@@ -57,11 +61,43 @@ export class InMemoryConcertsRepository implements PublicOf<ConcertsRepository> 
     return row;
   }
 
-  async insertUpcomingConcert(_tx: Tx, concert: NewConcert): Promise<ConcertRow | null> {
-    if (concert.startsAt <= this.now) return null;
-    const row: ConcertRow = { id: randomUUID(), salesState: 'ON_SALE', ...concert };
+  async insertUpcomingConcert(_tx: Tx, concert: NewConcert): Promise<ConcertRow | NotInserted> {
+    if (concert.startsAt <= this.now) return 'STARTS_IN_PAST';
+    if (concert.salesCloseAt && concert.salesCloseAt <= this.now) return 'SALES_CLOSE_IN_PAST';
+    const row: ConcertRow = {
+      id: randomUUID(),
+      salesState: 'ON_SALE',
+      ...concert,
+      salesCloseAt: concert.salesCloseAt ?? concert.startsAt,
+    };
     this.concerts.set(row.id, row);
     return { ...row };
+  }
+
+  async lockSales(_tx: Tx, concertId: string): Promise<SalesLock | null> {
+    const concert = this.concerts.get(concertId);
+    if (!concert) return null;
+    return { salesState: this.salesStateNow(concert), startsAt: concert.startsAt, now: this.now };
+  }
+
+  async closeSales(_tx: Tx, concertId: string): Promise<{ released: number; ended: number }> {
+    const concert = this.concerts.get(concertId);
+    if (!concert) return { released: 0, ended: 0 };
+    concert.salesState = 'CLOSED';
+    let released = 0;
+    for (const seat of this.seats.get(concertId) ?? []) {
+      if (seat.status !== 'HELD') continue;
+      Object.assign(seat, { status: 'AVAILABLE', heldUntil: null });
+      released++;
+    }
+    return { released, ended: 0 };
+  }
+
+  async findConcertsPastSalesClose(_tx: Tx, limit: number): Promise<string[]> {
+    return [...this.concerts.values()]
+      .filter((concert) => concert.salesState !== 'CLOSED' && concert.salesCloseAt <= this.now)
+      .slice(0, limit)
+      .map((concert) => concert.id);
   }
 
   async createQueue(_tx: Tx, concertId: string): Promise<void> {
@@ -86,9 +122,11 @@ export class InMemoryConcertsRepository implements PublicOf<ConcertsRepository> 
     const concert = this.concerts.get(concertId);
     if (!concert) return null;
     const seats = this.seats.get(concertId) ?? [];
+    const salesState = this.salesStateNow(concert);
     const liveHold = (seat: StoredSeat) => seat.status === 'HELD' && seat.heldUntil! > this.now;
     return {
       ...concert,
+      salesState,
       seatCount: seats.length,
       availableSeats: seats.filter(
         (seat) => seat.status === 'AVAILABLE' || (seat.status === 'HELD' && !liveHold(seat)),
@@ -108,9 +146,14 @@ export class InMemoryConcertsRepository implements PublicOf<ConcertsRepository> 
     const concert = this.concerts.get(concertId);
     if (!concert) return null;
     concert.salesState = change.salesState ?? concert.salesState;
+    concert.salesCloseAt = change.salesCloseAt ?? concert.salesCloseAt;
     concert.queueCapacity = change.queueCapacity ?? concert.queueCapacity;
     concert.queueWindowSeconds = change.queueWindowSeconds ?? concert.queueWindowSeconds;
-    return { ...concert, seatCount: this.seats.get(concertId)?.length ?? 0 };
+    return {
+      ...concert,
+      salesState: this.salesStateNow(concert),
+      seatCount: this.seats.get(concertId)?.length ?? 0,
+    };
   }
 
   async listUpcomingOnSale(): Promise<ConcertRow[]> {
@@ -125,9 +168,14 @@ export class InMemoryConcertsRepository implements PublicOf<ConcertsRepository> 
     );
   }
 
+  /** As sales_state_now: CLOSED once the close time has passed, whatever is stored. */
+  private salesStateNow(concert: ConcertRow): ConcertRow['salesState'] {
+    return concert.salesCloseAt <= this.now ? 'CLOSED' : concert.salesState;
+  }
+
   private upcomingOnSale(): ConcertRow[] {
     return [...this.concerts.values()]
-      .filter((concert) => concert.salesState === 'ON_SALE' && concert.startsAt > this.now)
+      .filter((concert) => this.salesStateNow(concert) === 'ON_SALE')
       .sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime() || a.id.localeCompare(b.id))
       .map((concert) => ({ ...concert }));
   }

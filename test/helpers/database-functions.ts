@@ -121,7 +121,7 @@ export class FunctionTestDatabase {
   ): Promise<PayReservationsRow> {
     const { rows } = await client.query<PayReservationsRow>(
       `SELECT outcome, reservation_ids::text[] AS reservation_ids, balance, required,
-              payment_id::text AS payment_id, total_amount, created_at
+              payment_id::text AS payment_id, total_amount, created_at, concert_ids::text[] AS concert_ids
        FROM pay_reservations($1::uuid, $2::uuid[])`,
       [userId, reservationIds],
     );
@@ -239,4 +239,6 @@ export interface PayReservationsRow {
   payment_id: string | null;
   total_amount: number | null;
   created_at: Date | null;
+  /** PAID: the concerts whose window the payment ended. */
+  concert_ids: string[] | null;
 }

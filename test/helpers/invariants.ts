@@ -166,6 +166,14 @@ const QUEUE_RULES: Rule[] = [
           GROUP BY c.id HAVING count(e.id) > c.queue_capacity`,
   },
   {
+    // Closing releases every unpaid hold and ends every queue place in its own transaction.
+    rule: 'a concert whose sales are CLOSED has no live queue entry and no unpaid hold',
+    sql: `SELECT c.id AS concert_id FROM concerts c
+          WHERE c.sales_state = 'CLOSED'
+            AND (EXISTS (SELECT 1 FROM queue_entries e WHERE e.concert_id = c.id AND e.status IN ('WAITING', 'ACTIVE'))
+                 OR EXISTS (SELECT 1 FROM reservations r WHERE r.concert_id = c.id AND r.status = 'PENDING'))`,
+  },
+  {
     rule: 'no queue window is EXPIRED before its expiry',
     sql: `SELECT id AS entry_id, expires_at, ended_at FROM queue_entries
           WHERE status = 'EXPIRED' AND (expires_at IS NULL OR ended_at < expires_at)`,

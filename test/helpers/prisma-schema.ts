@@ -177,7 +177,7 @@ export function readPrismaSchema(path = 'prisma/schema.prisma'): SchemaTable[] {
       if (index) {
         const columnsOf = fieldList(index[1]!);
         indexes.push({
-          name: indexNamed(columnsOf, 'idx'),
+          name: /\bmap:\s*"([^"]+)"/.exec(line)?.[1] ?? indexNamed(columnsOf, 'idx'),
           primary: false,
           unique: false,
           columns: columnsOf,

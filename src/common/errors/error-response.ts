@@ -70,14 +70,22 @@ const ERROR_EXAMPLES: Record<ErrorCode, ErrorExample> = {
     message: `Concert ${EXAMPLE.concertId} does not exist`,
     details: { concertId: EXAMPLE.concertId },
   },
-  CONCERT_NOT_ON_SALE: {
-    message: `Concert ${EXAMPLE.concertId} is not on sale (PAUSED)`,
+  SALES_PAUSED: {
+    message: `Sales of concert ${EXAMPLE.concertId} are paused: no entry or new hold; holds already made can be paid`,
     details: { concertId: EXAMPLE.concertId, salesState: 'PAUSED' },
+  },
+  SALES_CLOSED: {
+    message: `Sales of concert ${EXAMPLE.concertId} are closed`,
+    details: { concertId: EXAMPLE.concertId, salesState: 'CLOSED' },
   },
   INVALID_SEAT_LAYOUT: { message: 'Give exactly one of seats or layout' },
   CONCERT_DATE_IN_PAST: {
     message: 'startsAt must be in the future',
     details: { startsAt: '2020-07-15T10:00:00.000Z' },
+  },
+  INVALID_SALES_CLOSE_AT: {
+    message: 'salesCloseAt must be in the future and not after startsAt',
+    details: { salesCloseAt: '2030-07-16T10:00:00.000Z', startsAt: '2030-07-15T10:00:00.000Z' },
   },
   QUEUE_ENTRY_NOT_FOUND: {
     message: `You are not in the queue of concert ${EXAMPLE.concertId}`,

@@ -2,13 +2,31 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsEnum, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { SalesState } from '../../generated/prisma/enums.js';
 import { MAX_QUEUE_CAPACITY, MAX_QUEUE_WINDOW_SECONDS } from '../concert-limits.js';
+import { IsZonedDateTime } from './create-concert.dto.js';
 
 /** At least one field; the service refuses an empty change. */
 export class ChangeConcertSettingsDto {
-  @ApiPropertyOptional({ enum: SalesState, enumName: 'SalesState', example: SalesState.PAUSED })
+  @ApiPropertyOptional({
+    enum: SalesState,
+    enumName: 'SalesState',
+    description:
+      'PAUSED: no entry, admission or new hold; holds already made can be paid. CLOSED: final; ' +
+      'every unpaid hold is released and every queue place ended at once.',
+    example: SalesState.PAUSED,
+  })
   @IsOptional()
   @IsEnum(SalesState)
   salesState?: SalesState;
+
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description:
+      'When sales close by themselves: in the future and not after startsAt, with a time zone offset',
+    example: '2030-07-15T12:00:00+09:00',
+  })
+  @IsOptional()
+  @IsZonedDateTime('salesCloseAt')
+  salesCloseAt?: string;
 
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_QUEUE_CAPACITY, example: 10 })
   @IsOptional()

@@ -25,6 +25,14 @@ export class ConcertQueueEntryResponse {
   @ApiProperty({ enum: SalesState, enumName: 'SalesState', example: SalesState.ON_SALE })
   salesState!: SalesState;
 
+  @ApiProperty({
+    format: 'date-time',
+    description:
+      'When sales close by themselves (salesCloseAt, else startsAt): no entry, hold or payment after it',
+    example: EXAMPLE.startsAt,
+  })
+  salesCloseAt!: string;
+
   /** The caller's queue fields are null when the caller is not in this concert's queue. */
   @ApiProperty({
     type: 'integer',
@@ -55,6 +63,7 @@ export function toConcertListResponse(concerts: ConcertListing[]): ConcertListRe
       date: calendarDate(concert.startsAt),
       startsAt: concert.startsAt.toISOString(),
       salesState: concert.salesState,
+      salesCloseAt: concert.salesCloseAt.toISOString(),
       queuePosition: concert.queue?.queuePosition ?? null,
       status: concert.queue?.status ?? null,
       estimatedWaitTime: concert.queue?.estimatedWaitTime ?? null,

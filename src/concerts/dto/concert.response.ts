@@ -16,8 +16,20 @@ export class ConcertResponse {
   @ApiProperty({ format: 'date-time', example: EXAMPLE.startsAt })
   startsAt!: string;
 
-  @ApiProperty({ enum: SalesState, enumName: 'SalesState', example: SalesState.ON_SALE })
+  @ApiProperty({
+    enum: SalesState,
+    enumName: 'SalesState',
+    description: 'As of now: CLOSED once salesCloseAt has passed',
+    example: SalesState.ON_SALE,
+  })
   salesState!: SalesState;
+
+  @ApiProperty({
+    format: 'date-time',
+    description: 'When sales close by themselves: the salesCloseAt given, else startsAt',
+    example: EXAMPLE.startsAt,
+  })
+  salesCloseAt!: string;
 
   @ApiProperty({ type: 'integer', description: 'Users with an active window at once', example: 5 })
   queueCapacity!: number;
@@ -36,6 +48,7 @@ export function toConcertResponse(concert: ConcertWithSeatCount): ConcertRespons
     venue: concert.venue,
     startsAt: concert.startsAt.toISOString(),
     salesState: concert.salesState,
+    salesCloseAt: concert.salesCloseAt.toISOString(),
     queueCapacity: concert.queueCapacity,
     queueWindowSeconds: concert.queueWindowSeconds,
     seatCount: concert.seatCount,

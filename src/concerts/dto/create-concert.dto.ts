@@ -39,6 +39,15 @@ const SeatPrice = () =>
     Max(MAX_SEAT_PRICE),
   );
 
+/** An ISO 8601 date-time with an offset: a bare local time would be read in the server's time zone. */
+export const IsZonedDateTime = (field: string) =>
+  applyDecorators(
+    IsISO8601({ strict: true }),
+    Matches(/T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i, {
+      message: `${field} must be an ISO 8601 date-time with a time zone, e.g. 2030-07-15T19:00:00+09:00`,
+    }),
+  );
+
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
 export class SeatDto {
@@ -109,17 +118,24 @@ export class CreateConcertDto {
   @MaxLength(200)
   venue!: string;
 
-  // An offset is required: a bare local time would be read in the server's time zone.
   @ApiProperty({
     format: 'date-time',
     description: 'In the future, with a time zone offset',
     example: '2030-07-15T19:00:00+09:00',
   })
-  @IsISO8601({ strict: true })
-  @Matches(/T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i, {
-    message: 'startsAt must be an ISO 8601 date-time with a time zone, e.g. 2030-07-15T19:00:00+09:00',
-  })
+  @IsZonedDateTime('startsAt')
   startsAt!: string;
+
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description:
+      'When sales close by themselves: in the future, not after startsAt, with a time zone offset. ' +
+      'Without it, sales close at startsAt.',
+    example: '2030-07-15T12:00:00+09:00',
+  })
+  @IsOptional()
+  @IsZonedDateTime('salesCloseAt')
+  salesCloseAt?: string;
 
   @ApiPropertyOptional({
     type: 'integer',

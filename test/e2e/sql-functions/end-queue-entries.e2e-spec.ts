@@ -77,7 +77,7 @@ describe('end_queue_entries', () => {
     expect(await counters(concertId)).toEqual({ active: 2, activated: 2, leftWaiting: 0, lastTicket: 3 });
   });
 
-  it('ends a waiting user’s entry (LEFT): no place is freed, the hole is counted', async () => {
+  it('ends a waiting user’s entry (LEFT): no place is freed, the trigger counts the departure', async () => {
     const { concertId, active, waiting } = await queue({ capacity: 1, active: 1, waiting: 2 });
 
     expect(await f.endQueueEntries(concertId, waiting[0]!, { status: 'LEFT' })).toEqual({
@@ -88,7 +88,13 @@ describe('end_queue_entries', () => {
     expect(await f.entryStatus(concertId, waiting[0]!)).toBe('LEFT');
     expect(await f.entryStatus(concertId, active[0]!)).toBe('ACTIVE');
     expect(await f.entryStatus(concertId, waiting[1]!)).toBe('WAITING');
-    expect(await counters(concertId)).toEqual({ active: 1, activated: 1, leftWaiting: 1, lastTicket: 3 });
+    // Departures live in queue_departure_buckets and _stripes (the trigger), not in the queues row.
+    expect(await counters(concertId)).toEqual({ active: 1, activated: 1, leftWaiting: 0, lastTicket: 3 });
+    const { rows } = await f.db.query<{ departed: string }>(
+      'SELECT sum(departed)::text AS departed FROM queue_departure_stripes WHERE concert_id = $1',
+      [concertId],
+    );
+    expect(rows).toEqual([{ departed: '1' }]);
   });
 
   it('ends an active window (COMPLETED) and gives its place to the next waiting user', async () => {

@@ -97,6 +97,26 @@ describe('hold_seats', () => {
     expect(row.outcome).toBe('CONCERT_NOT_FOUND');
   });
 
+  it.each([
+    ['SALES_PAUSED', 'PAUSED'],
+    ['SALES_CLOSED', 'CLOSED'],
+  ])('%s: for a concert whose sales are %s, before the window is looked at', async (outcome, state) => {
+    const { concert, userId, seatIds } = await shopper();
+    await f.db.query(`UPDATE concerts SET sales_state = $2::"SalesState" WHERE id = $1`, [concert.id, state]);
+    const row = await expectRefusal({ userId, concertId: concert.id, seatIds: [seatIds[0]!] });
+    expect(row.outcome).toBe(outcome);
+  });
+
+  it('SALES_CLOSED: once the concert has started, by the database clock, whatever is stored', async () => {
+    const { concert, userId, seatIds } = await shopper();
+    await f.db.query(
+      `UPDATE concerts SET starts_at = clock_timestamp() - interval '1 minute' WHERE id = $1`,
+      [concert.id],
+    );
+    const row = await expectRefusal({ userId, concertId: concert.id, seatIds: [seatIds[0]!] });
+    expect(row.outcome).toBe('SALES_CLOSED');
+  });
+
   it('QUEUE_NOT_ACTIVE: for a user still waiting, and for a window lapsed by the database clock', async () => {
     const concert = await f.concert({ capacity: 1 });
     const [first, second] = [await f.user(), await f.user()];

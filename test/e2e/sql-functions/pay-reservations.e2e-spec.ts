@@ -33,7 +33,7 @@ describe('pay_reservations', () => {
     return row;
   }
 
-  it('PAID: debits the wallet, writes the ledger, sells the seats, ends the window and admits the next user', async () => {
+  it('PAID: debits the wallet, writes the ledger, sells the seats and ends the window; the admit follows', async () => {
     const { concert, userId, reservationIds } = await buyer({ balance: 5_000, capacity: 1 });
     const next = await f.user();
     await f.enter(concert.id, next);
@@ -63,8 +63,26 @@ describe('pay_reservations', () => {
       { status: 'CONFIRMED', payment_id: paymentId, seat_status: 'SOLD', held_until: null },
       { status: 'CONFIRMED', payment_id: paymentId, seat_status: 'SOLD', held_until: null },
     ]);
+    expect(row.concert_ids).toEqual([concert.id]);
+    // The payment takes no queues row: it marks the window over, and the admit that follows
+    // the commit (the app's, or the sweeper's) ends it as COMPLETED and admits the next user.
+    expect(await f.entryStatus(concert.id, userId)).toBe('ACTIVE');
+    expect(await f.queueWindowOpen(concert.id, userId)).toBe(false);
+    expect(await f.entryStatus(concert.id, next)).toBe('WAITING');
+    expect(await f.endQueueEntries(concert.id, null)).toEqual({ ended: 1, admitted: 1 });
     expect(await f.entryStatus(concert.id, userId)).toBe('COMPLETED');
     expect(await f.entryStatus(concert.id, next)).toBe('ACTIVE');
+  });
+
+  it('SALES_CLOSED: names the reservations of a concert whose sales closed; a paused one still pays', async () => {
+    const closed = await buyer({ balance: 5_000 });
+    await f.db.query(`UPDATE concerts SET sales_state = 'CLOSED' WHERE id = $1`, [closed.concert.id]);
+    const row = await expectRefusal(closed.userId, closed.reservationIds);
+    expect(row).toMatchObject({ outcome: 'SALES_CLOSED', reservation_ids: closed.reservationIds });
+
+    const paused = await buyer({ balance: 5_000 });
+    await f.db.query(`UPDATE concerts SET sales_state = 'PAUSED' WHERE id = $1`, [paused.concert.id]);
+    expect((await f.payReservations(paused.userId, paused.reservationIds)).outcome).toBe('PAID');
   });
 
   it('PAID: seats that cost nothing move no balance and write no ledger entry, even without a wallet', async () => {
@@ -99,6 +117,7 @@ describe('pay_reservations', () => {
   it('RESERVATION_ALREADY_PAID: names the paid ones', async () => {
     const { concert, userId, reservationIds } = await buyer({ balance: 5_000, holds: 1 });
     expect((await f.payReservations(userId, reservationIds)).outcome).toBe('PAID');
+    await f.endQueueEntries(concert.id, null);
     await f.openWindow(concert.id, userId);
     const [fresh] = await f.held(userId, concert.id, [concert.seatIds[1]!]);
 
