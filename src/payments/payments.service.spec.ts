@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { Registry } from 'prom-client';
+import { EventMetrics } from '../metrics/event-metrics.js';
 import { FAKE_PRISMA, FAKE_TX, FakeTransactionRunner } from '../../test/fakes/fake-transaction-runner.js';
 import { fake } from '../../test/fakes/fake.js';
 import { InMemoryIdempotencyRepository } from '../../test/fakes/in-memory-idempotency.repository.js';
@@ -52,12 +54,14 @@ describe(PaymentsService.name, () => {
       runner,
       fake<ReservationsRepository>(reservations),
       testConfig(),
+      new EventMetrics(new Registry()),
     );
     sut = new PaymentsService(
       FAKE_PRISMA,
       fake<PaymentsRepository>(payments),
       reservationsService,
       idempotency,
+      new EventMetrics(new Registry()),
     );
   });
 

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { IdempotencyService } from '../common/idempotency/idempotency.service.js';
 import type { PaymentStatus } from '../generated/prisma/enums.js';
+import { EventMetrics } from '../metrics/event-metrics.js';
 import { InsufficientPointsError } from '../points/points.errors.js';
 import { PrismaService } from '../prisma/prisma.service.js';
 import type { Tx } from '../prisma/transaction-runner.js';
@@ -37,6 +38,7 @@ export class PaymentsService {
     private readonly repo: PaymentsRepository,
     private readonly reservations: ReservationsService,
     private readonly idempotency: IdempotencyService,
+    private readonly metrics: EventMetrics,
   ) {}
 
   /**
@@ -53,11 +55,13 @@ export class PaymentsService {
     if (new Set(reservationIds).size !== reservationIds.length)
       throw new InvalidPaymentRequestError('an id is repeated');
 
+    // Set only when this request paid (not when a retry answers the stored receipt).
+    let paid: PaymentReceipt | undefined;
     const pay = async (tx: Tx): Promise<PaymentReceipt> => {
       const result = await this.repo.pay(tx, userId, reservationIds);
       switch (result.outcome) {
         case 'PAID':
-          return toReceipt(result.payment, reservationIds);
+          return (paid = toReceipt(result.payment, reservationIds));
         case 'RESERVATION_NOT_FOUND':
           throw new ReservationNotFoundError(result.reservationIds);
         case 'RESERVATION_FORBIDDEN':
@@ -71,11 +75,16 @@ export class PaymentsService {
       }
     };
     // Without a key, the function call is its own transaction: no BEGIN and COMMIT round trips.
-    if (idempotencyKey === undefined) return pay(this.prisma);
-    return this.idempotency.run(
-      { userId, scope: PAYMENT_SCOPE, key: idempotencyKey, request: { reservationIds } },
-      pay,
-    );
+    const receipt =
+      idempotencyKey === undefined
+        ? await pay(this.prisma)
+        : await this.idempotency.run(
+            { userId, scope: PAYMENT_SCOPE, key: idempotencyKey, request: { reservationIds } },
+            pay,
+          );
+    // Counted once committed: a payment whose key's transaction rolled back threw above.
+    if (paid) this.metrics.paymentCompleted(paid.totalAmount, paid.reservationIds.length);
+    return receipt;
   }
 
   /** The caller's payment; another user's answers as not found. */

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ConcertNotFoundError } from '../concerts/concerts.errors.js';
 import { classifyDatabaseError } from '../common/errors/database-errors.js';
+import { EventMetrics } from '../metrics/event-metrics.js';
 import { PrismaService } from '../prisma/prisma.service.js';
 import { TransactionRunner } from '../prisma/transaction-runner.js';
 import { ConcurrentEntryError, QueueConcertNotOnSaleError, QueueEntryNotFoundError } from './queue.errors.js';
@@ -42,6 +43,7 @@ export class QueueService {
     private readonly prisma: PrismaService,
     private readonly tx: TransactionRunner,
     private readonly repo: QueueRepository,
+    private readonly metrics: EventMetrics,
   ) {}
 
   /** Enters the queue, or returns the current place when already in it (created: false). */
@@ -89,6 +91,7 @@ export class QueueService {
   async leave(userId: string, concertId: string): Promise<void> {
     const result = await this.repo.endEntriesAndRefill(this.prisma, concertId, { userId, status: 'LEFT' });
     if (!result) throw new ConcertNotFoundError(concertId);
+    this.metrics.queueEntriesEndedCount('left', result.ended);
   }
 
   /**
@@ -127,14 +130,16 @@ export class QueueService {
     }
   }
 
-  private sweepConcert(
+  private async sweepConcert(
     concertId: string,
     options: { lockWaitMs?: number } = {},
   ): Promise<{ expired: number; admitted: number }> {
-    return this.tx.run(async (tx) => {
+    const swept = await this.tx.run(async (tx) => {
       const result = await this.repo.endEntriesAndRefill(tx, concertId, { lapsedWindows: true }, options);
       return { expired: result?.ended ?? 0, admitted: result?.admitted ?? 0 };
     });
+    this.metrics.queueEntriesEndedCount('expired', swept.expired);
+    return swept;
   }
 
   private async toState(entry: LiveEntryRow): Promise<QueueState> {

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { ConcertNotFoundError } from '../concerts/concerts.errors.js';
 import type { ConcertRow } from '../concerts/concerts.repository.js';
 import { AppConfig } from '../config/app-config.js';
+import { EventMetrics } from '../metrics/event-metrics.js';
 import type { ReservationStatus } from '../generated/prisma/enums.js';
 import { PrismaService } from '../prisma/prisma.service.js';
 import { TransactionRunner, type Tx } from '../prisma/transaction-runner.js';
@@ -51,6 +52,7 @@ export class ReservationsService {
     private readonly tx: TransactionRunner,
     private readonly repo: ReservationsRepository,
     private readonly config: AppConfig,
+    private readonly metrics: EventMetrics,
   ) {}
 
   /** The concert's seats for a caller with an open queue window; an unknown concert is 404 before the gate. */
@@ -78,6 +80,7 @@ export class ReservationsService {
     });
     switch (result.outcome) {
       case 'HELD':
+        this.metrics.holdsCreatedCount(result.holds.length);
         return result.holds;
       case 'CONCERT_NOT_FOUND':
         throw new ConcertNotFoundError(concertId);
@@ -121,6 +124,7 @@ export class ReservationsService {
       await this.repo.cancelPendingReservation(tx, owner.id);
       await this.repo.releaseHeldSeats(tx, [owner.seatId]);
     });
+    this.metrics.holdsEndedCount('cancelled', 1);
   }
 
   findReservationsOfPayment(paymentId: string, tx: Tx = this.prisma): Promise<ReservationView[]> {
@@ -133,6 +137,7 @@ export class ReservationsService {
     for (;;) {
       const batch = await this.repo.releaseLapsedHolds(this.prisma, HOLD_SWEEP_BATCH);
       released += batch;
+      this.metrics.holdsEndedCount('expired', batch);
       if (batch < HOLD_SWEEP_BATCH) return released;
     }
   }
