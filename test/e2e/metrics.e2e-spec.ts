@@ -31,15 +31,37 @@ describe('GET /metrics', () => {
     }
   });
 
-  it('on METRICS_PORT is served on that port only', async () => {
+  it('on METRICS_PORT is served on that port only, and counts statement timeouts', async () => {
     const port = await freePort();
-    const t = await createTestApp({ SWEEPER_ENABLED: false, METRICS_PORT: port, HOST: '127.0.0.1' });
+    const t = await createTestApp({
+      SWEEPER_ENABLED: false,
+      METRICS_PORT: port,
+      HOST: '127.0.0.1',
+      DATABASE_STATEMENT_TIMEOUT_MS: 300,
+    });
+    const metricsUrl = `http://127.0.0.1:${port}/metrics`;
     try {
       await t.http().get('/metrics').expect(404);
-      const response = await fetch(`http://127.0.0.1:${port}/metrics`);
+      const response = await fetch(metricsUrl);
       expect(response.status).toBe(200);
       expect(await response.text()).toMatch(/^sail_db_pool_max_connections 10$/m);
       expect((await fetch(`http://127.0.0.1:${port}/other`)).status).toBe(404);
+
+      // Leaving waits for the concert's queue row; held elsewhere, the statement times out (503).
+      const concert = await createConcert(t);
+      const [user] = await createUsers(t, 1);
+      await t.http().post(`/concerts/${concert.id}/queue-entry`).set(user!.headers).expect(201);
+      const blocker = await t.db.connect();
+      try {
+        await blocker.query('BEGIN');
+        await blocker.query('SELECT 1 FROM queues WHERE concert_id = $1 FOR UPDATE', [concert.id]);
+        await t.http().delete(`/concerts/${concert.id}/queue-entry`).set(user!.headers).expect(503);
+      } finally {
+        await blocker.query('ROLLBACK');
+        blocker.release();
+      }
+      const metrics = parseExposition(await (await fetch(metricsUrl)).text());
+      expect(sampleValue(metrics, 'sail_db_statement_timeouts_total')).toBe(1);
     } finally {
       await t.close();
     }
