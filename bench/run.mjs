@@ -1,15 +1,18 @@
 #!/usr/bin/env node
 /**
- * npm run bench [-- <scenario> ...] [--smoke] [--cpu-prof]
+ * npm run bench [-- <scenario> ...] [--smoke] [--cpu-prof] [--metrics]
  *
  * Starts the built app (dist/) as a child process on a fresh database, prepares users and
  * concerts in SQL, drives load over loopback from this process, prints one table and
  * writes bench/results/<timestamp>.json. Exits 1 when an invariant fails; timings are
- * reported against the issue's targets but never fail the run.
+ * reported against the issue's targets but never fail the run. With --metrics the app serves
+ * GET /metrics (METRICS_TOKEN) and this process scrapes it every second, as Prometheus would
+ * (more often, in fact), so that metrics on and off can be compared.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import { join } from 'node:path';
 import process from 'node:process';
@@ -98,19 +101,24 @@ const rushUsers = (sizes) => 2 * 16 * 64 + 2 * sizes.rush.buyers + 10_000;
 
 function parseArgs(argv) {
   const flags = new Set(argv.filter((arg) => arg.startsWith('--')));
-  const unknownFlags = [...flags].filter((flag) => !['--smoke', '--cpu-prof'].includes(flag));
+  const unknownFlags = [...flags].filter((flag) => !['--smoke', '--cpu-prof', '--metrics'].includes(flag));
   const names = argv.filter((arg) => !arg.startsWith('--'));
   const unknown = names.filter((name) => !SCENARIOS.some((scenario) => scenario.name === name));
   if (unknownFlags.length || unknown.length) {
     throw new Error(
-      `Unknown ${[...unknownFlags, ...unknown].join(', ')}. Usage: npm run bench -- [${SCENARIOS.map((s) => s.name).join('|')} ...] [--smoke] [--cpu-prof]`,
+      `Unknown ${[...unknownFlags, ...unknown].join(', ')}. Usage: npm run bench -- [${SCENARIOS.map((s) => s.name).join('|')} ...] [--smoke] [--cpu-prof] [--metrics]`,
     );
   }
   // The limits always run: every figure is printed as a share of them.
   const chosen = SCENARIOS.filter(
     (scenario) => !names.length || names.includes(scenario.name) || scenario === machineLimits,
   );
-  return { smoke: flags.has('--smoke'), cpuProfile: flags.has('--cpu-prof'), scenarios: chosen };
+  return {
+    smoke: flags.has('--smoke'),
+    cpuProfile: flags.has('--cpu-prof'),
+    metrics: flags.has('--metrics'),
+    scenarios: chosen,
+  };
 }
 
 const loadAverage = () => os.loadavg().map((load) => Math.round(load * 100) / 100);
@@ -166,6 +174,7 @@ async function main() {
     cleanups.push(() => database.stop());
 
     const secret = randomBytes(32).toString('hex');
+    const metricsToken = randomBytes(24).toString('hex');
     const profileDir = join(ROOT, 'bench', 'results', 'profiles');
     if (options.cpuProfile) await mkdir(profileDir, { recursive: true });
     note('Starting the app (dist/main.js)…');
@@ -188,9 +197,12 @@ async function main() {
         JWT_ACCESS_SECRET: secret,
         JWT_REFRESH_SECRET: randomBytes(32).toString('hex'),
         AUTH_RATE_LIMIT_PER_MINUTE: '0',
+        ...(options.metrics ? { METRICS_TOKEN: metricsToken } : {}),
       },
     });
     cleanups.push(() => app.stop());
+    const scraper = options.metrics ? startScraping(app.origin, metricsToken) : null;
+    if (scraper) cleanups.push(() => scraper.stop());
 
     const db = new pg.Pool({ connectionString: database.url, max: 4 });
     cleanups.push(() => db.end());
@@ -255,6 +267,7 @@ async function main() {
         loopback: true,
         appProcess: 'node dist/main.js',
         nodeEnv: 'production',
+        metrics: options.metrics ? { scrapeIntervalMs: SCRAPE_INTERVAL_MS, scrapes: scraper.scrapes } : false,
       },
       results,
       targets: options.smoke ? [] : judgeTargets(results),
@@ -263,7 +276,7 @@ async function main() {
       ROOT,
       'bench',
       'results',
-      `${startedAt.toISOString().replace(/[:.]/g, '-')}${options.smoke ? '-smoke' : ''}.json`,
+      `${startedAt.toISOString().replace(/[:.]/g, '-')}${options.smoke ? '-smoke' : ''}${options.metrics ? '-metrics' : ''}.json`,
     );
     await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
 
@@ -311,12 +324,49 @@ async function main() {
     process.stdout.write(
       `\nMachine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, PostgreSQL ${report.database.postgres}; load average ${m.loadAverageAtStart.join(' ')} → ${m.loadAverageAtEnd.join(' ')}\n`,
     );
+    if (scraper)
+      process.stdout.write(
+        `Metrics on: GET /metrics scraped ${scraper.scrapes} times, every ${SCRAPE_INTERVAL_MS} ms\n`,
+      );
     process.stdout.write(`Results: ${file}\n`);
     const failed = results.some((result) => result.invariants.some((invariant) => !invariant.ok));
     return failed ? 1 : 0;
   } finally {
     await cleanUp();
   }
+}
+
+const SCRAPE_INTERVAL_MS = 1_000;
+
+/** Scrapes GET /metrics every second on a connection of its own; a failed scrape fails the run. */
+function startScraping(origin, token) {
+  const state = { scrapes: 0, error: null };
+  const timer = setInterval(() => {
+    const request = http.get(
+      `${origin}/metrics`,
+      { headers: { authorization: `Bearer ${token}` } },
+      (response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk) => (body += chunk));
+        response.on('end', () => {
+          if (response.statusCode === 200 && body.includes('sail_http_request_duration_seconds'))
+            state.scrapes++;
+          else state.error ??= new Error(`GET /metrics answered ${response.statusCode}`);
+        });
+      },
+    );
+    request.on('error', (error) => (state.error ??= error));
+  }, SCRAPE_INTERVAL_MS);
+  return {
+    get scrapes() {
+      if (state.error) throw state.error;
+      return state.scrapes;
+    },
+    async stop() {
+      clearInterval(timer);
+    },
+  };
 }
 
 /** JIT and connection pools warm before anything is measured: entries and polls on a concert of its own. */

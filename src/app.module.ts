@@ -12,6 +12,7 @@ import { ConcertsModule } from './concerts/concerts.module.js';
 import type { Env } from './config/env.validation.js';
 import { ExpiryModule } from './expiry/expiry.module.js';
 import { HealthModule } from './health/health.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { PaymentsModule } from './payments/payments.module.js';
 import { PointsModule } from './points/points.module.js';
 import { PrismaModule } from './prisma/prisma.module.js';
@@ -53,6 +54,9 @@ export class AppModule {
         }),
         JwtModule.register({}),
         PrismaModule,
+        MetricsModule.register({
+          enabled: env.METRICS_TOKEN !== undefined || env.METRICS_PORT !== undefined,
+        }),
         HealthModule,
         AuthModule,
         PointsModule,

@@ -34,6 +34,8 @@ export class AppConfig {
   readonly points: { maxCharge: number; maxBalance: number };
   readonly bodyLimitBytes: number;
   readonly corsOrigins: string[];
+  /** Off (enabled false) when neither a token nor a port is set. */
+  readonly metrics: { enabled: boolean; token?: string; port?: number; invariantsIntervalMs: number };
 
   constructor(config: ConfigService<Env, true>) {
     const get = <K extends keyof Env>(key: K): Env[K] => config.get(key, { infer: true });
@@ -73,5 +75,13 @@ export class AppConfig {
       .split(',')
       .map((origin) => origin.trim())
       .filter(Boolean);
+    const metricsToken = get('METRICS_TOKEN');
+    const metricsPort = get('METRICS_PORT');
+    this.metrics = {
+      enabled: metricsToken !== undefined || metricsPort !== undefined,
+      token: metricsToken,
+      port: metricsPort,
+      invariantsIntervalMs: get('METRICS_INVARIANTS_INTERVAL_MS'),
+    };
   }
 }

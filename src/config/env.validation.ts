@@ -79,6 +79,13 @@ export class Env {
   TRUST_PROXY: string = 'false';
   /** Comma-separated origins, or * for any. Empty: CORS off. */
   @IsString() CORS_ORIGINS: string = '';
+
+  /** GET /metrics needs `Authorization: Bearer <this>`. With neither this nor METRICS_PORT, metrics are off. */
+  @IsOptional() @IsString() @MinLength(16) METRICS_TOKEN?: string;
+  /** Serves GET /metrics on this port instead of PORT (keep it off the public network). */
+  @IsOptional() @IsInt() @Min(1) @Max(65535) METRICS_PORT?: number;
+  /** How often one replica checks the invariant gauges. */
+  @IsInt() @Min(100) METRICS_INVARIANTS_INTERVAL_MS: number = 30_000;
 }
 
 /** Thrown when the environment is invalid; main.ts prints `message` as one line and exits. */

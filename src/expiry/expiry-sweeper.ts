@@ -2,7 +2,9 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { IdempotencyService } from '../common/idempotency/idempotency.service.js';
 import { ConcertsService } from '../concerts/concerts.service.js';
+import { isStatementTimeout } from '../common/errors/database-errors.js';
 import { AppConfig } from '../config/app-config.js';
+import { EventMetrics } from '../metrics/event-metrics.js';
 import { QueueService } from '../queue/queue.service.js';
 import { ReservationsService } from '../reservations/reservations.service.js';
 
@@ -33,6 +35,7 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
     private readonly queue: QueueService,
     private readonly reservations: ReservationsService,
     private readonly idempotency: IdempotencyService,
+    private readonly metrics: EventMetrics,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -51,8 +54,14 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
   /** One pass; a pass still running when the next tick comes is not overlapped. */
   tick(): Promise<void> {
     if (this.running) return this.running;
+    const passEnded = this.metrics.sweeperPassTimer();
     this.running = this.sweepOnce()
-      .catch((error: unknown) => this.logger.error(error))
+      .then(() => passEnded('ok'))
+      .catch((error: unknown) => {
+        passEnded('error');
+        if (isStatementTimeout(error)) this.metrics.statementTimedOut();
+        this.logger.error(error);
+      })
       .finally(() => (this.running = null));
     return this.running;
   }

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { Registry } from 'prom-client';
+import { EventMetrics } from '../metrics/event-metrics.js';
 import { FAKE_PRISMA, FAKE_TX, FakeTransactionRunner } from '../../test/fakes/fake-transaction-runner.js';
 import { fake } from '../../test/fakes/fake.js';
 import { InMemoryIdempotencyRepository } from '../../test/fakes/in-memory-idempotency.repository.js';
@@ -62,6 +64,7 @@ describe(PaymentsService.name, () => {
       runner,
       fake<ReservationsRepository>(reservations),
       testConfig(),
+      new EventMetrics(new Registry()),
     );
     sut = new PaymentsService(
       FAKE_PRISMA,
@@ -71,6 +74,7 @@ describe(PaymentsService.name, () => {
       fake<Pick<QueueService, 'admitAfterPayment'>>({
         admitAfterPayment: (concertIds) => void admitsAsked.push(concertIds),
       }) as QueueService,
+      new EventMetrics(new Registry()),
     );
   });
 

@@ -3,6 +3,7 @@ import { IdempotencyService } from '../common/idempotency/idempotency.service.js
 import { unexpectedOutcome } from '../database/function-outcomes.js';
 import { SalesClosedError } from '../concerts/concerts.errors.js';
 import type { PaymentStatus } from '../generated/prisma/enums.js';
+import { EventMetrics } from '../metrics/event-metrics.js';
 import { InsufficientPointsError } from '../points/points.errors.js';
 import { PrismaService } from '../prisma/prisma.service.js';
 import { QueueService } from '../queue/queue.service.js';
@@ -41,6 +42,7 @@ export class PaymentsService {
     private readonly reservations: ReservationsService,
     private readonly idempotency: IdempotencyService,
     private readonly queue: QueueService,
+    private readonly metrics: EventMetrics,
   ) {}
 
   /**
@@ -59,12 +61,14 @@ export class PaymentsService {
       throw new InvalidPaymentRequestError('an id is repeated');
 
     let windowsEndedIn: string[] = [];
+    // Set only when this request paid (not when a retry answers the stored receipt).
+    let paid: PaymentReceipt | undefined;
     const pay = async (tx: Tx): Promise<PaymentReceipt> => {
       const result = await this.repo.pay(tx, userId, reservationIds);
       switch (result.outcome) {
         case 'PAID':
           windowsEndedIn = result.concertIds;
-          return toReceipt(result.payment, reservationIds);
+          return (paid = toReceipt(result.payment, reservationIds));
         case 'RESERVATION_NOT_FOUND':
           throw new ReservationNotFoundError(result.reservationIds);
         case 'RESERVATION_FORBIDDEN':
@@ -91,6 +95,8 @@ export class PaymentsService {
           );
     // Committed: the admit sees the ended windows. A replayed receipt ended none.
     if (windowsEndedIn.length) this.queue.admitAfterPayment(windowsEndedIn);
+    // Counted once committed: a payment whose key's transaction rolled back threw above.
+    if (paid) this.metrics.paymentCompleted(paid.totalAmount, paid.reservationIds.length);
     return receipt;
   }
 

@@ -1,4 +1,6 @@
 import { FAKE_PRISMA, FakeTransactionRunner } from '../../test/fakes/fake-transaction-runner.js';
+import { Registry } from 'prom-client';
+import { EventMetrics } from '../metrics/event-metrics.js';
 import { fake } from '../../test/fakes/fake.js';
 import { InMemoryIdempotencyRepository } from '../../test/fakes/in-memory-idempotency.repository.js';
 import { InMemoryPointsRepository } from '../../test/fakes/in-memory-points.repository.js';
@@ -22,7 +24,13 @@ describe(PointsService.name, () => {
       fake<IdempotencyRepository>(new InMemoryIdempotencyRepository()),
     );
     const config = testConfig({ POINTS_MAX_CHARGE: 10_000, POINTS_MAX_BALANCE: 60_000 });
-    sut = new PointsService(FAKE_PRISMA, fake<PointsRepository>(wallets), idempotency, config);
+    sut = new PointsService(
+      FAKE_PRISMA,
+      fake<PointsRepository>(wallets),
+      idempotency,
+      config,
+      new EventMetrics(new Registry()),
+    );
   });
 
   describe('getBalance', () => {

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { IdempotencyService } from '../common/idempotency/idempotency.service.js';
 import { AppConfig } from '../config/app-config.js';
 import { PointEntryType } from '../generated/prisma/enums.js';
+import { EventMetrics } from '../metrics/event-metrics.js';
 import { PrismaService } from '../prisma/prisma.service.js';
 import type { Tx } from '../prisma/transaction-runner.js';
 import { BalanceLimitExceededError, InvalidAmountError } from './points.errors.js';
@@ -29,6 +30,7 @@ export class PointsService {
     private readonly repo: PointsRepository,
     private readonly idempotency: IdempotencyService,
     private readonly config: AppConfig,
+    private readonly metrics: EventMetrics,
   ) {}
 
   /** 0 for a user who has never charged; reading never creates a wallet. */
@@ -41,10 +43,18 @@ export class PointsService {
     if (!Number.isSafeInteger(amount) || amount < 1 || amount > maxCharge) {
       throw new InvalidAmountError(amount, maxCharge);
     }
-    return this.idempotency.run(
+    // Set only when this request charged (not when a retry answers the stored result).
+    let charged = false;
+    const result = await this.idempotency.run(
       { userId, scope: CHARGE_SCOPE, key: idempotencyKey, request: { amount } },
-      (tx) => this.credit(tx, userId, amount),
+      async (tx) => {
+        const credited = await this.credit(tx, userId, amount);
+        charged = true;
+        return credited;
+      },
     );
+    if (charged) this.metrics.pointsChargedAmount(amount);
+    return result;
   }
 
   /** The caller's ledger, newest first. */

@@ -30,6 +30,8 @@ function preparedStatementName({ sql }: { sql: string }): string {
 @Injectable()
 export class PrismaService extends PrismaClient implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(PrismaService.name);
+  /** The pool under the adapter, read by the metrics (connections in use, requests waiting). */
+  readonly pool: pg.Pool;
 
   constructor(config: AppConfig) {
     const pool = new pg.Pool({
@@ -46,6 +48,7 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnModul
         statementNameGenerator: preparedStatementName,
       }),
     });
+    this.pool = pool;
     // pg-pool takes its own 'error' listener off a connection when it hands it out, and the
     // adapter adds one only after an await. A server shutting down (or a failover) can end the
     // connection in that gap: with no listener the 'error' event would crash the process. With

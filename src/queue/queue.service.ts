@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { ConcertNotFoundError, SalesClosedError, SalesPausedError } from '../concerts/concerts.errors.js';
 import { classifyDatabaseError } from '../common/errors/database-errors.js';
+import { EventMetrics } from '../metrics/event-metrics.js';
 import { PrismaService } from '../prisma/prisma.service.js';
 import { TransactionRunner } from '../prisma/transaction-runner.js';
 import { ConcurrentEntryError, QueueEntryNotFoundError } from './queue.errors.js';
@@ -72,6 +73,7 @@ export class QueueService implements OnApplicationShutdown {
     private readonly repo: QueueRepository,
     private readonly snapshots: QueueSnapshots,
     private readonly queueTickets: QueueTickets,
+    private readonly metrics: EventMetrics,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
@@ -151,6 +153,7 @@ export class QueueService implements OnApplicationShutdown {
     if (await this.repo.leaveWhileWaiting(this.prisma, concertId, userId)) return;
     const result = await this.repo.endEntriesAndRefill(this.prisma, concertId, { userId, status: 'LEFT' });
     if (!result) throw new ConcertNotFoundError(concertId);
+    this.metrics.queueEntriesEndedCount('left', result.ended);
   }
 
   /**
@@ -198,14 +201,16 @@ export class QueueService implements OnApplicationShutdown {
     }
   }
 
-  private sweepConcert(
+  private async sweepConcert(
     concertId: string,
     options: { lockWaitMs?: number } = {},
   ): Promise<{ expired: number; admitted: number }> {
-    return this.tx.run(async (tx) => {
+    const swept = await this.tx.run(async (tx) => {
       const result = await this.repo.endEntriesAndRefill(tx, concertId, { lapsedWindows: true }, options);
       return { expired: result?.ended ?? 0, admitted: result?.admitted ?? 0 };
     });
+    this.metrics.queueEntriesEndedCount('expired', swept.expired);
+    return swept;
   }
 
   /** Reads the caller's entry (coalesced with concurrent polls of the concert) and answers from it. */

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { Registry } from 'prom-client';
+import { EventMetrics } from '../metrics/event-metrics.js';
 import { FAKE_PRISMA, FakeTransactionRunner } from '../../test/fakes/fake-transaction-runner.js';
 import { fake } from '../../test/fakes/fake.js';
 import { InMemoryReservationsRepository } from '../../test/fakes/in-memory-reservations.repository.js';
@@ -38,7 +40,13 @@ describe(ReservationsService.name, () => {
     const config = testConfig({ MAX_SEATS_PER_RESERVATION: 4, RESERVATION_HOLD_SECONDS: HOLD_SECONDS });
     concertId = randomUUID();
     const runner = fake<TransactionRunner>(new FakeTransactionRunner());
-    sut = new ReservationsService(FAKE_PRISMA, runner, fake<ReservationsRepository>(repo), config);
+    sut = new ReservationsService(
+      FAKE_PRISMA,
+      runner,
+      fake<ReservationsRepository>(repo),
+      config,
+      new EventMetrics(new Registry()),
+    );
   });
 
   const rejection = (promise: Promise<unknown>) =>

@@ -3,6 +3,7 @@ import { ConcertNotFoundError, SalesClosedError, SalesPausedError } from '../con
 import type { ConcertRow } from '../concerts/concerts.repository.js';
 import { unexpectedOutcome } from '../database/function-outcomes.js';
 import { AppConfig } from '../config/app-config.js';
+import { EventMetrics } from '../metrics/event-metrics.js';
 import type { ReservationStatus } from '../generated/prisma/enums.js';
 import { PrismaService } from '../prisma/prisma.service.js';
 import { TransactionRunner, type Tx } from '../prisma/transaction-runner.js';
@@ -52,6 +53,7 @@ export class ReservationsService {
     private readonly tx: TransactionRunner,
     private readonly repo: ReservationsRepository,
     private readonly config: AppConfig,
+    private readonly metrics: EventMetrics,
   ) {}
 
   /**
@@ -84,6 +86,7 @@ export class ReservationsService {
     });
     switch (result.outcome) {
       case 'HELD':
+        this.metrics.holdsCreatedCount(result.holds.length);
         return result.holds;
       case 'CONCERT_NOT_FOUND':
         throw new ConcertNotFoundError(concertId);
@@ -133,6 +136,7 @@ export class ReservationsService {
       await this.repo.cancelPendingReservation(tx, owner.id);
       await this.repo.releaseHeldSeats(tx, [owner.seatId]);
     });
+    this.metrics.holdsEndedCount('cancelled', 1);
   }
 
   findReservationsOfPayment(paymentId: string, tx: Tx = this.prisma): Promise<ReservationView[]> {
@@ -145,6 +149,7 @@ export class ReservationsService {
     for (;;) {
       const batch = await this.repo.releaseLapsedHolds(this.prisma, HOLD_SWEEP_BATCH);
       released += batch;
+      this.metrics.holdsEndedCount('expired', batch);
       if (batch < HOLD_SWEEP_BATCH) return released;
     }
   }

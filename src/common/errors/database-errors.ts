@@ -81,6 +81,11 @@ export function classifyDatabaseError(error: unknown): DatabaseErrorClass | unde
   return undefined;
 }
 
+/** A statement cancelled by `statement_timeout` (or an operator's cancel): SQLSTATE 57014. */
+export function isStatementTimeout(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && findNested(error, sqlStateOf) === '57014';
+}
+
 /** The adapter nests the server's SQLSTATE (or its own error kind) a few levels down; look breadth-first. */
 function findNested(
   error: object,

@@ -3,7 +3,8 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import { HttpAdapterHost } from '@nestjs/core';
 import { STATUS_BY_CODE, type ErrorCode } from './error-codes.js';
 import { DomainError } from './domain-error.js';
-import { classifyDatabaseError } from './database-errors.js';
+import { classifyDatabaseError, isStatementTimeout } from './database-errors.js';
+import { EventMetrics } from '../../metrics/event-metrics.js';
 
 export interface HttpErrorBody {
   statusCode: number;
@@ -107,11 +108,15 @@ function statusText(status: number): string {
 export class HttpErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger(HttpErrorFilter.name);
 
-  constructor(private readonly adapterHost: HttpAdapterHost) {}
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly metrics: EventMetrics,
+  ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const body = toHttpError(exception);
     if (body.statusCode >= 500) this.logger.error(exception);
+    if (body.statusCode === 503 && isStatementTimeout(exception)) this.metrics.statementTimedOut();
     const response = host.switchToHttp().getResponse();
     // A guard that knows better (the rate limiter's window) has set its own Retry-After already.
     if ((body.code === 'RATE_LIMITED' || body.statusCode === 503) && !response.getHeader?.('retry-after')) {
