@@ -53,9 +53,14 @@ export class Env {
   @IsString() @MinLength(32) JWT_REFRESH_SECRET: string = DEVELOPMENT_SECRETS.refresh;
   @IsInt() @Min(1) JWT_ACCESS_TTL: number = 900;
   @IsInt() @Min(1) JWT_REFRESH_TTL: number = 1_209_600;
-  /** Comma-separated; registering with one of these gives the ADMIN role. */
-  @IsString() ADMIN_EMAILS: string = '';
-  @IsInt() @Min(0) AUTH_RATE_LIMIT_PER_MINUTE: number = 20;
+  /** A rotated refresh token presented again within this many seconds gets the same successor pair. */
+  @IsInt() @Min(0) @Max(300) REFRESH_REUSE_GRACE_SECONDS: number = 30;
+  /** Per replica and minute; 0 turns a limit off (see AuthLimits). */
+  @IsInt() @Min(0) LOGIN_FAILURES_PER_EMAIL_PER_MINUTE: number = 10;
+  /** Sized for thousands of people behind one carrier NAT or campus network: successes never count. */
+  @IsInt() @Min(0) LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE: number = 300;
+  @IsInt() @Min(0) REGISTRATIONS_PER_ADDRESS_PER_MINUTE: number = 100;
+  @IsInt() @Min(0) REFRESHES_PER_SESSION_PER_MINUTE: number = 30;
 
   @IsInt() @Min(1) @Max(100_000) QUEUE_ACTIVE_CAPACITY: number = 5;
   @IsInt() @Min(1) QUEUE_WINDOW_SECONDS: number = 300;
@@ -79,6 +84,8 @@ export class Env {
   TRUST_PROXY: string = 'false';
   /** Comma-separated origins, or * for any. Empty: CORS off. */
   @IsString() CORS_ORIGINS: string = '';
+  /** Swagger UI at /docs and the document at /docs-json; public, since the API is. */
+  @Transform(toBoolean) @IsBoolean() DOCS_ENABLED: boolean = true;
 }
 
 /** Thrown when the environment is invalid; main.ts prints `message` as one line and exits. */
