@@ -66,6 +66,6 @@ export async function createApp(env: Env): Promise<NestFastifyApplication> {
       stopAtFirstError: false,
     }),
   );
-  setupOpenApi(app);
+  if (env.DOCS_ENABLED) setupOpenApi(app);
   return app;
 }
