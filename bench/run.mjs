@@ -22,6 +22,7 @@ import { LoadClient, runClosedLoop } from './lib/load.mjs';
 import { freePort, startServer } from './lib/processes.mjs';
 import { note } from './lib/progress.mjs';
 import { judgeTargets, renderText } from './lib/table.mjs';
+import * as loginStorm from './scenarios/login-storm.mjs';
 import * as machineLimits from './scenarios/machine-limits.mjs';
 import * as positionPolling from './scenarios/position-polling.mjs';
 import * as queueStorm from './scenarios/queue-storm.mjs';
@@ -40,6 +41,9 @@ const FULL = {
   rushSeats: 1_000,
   rushBuyers: 5_000,
   rushCapacity: 200,
+  loginUsers: 2_000,
+  hashRequests: 1_000,
+  hashWarmup: 128,
   phaseTimeoutMs: 300_000,
 };
 
@@ -56,10 +60,13 @@ const SMOKE = {
   rushSeats: 60,
   rushBuyers: 150,
   rushCapacity: 20,
+  loginUsers: 60,
+  hashRequests: 40,
+  hashWarmup: 16,
   phaseTimeoutMs: 60_000,
 };
 
-const SCENARIOS = [machineLimits, queueStorm, positionPolling, seatRush];
+const SCENARIOS = [machineLimits, queueStorm, positionPolling, seatRush, loginStorm];
 
 function parseArgs(argv) {
   const flags = new Set(argv.filter((arg) => arg.startsWith('--')));
@@ -152,7 +159,6 @@ async function main() {
         SEED_ON_BOOT: 'false',
         JWT_ACCESS_SECRET: secret,
         JWT_REFRESH_SECRET: randomBytes(32).toString('hex'),
-        AUTH_RATE_LIMIT_PER_MINUTE: '0',
       },
     });
     cleanups.push(() => app.stop());

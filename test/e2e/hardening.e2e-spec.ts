@@ -184,6 +184,8 @@ describe('Database limits', () => {
       JWT_ACCESS_SECRET: secrets.access,
       JWT_REFRESH_SECRET: secrets.refresh,
       ...AUTH_LIMITS_OFF,
+      // A rotated token presented again is reuse at once, not a replay within the grace.
+      REFRESH_REUSE_GRACE_SECONDS: '0',
     });
     try {
       const password = `pw-${randomUUID()}`;
