@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Ip, Post } from '@nestjs/common';
 import {
   ApiBearerAuth,
+  ApiBody,
   ApiCreatedResponse,
   ApiNoContentResponse,
   ApiOkResponse,
@@ -85,6 +86,7 @@ export class AuthController {
       "Without a body, ends the access token's own session; with `{refreshToken}`, the session of that token. " +
       'Its refresh tokens stop working at once; access tokens already issued work until they expire (JWT_ACCESS_TTL, 15 minutes).',
   })
+  @ApiBody({ type: LogoutDto, required: false })
   @ApiNoContentResponse({ description: 'The session is over; its refresh tokens no longer work' })
   @ApiErrors('VALIDATION_FAILED', 'INVALID_JSON', 'UNAUTHENTICATED', 'FORBIDDEN')
   async logout(@CurrentUser() user: AuthUser, @Body() dto: LogoutDto): Promise<void> {
