@@ -25,6 +25,7 @@ import { LoadClient, runClosedLoop } from './lib/load.mjs';
 import { freePort, startServer } from './lib/processes.mjs';
 import { note } from './lib/progress.mjs';
 import { judgeTargets, renderText } from './lib/table.mjs';
+import * as loginStorm from './scenarios/login-storm.mjs';
 import * as machineLimits from './scenarios/machine-limits.mjs';
 import * as longLine from './scenarios/long-line.mjs';
 import * as positionPolling from './scenarios/position-polling.mjs';
@@ -60,6 +61,9 @@ const FULL = {
     openLoopMaxRate: null,
     openLoopRateWithoutSql: 100,
   },
+  loginUsers: 2_000,
+  hashRequests: 1_000,
+  hashWarmup: 128,
   phaseTimeoutMs: 300_000,
 };
 
@@ -91,10 +95,13 @@ const SMOKE = {
     openLoopMaxRate: 40,
     openLoopRateWithoutSql: 40,
   },
+  loginUsers: 60,
+  hashRequests: 40,
+  hashWarmup: 16,
   phaseTimeoutMs: 60_000,
 };
 
-const SCENARIOS = [machineLimits, queueStorm, positionPolling, longLine, seatRush, rush];
+const SCENARIOS = [machineLimits, queueStorm, positionPolling, longLine, seatRush, rush, loginStorm];
 
 /** Users the rush takes (pgbench's buyers twice, its two closed loops, the open loop at most). */
 const rushUsers = (sizes) => 2 * 16 * 64 + 2 * sizes.rush.buyers + 10_000;
@@ -196,7 +203,6 @@ async function main() {
         SEED_ON_BOOT: 'false',
         JWT_ACCESS_SECRET: secret,
         JWT_REFRESH_SECRET: randomBytes(32).toString('hex'),
-        AUTH_RATE_LIMIT_PER_MINUTE: '0',
         ...(options.metrics ? { METRICS_TOKEN: metricsToken } : {}),
       },
     });

@@ -2,7 +2,7 @@
 // built app (dist/main.js, the Docker image's command) on a fresh embedded PostgreSQL in a
 // temp folder, then stops the app. Exits non-zero when any request or test fails.
 /* global fetch */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -31,8 +31,10 @@ if (!existsSync(join(root, 'dist', 'main.js'))) {
 }
 
 const environmentFile = JSON.parse(await readFile(environmentPath, 'utf8'));
-const adminEmail = environmentFile.values.find((variable) => variable.key === 'adminEmail')?.value;
-if (!adminEmail) throw new Error(`${environmentPath} has no adminEmail`);
+const variable = (key) => environmentFile.values.find((entry) => entry.key === key)?.value;
+const adminEmail = variable('adminEmail');
+const adminPassword = variable('adminPassword');
+if (!adminEmail || !adminPassword) throw new Error(`${environmentPath} has no adminEmail or adminPassword`);
 
 const dataDir = await mkdtemp(join(tmpdir(), 'sail-postman-'));
 // The app's own helper: this script runs the built app anyway.
@@ -49,7 +51,6 @@ const appEnv = {
   EMBEDDED_DB_DIR: dataDir,
   MIGRATE_ON_BOOT: 'true',
   SEED_ON_BOOT: 'false',
-  ADMIN_EMAILS: adminEmail,
   RESERVATION_HOLD_SECONDS: String(HOLD_SECONDS),
 };
 // An inherited DATABASE_URL would point the run at somebody's real database.
@@ -78,6 +79,7 @@ let exitCode;
 try {
   log(`starting the app on ${baseUrl} (embedded PostgreSQL in ${dataDir})`);
   await waitForReady();
+  await provisionAdmin();
   log(`app ready after ${seconds(Date.now() - startedAt)}; running the collection`);
   const summary = await runCollection();
   const failures = summary.run.failures;
@@ -107,6 +109,27 @@ async function waitForReady() {
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   throw new Error(`the app was not ready within ${READY_TIMEOUT_MS / 1000} s`);
+}
+
+/**
+ * The collection's admin, made as an operator would: registered, then granted with the admin
+ * command, which finds the app's running embedded database through EMBEDDED_DB_DIR.
+ */
+async function provisionAdmin() {
+  const registered = await fetch(`${baseUrl}/auth/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: adminEmail, password: adminPassword }),
+  });
+  if (registered.status !== 201) throw new Error(`registering ${adminEmail} answered ${registered.status}`);
+  const granted = spawnSync(process.execPath, ['dist/admin/admin.cli.js', 'grant', adminEmail], {
+    cwd: root,
+    env: { PATH: process.env.PATH, EMBEDDED_DB_DIR: dataDir },
+    encoding: 'utf8',
+  });
+  if (granted.status !== 0)
+    throw new Error(`npm run admin -- grant failed: ${granted.stderr || granted.stdout}`);
+  log(granted.stdout.trim());
 }
 
 function runCollection() {

@@ -40,6 +40,8 @@ export async function createApp(env: Env): Promise<NestFastifyApplication> {
   });
   // Some input breaks the validation libraries themselves (a stack overflow, a throwing validator): refuse it first.
   adapter.getInstance().addHook('preValidation', async (request) => {
+    // ValidationPipe turns a JSON null into an empty DTO, which a body of optional fields (logout) would accept.
+    if (request.body === null) throw new BadRequestException('The body must be a JSON object, or absent');
     const problem = findUnsafeInput(request.body) ?? findUnsafeInput(request.query);
     if (problem) throw new BadRequestException(problem);
   });
@@ -66,6 +68,6 @@ export async function createApp(env: Env): Promise<NestFastifyApplication> {
       stopAtFirstError: false,
     }),
   );
-  setupOpenApi(app);
+  if (env.DOCS_ENABLED) setupOpenApi(app);
   return app;
 }

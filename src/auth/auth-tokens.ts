@@ -25,8 +25,19 @@ export class AuthTokens {
     private readonly config: AppConfig,
   ) {}
 
-  signAccessToken(userId: string, role: Role): Promise<string> {
-    const claims: AccessTokenClaims = { sub: userId, role, typ: 'access' };
+  /**
+   * `sessionId` names the refresh token family, so that logout needs only this token. With
+   * `issuedAt` (seconds) the same arguments always sign the same token: a refresh replayed within
+   * the grace period gets exactly the pair it was first given.
+   */
+  signAccessToken(userId: string, role: Role, sessionId?: string, issuedAt?: number): Promise<string> {
+    const claims: AccessTokenClaims = {
+      sub: userId,
+      role,
+      typ: 'access',
+      ...(sessionId === undefined ? {} : { sid: sessionId }),
+      ...(issuedAt === undefined ? {} : { iat: issuedAt }),
+    };
     return this.jwt.signAsync(claims, {
       privateKey: this.config.jwt.accessKey,
       algorithm: 'HS256',
@@ -34,9 +45,15 @@ export class AuthTokens {
     });
   }
 
-  /** `tokenId` is the refresh_tokens row that tracks this token's rotation. */
-  signRefreshToken(userId: string, tokenId: string): Promise<string> {
-    const claims: RefreshTokenClaims = { sub: userId, typ: 'refresh', jti: tokenId };
+  /** `tokenId` is the refresh_tokens row that tracks this token's rotation; `sessionId` its family. */
+  signRefreshToken(userId: string, tokenId: string, sessionId: string, issuedAt: number): Promise<string> {
+    const claims: RefreshTokenClaims = {
+      sub: userId,
+      typ: 'refresh',
+      jti: tokenId,
+      sid: sessionId,
+      iat: issuedAt,
+    };
     return this.jwt.signAsync(claims, {
       privateKey: this.config.jwt.refreshKey,
       algorithm: 'HS256',
@@ -64,6 +81,7 @@ export class AuthTokens {
     ) {
       throw new InvalidRefreshTokenError();
     }
-    return { sub: claims.sub, typ: 'refresh', jti: claims.jti };
+    const sid = typeof claims.sid === 'string' && UUID.test(claims.sid) ? { sid: claims.sid } : {};
+    return { sub: claims.sub, typ: 'refresh', jti: claims.jti, ...sid };
   }
 }

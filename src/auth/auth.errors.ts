@@ -43,3 +43,19 @@ export class AccountNotFoundError extends DomainError {
     super('The account for this token no longer exists');
   }
 }
+
+/** Too many failed sign-ins for an account or an address, or refreshes of one session. */
+export class RateLimitedError extends DomainError {
+  readonly code = 'RATE_LIMITED';
+  constructor(what: string, retryAfterSeconds: number) {
+    super(`Too many ${what}; retry after the time in Retry-After`, { retryAfterSeconds });
+  }
+}
+
+/** An access token issued before tokens named their session: the client must say which one. */
+export class SessionNotNamedError extends DomainError {
+  readonly code = 'VALIDATION_FAILED';
+  constructor() {
+    super('This access token does not name its session; send {refreshToken} to end it');
+  }
+}

@@ -23,7 +23,22 @@ export interface NewRefreshToken {
   userId: string;
   familyId: string;
   tokenHash: string;
+  /** The token's `iat` (seconds), kept as created_at so that the token can be signed again. */
+  issuedAt: number;
   ttlSeconds: number;
+}
+
+/** A refresh token that could not be rotated, with what decides between a replay and reuse. */
+export interface SpentRefreshTokenRow {
+  familyId: string;
+  userId: string;
+  role: Role;
+  rotated: boolean;
+  /** Rotated within the grace period, by the database clock. */
+  withinGrace: boolean;
+  familyRevoked: boolean;
+  /** The token its rotation issued, while that one has not expired. */
+  successor: { id: string; issuedAt: number } | null;
 }
 
 @Injectable()
@@ -41,6 +56,17 @@ export class AuthRepository {
     return rows[0] ?? null;
   }
 
+  async emailExists(tx: Tx, email: string): Promise<boolean> {
+    return (await tx.user.count({ where: { email } })) > 0;
+  }
+
+  /** Replaces a hash only if it is still the one that was verified (a concurrent change wins). */
+  async replacePasswordHash(tx: Tx, userId: string, oldHash: string, newHash: string): Promise<void> {
+    await tx.$executeRaw`
+      UPDATE users SET password_hash = ${newHash}
+      WHERE id = ${userId}::uuid AND password_hash = ${oldHash}`;
+  }
+
   findUserByEmail(tx: Tx, email: string): Promise<AccountWithPasswordRow | null> {
     return tx.user.findUnique({
       where: { email },
@@ -55,13 +81,15 @@ export class AuthRepository {
   /** Expiry is read against the database clock, like every other expiry in the system. */
   async insertRefreshToken(tx: Tx, token: NewRefreshToken): Promise<void> {
     await tx.$executeRaw`
-      INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at)
+      INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, created_at, expires_at)
       VALUES (${token.id}::uuid, ${token.userId}::uuid, ${token.familyId}::uuid, ${token.tokenHash},
+              to_timestamp(${token.issuedAt}::int),
               clock_timestamp() + make_interval(secs => ${token.ttlSeconds}::int))`;
   }
 
   /**
-   * Marks a live token rotated and returns who it belongs to, or null when it is not live.
+   * Marks a live token rotated, naming its successor, and returns who it belongs to (with the
+   * role read now, so a revoked admin gets a USER token), or null when it is not live.
    * Postgres re-checks the WHERE after taking the row lock, so of two concurrent calls for
    * the same token exactly one gets the row. A family with any revoked row is dead: that
    * catches a token minted by a rotation that raced with the family's revocation.
@@ -70,10 +98,11 @@ export class AuthRepository {
     tx: Tx,
     id: string,
     tokenHash: string,
+    successorId: string,
   ): Promise<RotatedRefreshTokenRow | null> {
     const rows = await tx.$queryRaw<RotatedRefreshTokenRow[]>`
       UPDATE refresh_tokens AS t
-      SET rotated_at = clock_timestamp()
+      SET rotated_at = clock_timestamp(), replaced_by_id = ${successorId}::uuid
       FROM users AS u
       WHERE t.id = ${id}::uuid
         AND t.token_hash = ${tokenHash}
@@ -86,15 +115,35 @@ export class AuthRepository {
     return rows[0] ?? null;
   }
 
-  findRefreshToken(
+  async findSpentRefreshToken(
     tx: Tx,
     id: string,
     tokenHash: string,
-  ): Promise<{ familyId: string; rotatedAt: Date | null } | null> {
-    return tx.refreshToken.findFirst({
-      where: { id, tokenHash },
-      select: { familyId: true, rotatedAt: true },
-    });
+    graceSeconds: number,
+  ): Promise<SpentRefreshTokenRow | null> {
+    const rows = await tx.$queryRaw<
+      (Omit<SpentRefreshTokenRow, 'successor'> & {
+        successorId: string | null;
+        successorIssuedAt: number | null;
+      })[]
+    >`
+      SELECT t.family_id AS "familyId", t.user_id AS "userId", u.role,
+             t.rotated_at IS NOT NULL AS rotated,
+             coalesce(t.rotated_at > clock_timestamp() - make_interval(secs => ${graceSeconds}::int), false) AS "withinGrace",
+             EXISTS (SELECT 1 FROM refresh_tokens AS f WHERE f.family_id = t.family_id AND f.revoked_at IS NOT NULL)
+               AS "familyRevoked",
+             s.id AS "successorId", extract(epoch FROM s.created_at)::int AS "successorIssuedAt"
+      FROM refresh_tokens AS t
+      JOIN users AS u ON u.id = t.user_id
+      LEFT JOIN refresh_tokens AS s ON s.id = t.replaced_by_id AND s.expires_at > clock_timestamp()
+      WHERE t.id = ${id}::uuid AND t.token_hash = ${tokenHash}`;
+    const row = rows[0];
+    if (!row) return null;
+    const { successorId, successorIssuedAt, ...spent } = row;
+    return {
+      ...spent,
+      successor: successorId === null ? null : { id: successorId, issuedAt: Number(successorIssuedAt) },
+    };
   }
 
   async revokeFamily(tx: Tx, familyId: string): Promise<void> {
@@ -110,5 +159,12 @@ export class AuthRepository {
       WHERE revoked_at IS NULL
         AND family_id = (SELECT family_id FROM refresh_tokens
                          WHERE id = ${id}::uuid AND token_hash = ${tokenHash} AND user_id = ${userId}::uuid)`;
+  }
+
+  /** Ends one session of `userId`; a family of another user is left alone. */
+  async revokeFamilyOfUser(tx: Tx, userId: string, familyId: string): Promise<void> {
+    await tx.$executeRaw`
+      UPDATE refresh_tokens SET revoked_at = clock_timestamp()
+      WHERE family_id = ${familyId}::uuid AND user_id = ${userId}::uuid AND revoked_at IS NULL`;
   }
 }

@@ -1,14 +1,15 @@
-import { randomBytes, scryptSync } from 'node:crypto';
+import { legacyScryptHash } from '../../test/factories/legacy-password-hash.js';
 import { PasswordHasher } from './password-hasher.js';
 
 describe(PasswordHasher.name, () => {
   const sut = new PasswordHasher();
   const password = 'correct horse battery';
 
-  it('writes a self-describing scrypt string that does not contain the password', async () => {
+  it("writes argon2id at OWASP's parameters (19 MiB, t=2, p=1), without the password", async () => {
     const encoded = await sut.hash(password);
-    expect(encoded).toMatch(/^scrypt\$32768\$8\$3\$[\w-]{22}\$[\w-]{43}$/);
+    expect(encoded).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/);
     expect(encoded).not.toContain(password);
+    expect(sut.needsRehash(encoded)).toBe(false);
   });
 
   it('salts each hash, and verifies only the right password', async () => {
@@ -27,20 +28,29 @@ describe(PasswordHasher.name, () => {
     await expect(sut.verify(password, altered)).resolves.toBe(false);
   });
 
-  it('reads the cost parameters from the stored string, so older hashes keep working', async () => {
-    const salt = randomBytes(16);
-    const key = scryptSync(password, salt, 32, { N: 1024, r: 8, p: 1 });
-    const older = `scrypt$1024$8$1$${salt.toString('base64url')}$${key.toString('base64url')}`;
+  it('still verifies scrypt hashes of the earlier scheme, and asks for them to be rehashed', async () => {
+    const older = legacyScryptHash(password);
     await expect(sut.verify(password, older)).resolves.toBe(true);
     await expect(sut.verify('wrong password', older)).resolves.toBe(false);
+    expect(sut.needsRehash(older)).toBe(true);
+  });
+
+  it('asks for argon2id hashes at other parameters to be rehashed', () => {
+    expect(sut.needsRehash('$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHRzb21lc2FsdA$' + 'A'.repeat(43))).toBe(
+      true,
+    );
   });
 
   it.each([
     ['no hash', undefined],
     ['a placeholder', 'test-no-login'],
-    ['another scheme', '$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHQ$aGFzaA'],
-    ['a cost above the bound', `scrypt$${2 ** 24}$8$1$AAAAAAAAAAAAAAAAAAAAAA$${'A'.repeat(43)}`],
-    ['a cost that is not a power of two', `scrypt$30000$8$1$AAAAAAAAAAAAAAAAAAAAAA$${'A'.repeat(43)}`],
+    ['argon2i, another variant', '$argon2i$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$' + 'A'.repeat(43)],
+    [
+      'argon2id asking for 4 GiB',
+      '$argon2id$v=19$m=4194304,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$' + 'A'.repeat(43),
+    ],
+    ['a scrypt cost above the bound', `scrypt$${2 ** 24}$8$1$AAAAAAAAAAAAAAAAAAAAAA$${'A'.repeat(43)}`],
+    ['a scrypt cost that is not a power of two', `scrypt$30000$8$1$AAAAAAAAAAAAAAAAAAAAAA$${'A'.repeat(43)}`],
   ])('answers false, without throwing, for %s', async (_case, encoded) => {
     await expect(sut.verify(password, encoded)).resolves.toBe(false);
   });

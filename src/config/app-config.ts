@@ -25,8 +25,13 @@ export class AppConfig {
     accessTtlSeconds: number;
     refreshTtlSeconds: number;
   };
-  readonly adminEmails: ReadonlySet<string>;
-  readonly authRateLimitPerMinute: number;
+  readonly refreshReuseGraceSeconds: number;
+  readonly authLimits: {
+    loginFailuresPerEmail: number;
+    loginFailuresPerAddress: number;
+    registrationsPerAddress: number;
+    refreshesPerSession: number;
+  };
   readonly queue: { activeCapacity: number; windowSeconds: number };
   readonly reservationHoldSeconds: number;
   readonly maxSeatsPerReservation: number;
@@ -58,13 +63,13 @@ export class AppConfig {
       accessTtlSeconds: get('JWT_ACCESS_TTL'),
       refreshTtlSeconds: get('JWT_REFRESH_TTL'),
     };
-    this.adminEmails = new Set(
-      get('ADMIN_EMAILS')
-        .split(',')
-        .map((email) => email.trim().toLowerCase())
-        .filter(Boolean),
-    );
-    this.authRateLimitPerMinute = get('AUTH_RATE_LIMIT_PER_MINUTE');
+    this.refreshReuseGraceSeconds = get('REFRESH_REUSE_GRACE_SECONDS');
+    this.authLimits = {
+      loginFailuresPerEmail: get('LOGIN_FAILURES_PER_EMAIL_PER_MINUTE'),
+      loginFailuresPerAddress: get('LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE'),
+      registrationsPerAddress: get('REGISTRATIONS_PER_ADDRESS_PER_MINUTE'),
+      refreshesPerSession: get('REFRESHES_PER_SESSION_PER_MINUTE'),
+    };
     this.queue = { activeCapacity: get('QUEUE_ACTIVE_CAPACITY'), windowSeconds: get('QUEUE_WINDOW_SECONDS') };
     this.reservationHoldSeconds = get('RESERVATION_HOLD_SECONDS');
     this.maxSeatsPerReservation = get('MAX_SEATS_PER_RESERVATION');

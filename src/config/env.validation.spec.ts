@@ -1,9 +1,6 @@
-import {
-  DEVELOPMENT_SECRETS,
-  InvalidEnvironmentError,
-  trustProxySetting,
-  validateEnv,
-} from './env.validation.js';
+import { randomBytes } from 'node:crypto';
+import { DEVELOPMENT_SECRETS, PUBLISHED_SECRETS } from './published-secrets.js';
+import { InvalidEnvironmentError, trustProxySetting, validateEnv } from './env.validation.js';
 
 describe('validateEnv', () => {
   it('serves local use with no variables at all', () => {
@@ -61,22 +58,50 @@ describe('validateEnv', () => {
     expect(error).not.toMatch(/\n/);
   });
 
-  it('accepts production with its own secrets and database', () => {
-    expect(() =>
-      validateEnv({
-        NODE_ENV: 'production',
-        DATABASE_URL: 'postgresql://db/sail',
-        JWT_ACCESS_SECRET: 'a'.repeat(40),
-        JWT_REFRESH_SECRET: 'b'.repeat(40),
-      }),
-    ).not.toThrow();
+  const production = (secrets: { access?: string; refresh?: string }) => ({
+    NODE_ENV: 'production',
+    DATABASE_URL: 'postgresql://db/sail',
+    JWT_ACCESS_SECRET: secrets.access ?? randomBytes(32).toString('base64url'),
+    JWT_REFRESH_SECRET: secrets.refresh ?? randomBytes(32).toString('base64url'),
   });
 
-  it('refuses short or identical secrets', () => {
-    expect(() => validateEnv({ JWT_ACCESS_SECRET: 'short' })).toThrow(
-      /JWT_ACCESS_SECRET must be longer than or equal to 32/,
+  it('accepts production with its own secrets and database', () => {
+    expect(() => validateEnv(production({}))).not.toThrow();
+  });
+
+  it.each(PUBLISHED_SECRETS.map((secret) => [secret]))(
+    'refuses %s, written in the repository, as either secret in production',
+    (secret) => {
+      expect(() => validateEnv(production({ access: secret }))).toThrow(
+        /JWT_ACCESS_SECRET must be set in production to a value of your own/,
+      );
+      expect(() => validateEnv(production({ refresh: secret }))).toThrow(
+        /JWT_REFRESH_SECRET must be set in production to a value of your own/,
+      );
+    },
+  );
+
+  it('refuses secrets shorter than 32 bytes, counting bytes rather than characters', () => {
+    const short = randomBytes(24).toString('base64url').slice(0, 31);
+    expect(() => validateEnv(production({ access: short }))).toThrow(
+      /JWT_ACCESS_SECRET must be at least 32 bytes/,
+    );
+    expect(() => validateEnv({ JWT_REFRESH_SECRET: 'short' })).toThrow(
+      /JWT_REFRESH_SECRET must be at least 32 bytes/,
+    );
+    // Eleven three-byte characters are 33 bytes.
+    expect(() => validateEnv(production({ access: '가나다라마바사아자차카' }))).not.toThrow();
+  });
+
+  it('refuses identical secrets, and in production a repetition of a few characters', () => {
+    const secret = randomBytes(32).toString('base64url');
+    expect(() => validateEnv({ JWT_ACCESS_SECRET: secret, JWT_REFRESH_SECRET: secret })).toThrow(
+      /must differ/,
     );
     expect(() => validateEnv({ JWT_ACCESS_SECRET: DEVELOPMENT_SECRETS.refresh })).toThrow(/must differ/);
+    expect(() => validateEnv(production({ access: 'a'.repeat(40) }))).toThrow(
+      /JWT_ACCESS_SECRET must be random/,
+    );
   });
 });
 

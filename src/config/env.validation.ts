@@ -9,15 +9,12 @@ import {
   Matches,
   Max,
   Min,
-  MinLength,
   validateSync,
 } from 'class-validator';
+import { DEVELOPMENT_SECRETS, PUBLISHED_SECRETS } from './published-secrets.js';
 
-/** Secrets used when none are configured. Fine for a laptop, refused in production. */
-export const DEVELOPMENT_SECRETS = {
-  access: 'sail-development-access-secret-change-me-0000',
-  refresh: 'sail-development-refresh-secret-change-me-000',
-} as const;
+/** A JWT secret needs at least this many bytes (HS256 keys should be as long as the hash, RFC 7518). */
+export const MIN_SECRET_BYTES = 32;
 
 // Reads the raw string (obj[key]): implicit conversion would already have turned "false" into true.
 const toBoolean = ({ obj, key }: { obj: Record<string, unknown>; key: string }) => {
@@ -49,13 +46,18 @@ export class Env {
   /** Seeds demo concerts into an empty database on boot. Defaults to true on the embedded database only. */
   @IsOptional() @Transform(toBoolean) @IsBoolean() SEED_ON_BOOT?: boolean;
 
-  @IsString() @MinLength(32) JWT_ACCESS_SECRET: string = DEVELOPMENT_SECRETS.access;
-  @IsString() @MinLength(32) JWT_REFRESH_SECRET: string = DEVELOPMENT_SECRETS.refresh;
+  @IsString() JWT_ACCESS_SECRET: string = DEVELOPMENT_SECRETS.access;
+  @IsString() JWT_REFRESH_SECRET: string = DEVELOPMENT_SECRETS.refresh;
   @IsInt() @Min(1) JWT_ACCESS_TTL: number = 900;
   @IsInt() @Min(1) JWT_REFRESH_TTL: number = 1_209_600;
-  /** Comma-separated; registering with one of these gives the ADMIN role. */
-  @IsString() ADMIN_EMAILS: string = '';
-  @IsInt() @Min(0) AUTH_RATE_LIMIT_PER_MINUTE: number = 20;
+  /** A rotated refresh token presented again within this many seconds gets the same successor pair. */
+  @IsInt() @Min(0) @Max(300) REFRESH_REUSE_GRACE_SECONDS: number = 30;
+  /** Per replica and minute; 0 turns a limit off (see AuthLimits). */
+  @IsInt() @Min(0) LOGIN_FAILURES_PER_EMAIL_PER_MINUTE: number = 10;
+  /** Sized for thousands of people behind one carrier NAT or campus network: successes never count. */
+  @IsInt() @Min(0) LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE: number = 300;
+  @IsInt() @Min(0) REGISTRATIONS_PER_ADDRESS_PER_MINUTE: number = 100;
+  @IsInt() @Min(0) REFRESHES_PER_SESSION_PER_MINUTE: number = 30;
 
   @IsInt() @Min(1) @Max(100_000) QUEUE_ACTIVE_CAPACITY: number = 5;
   @IsInt() @Min(1) QUEUE_WINDOW_SECONDS: number = 300;
@@ -86,6 +88,8 @@ export class Env {
   @IsOptional() @IsInt() @Min(1) @Max(65535) METRICS_PORT?: number;
   /** How often one replica checks the invariant gauges. */
   @IsInt() @Min(100) METRICS_INVARIANTS_INTERVAL_MS: number = 30_000;
+  /** Swagger UI at /docs and the document at /docs-json; public, since the API is. */
+  @Transform(toBoolean) @IsBoolean() DOCS_ENABLED: boolean = true;
 }
 
 /** Thrown when the environment is invalid; main.ts prints `message` as one line and exits. */
@@ -109,16 +113,22 @@ export function validateEnv(raw: Record<string, unknown>): Env {
   const problems = validateSync(env, { skipMissingProperties: false }).flatMap((error) =>
     Object.values(error.constraints ?? {}),
   );
-  if (env.NODE_ENV === 'production') {
-    if (env.JWT_ACCESS_SECRET === DEVELOPMENT_SECRETS.access)
-      problems.push('JWT_ACCESS_SECRET must be set in production');
-    if (env.JWT_REFRESH_SECRET === DEVELOPMENT_SECRETS.refresh)
-      problems.push('JWT_REFRESH_SECRET must be set in production');
-    if (!env.DATABASE_URL)
-      problems.push('DATABASE_URL must be set in production (the embedded database is for local use)');
+  for (const name of ['JWT_ACCESS_SECRET', 'JWT_REFRESH_SECRET'] as const) {
+    const secret = env[name];
+    if (typeof secret !== 'string') continue;
+    if (Buffer.byteLength(secret) < MIN_SECRET_BYTES)
+      problems.push(`${name} must be at least ${MIN_SECRET_BYTES} bytes`);
+    else if (env.NODE_ENV === 'production' && PUBLISHED_SECRETS.includes(secret))
+      problems.push(
+        `${name} must be set in production to a value of your own (this one is published in the repository)`,
+      );
+    else if (env.NODE_ENV === 'production' && new Set(secret).size < 8)
+      problems.push(`${name} must be random (it repeats a few characters)`);
   }
   if (env.JWT_ACCESS_SECRET === env.JWT_REFRESH_SECRET)
     problems.push('JWT_ACCESS_SECRET and JWT_REFRESH_SECRET must differ');
+  if (env.NODE_ENV === 'production' && !env.DATABASE_URL)
+    problems.push('DATABASE_URL must be set in production (the embedded database is for local use)');
   if (problems.length) throw new InvalidEnvironmentError(`Invalid configuration: ${problems.join('; ')}`);
   return env;
 }

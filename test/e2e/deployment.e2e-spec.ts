@@ -6,6 +6,7 @@ import { getMetadataStorage } from 'class-validator';
 import pg from 'pg';
 import { parseDocument, type Document } from 'yaml';
 import { Env } from '../../src/config/env.validation.js';
+import { PUBLISHED_SECRETS } from '../../src/config/published-secrets.js';
 import { databaseUrlWithName } from '../helpers/database.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -67,14 +68,32 @@ describe('docker-compose.yml', () => {
     expect(services.api!.init).toBe(true);
   });
 
-  it('configures the API in production mode with variables the app actually reads', () => {
+  it('configures the API in development mode, with local secrets production refuses, and variables the app reads', () => {
     const environment = services.api!.environment!;
-    expect(environment.NODE_ENV).toBe('production');
+    expect(environment.NODE_ENV).toBe('development');
+    expect(PUBLISHED_SECRETS).toContain(environment.JWT_ACCESS_SECRET);
+    expect(PUBLISHED_SECRETS).toContain(environment.JWT_REFRESH_SECRET);
     expect(environment.DATABASE_URL).toMatch(/^postgresql:\/\/sail:.*@postgres:5432\/sail$/);
     expect(Object.keys(environment).filter((name) => !knownVariables.has(name))).toEqual([]);
     // The image fixes where it listens; the embedded database does not apply.
     const notPassed = [...knownVariables].filter((name) => !(name in environment)).sort();
     expect(notPassed).toEqual(['EMBEDDED_DB_DIR', 'HOST', 'PORT']);
+  });
+});
+
+describe('docker-compose.prod.yml', () => {
+  const { services } = readCompose('docker-compose.prod.yml');
+
+  it('runs the API in production mode and requires every secret, so compose stops before starting', () => {
+    const environment = services.api!.environment!;
+    expect(environment.NODE_ENV).toBe('production');
+    for (const name of ['JWT_ACCESS_SECRET', 'JWT_REFRESH_SECRET'])
+      expect(environment[name]).toMatch(new RegExp(`^\\$\\{${name}:\\?.+\\}$`));
+    expect(environment.DATABASE_URL).toMatch(
+      /^postgresql:\/\/sail:\$\{POSTGRES_PASSWORD:\?[^}]+\}@postgres:5432\/sail$/,
+    );
+    expect(services.postgres!.environment!.POSTGRES_PASSWORD).toMatch(/^\$\{POSTGRES_PASSWORD:\?.+\}$/);
+    expect(Object.keys(environment).filter((name) => !knownVariables.has(name))).toEqual([]);
   });
 });
 
@@ -181,6 +200,30 @@ if (!built) console.warn('Skipping the start command tests: dist/ is missing (ru
     expect(await exited(app)).toBe(1);
     expect(output()).toContain('JWT_ACCESS_SECRET must be set in production');
   });
+
+  // Two secrets per boot (the app names every problem in its one line), so every published one and a short one are tried.
+  const pairs: [string, string, string][] = [];
+  for (let i = 0; i < PUBLISHED_SECRETS.length; i += 2)
+    pairs.push([
+      PUBLISHED_SECRETS[i]!,
+      PUBLISHED_SECRETS[i + 1] ?? PUBLISHED_SECRETS[0]!,
+      'must be set in production to a value of your own',
+    ]);
+  pairs.push([randomBytes(16).toString('hex').slice(0, 31), 'x'.repeat(31), 'must be at least 32 bytes']);
+
+  it.each(pairs)(
+    'refuses to start in production with the secrets %s and %s',
+    async (access, refresh, reason) => {
+      const { app, output } = start({
+        ...productionEnv('postgresql://sail@127.0.0.1:1/sail', await freePort()),
+        JWT_ACCESS_SECRET: access,
+        JWT_REFRESH_SECRET: refresh,
+      });
+      expect(await exited(app)).toBe(1);
+      expect(output()).toContain(`JWT_ACCESS_SECRET ${reason}`);
+      expect(output()).toContain(`JWT_REFRESH_SECRET ${reason}`);
+    },
+  );
 });
 
 /** A database with no tables, on the test run's server; global-teardown drops it by its name. */

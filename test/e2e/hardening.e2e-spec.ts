@@ -3,7 +3,7 @@ import pg from 'pg';
 import { startAppProcess, isAppBuilt } from '../helpers/app-process.js';
 import { createTestDatabase } from '../helpers/database.js';
 import { checkInvariants } from '../helpers/invariants.js';
-import { createTestApp, createUser, type TestApp } from '../helpers/test-app.js';
+import { AUTH_LIMITS_OFF, createTestApp, createUser, type TestApp } from '../helpers/test-app.js';
 import { waitFor } from '../helpers/wait.js';
 
 describe('Security headers', () => {
@@ -183,7 +183,9 @@ describe('Database limits', () => {
       DATABASE_STATEMENT_TIMEOUT_MS: '300',
       JWT_ACCESS_SECRET: secrets.access,
       JWT_REFRESH_SECRET: secrets.refresh,
-      AUTH_RATE_LIMIT_PER_MINUTE: '0',
+      ...AUTH_LIMITS_OFF,
+      // A rotated token presented again is reuse at once, not a replay within the grace.
+      REFRESH_REUSE_GRACE_SECONDS: '0',
     });
     try {
       const password = `pw-${randomUUID()}`;

@@ -145,6 +145,21 @@ describe('GET /docs', () => {
   });
 });
 
+describe('DOCS_ENABLED=false', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp({ DOCS_ENABLED: false });
+  });
+  afterAll(() => t.close());
+
+  it('serves neither Swagger UI nor the document, and the API as usual', async () => {
+    for (const path of ['/docs', '/docs-json', '/docs/swagger-ui-init.js'])
+      expect((await t.http().get(path)).status).toBe(404);
+    await t.http().get('/health').expect(200);
+  });
+});
+
 describe('README: Errors and what to do', () => {
   it('tells clients what to do for every error code, with its status', () => {
     const rows = [

@@ -5,6 +5,7 @@ import type {
   AuthRepository,
   NewRefreshToken,
   RotatedRefreshTokenRow,
+  SpentRefreshTokenRow,
 } from '../../src/auth/auth.repository.js';
 import type { Role } from '../../src/generated/prisma/enums.js';
 import type { Tx } from '../../src/prisma/transaction-runner.js';
@@ -15,8 +16,10 @@ export interface StoredRefreshToken {
   userId: string;
   familyId: string;
   tokenHash: string;
+  issuedAt: number;
   expiresAtMs: number;
   rotatedAtMs: number | null;
+  replacedById: string | null;
   revokedAtMs: number | null;
 }
 
@@ -44,6 +47,15 @@ export class InMemoryAuthRepository implements PublicOf<AuthRepository> {
     return { id: row.id, email: row.email, role: row.role };
   }
 
+  async emailExists(_tx: Tx, email: string): Promise<boolean> {
+    return [...this.users.values()].some((user) => user.email === email);
+  }
+
+  async replacePasswordHash(_tx: Tx, userId: string, oldHash: string, newHash: string): Promise<void> {
+    const user = this.users.get(userId);
+    if (user?.passwordHash === oldHash) user.passwordHash = newHash;
+  }
+
   async findUserByEmail(_tx: Tx, email: string): Promise<AccountWithPasswordRow | null> {
     return [...this.users.values()].find((user) => user.email === email) ?? null;
   }
@@ -59,6 +71,7 @@ export class InMemoryAuthRepository implements PublicOf<AuthRepository> {
       ...fields,
       expiresAtMs: this.nowMs + ttlSeconds * 1000,
       rotatedAtMs: null,
+      replacedById: null,
       revokedAtMs: null,
     });
   }
@@ -67,6 +80,7 @@ export class InMemoryAuthRepository implements PublicOf<AuthRepository> {
     _tx: Tx,
     id: string,
     tokenHash: string,
+    successorId: string,
   ): Promise<RotatedRefreshTokenRow | null> {
     const token = this.refreshTokens.get(id);
     const user = token && this.users.get(token.userId);
@@ -75,19 +89,31 @@ export class InMemoryAuthRepository implements PublicOf<AuthRepository> {
       return null;
     if (this.family(token.familyId).some((member) => member.revokedAtMs !== null)) return null;
     token.rotatedAtMs = this.nowMs;
+    token.replacedById = successorId;
     return { userId: token.userId, familyId: token.familyId, role: user.role };
   }
 
-  async findRefreshToken(
+  async findSpentRefreshToken(
     _tx: Tx,
     id: string,
     tokenHash: string,
-  ): Promise<{ familyId: string; rotatedAt: Date | null } | null> {
+    graceSeconds: number,
+  ): Promise<SpentRefreshTokenRow | null> {
     const token = this.refreshTokens.get(id);
-    if (!token || token.tokenHash !== tokenHash) return null;
+    const user = token && this.users.get(token.userId);
+    if (!token || !user || token.tokenHash !== tokenHash) return null;
+    const successor = token.replacedById === null ? undefined : this.refreshTokens.get(token.replacedById);
     return {
       familyId: token.familyId,
-      rotatedAt: token.rotatedAtMs === null ? null : new Date(token.rotatedAtMs),
+      userId: token.userId,
+      role: user.role,
+      rotated: token.rotatedAtMs !== null,
+      withinGrace: token.rotatedAtMs !== null && token.rotatedAtMs > this.nowMs - graceSeconds * 1000,
+      familyRevoked: this.family(token.familyId).some((member) => member.revokedAtMs !== null),
+      successor:
+        successor && successor.expiresAtMs > this.nowMs
+          ? { id: successor.id, issuedAt: successor.issuedAt }
+          : null,
     };
   }
 
@@ -99,5 +125,9 @@ export class InMemoryAuthRepository implements PublicOf<AuthRepository> {
     const token = this.refreshTokens.get(id);
     if (token && token.tokenHash === tokenHash && token.userId === userId)
       await this.revokeFamily(_tx, token.familyId);
+  }
+
+  async revokeFamilyOfUser(_tx: Tx, userId: string, familyId: string): Promise<void> {
+    for (const token of this.family(familyId)) if (token.userId === userId) token.revokedAtMs ??= this.nowMs;
   }
 }

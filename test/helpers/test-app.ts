@@ -8,6 +8,14 @@ import { validateEnv, type Env } from '../../src/config/env.validation.js';
 import { randomBytes } from 'node:crypto';
 import { createTestDatabase } from './database.js';
 
+/** Tests of other features sign in freely from one address; test/e2e/auth-rate-limit.e2e-spec.ts turns them on. */
+export const AUTH_LIMITS_OFF = {
+  LOGIN_FAILURES_PER_EMAIL_PER_MINUTE: '0',
+  LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE: '0',
+  REGISTRATIONS_PER_ADDRESS_PER_MINUTE: '0',
+  REFRESHES_PER_SESSION_PER_MINUTE: '0',
+};
+
 export interface TestApp {
   app: NestFastifyApplication;
   /** supertest bound to the app's server */
@@ -31,7 +39,7 @@ export async function createTestApp(
   const env = validateEnv({
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
-    AUTH_RATE_LIMIT_PER_MINUTE: '0',
+    ...AUTH_LIMITS_OFF,
     DATABASE_POOL_SIZE: '10',
     ...Object.fromEntries(Object.entries(overrides).map(([key, value]) => [key, String(value)])),
     DATABASE_URL: databaseUrl,
@@ -111,7 +119,7 @@ export async function prepareChildApps(
     NODE_ENV: 'production',
     DATABASE_URL: databaseUrl,
     LOG_LEVEL: 'warn',
-    AUTH_RATE_LIMIT_PER_MINUTE: '0',
+    ...AUTH_LIMITS_OFF,
     ...extraEnv,
   };
   return { setup, env };

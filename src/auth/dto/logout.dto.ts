@@ -1,10 +1,14 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { IsJWT } from 'class-validator';
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsJWT, IsOptional } from 'class-validator';
 import { EXAMPLE } from '../../common/openapi/examples.js';
 
 export class LogoutDto {
-  /** The refresh token of the session to end. */
-  @ApiProperty({ description: 'The refresh token of the session to end', example: EXAMPLE.refreshToken })
+  /** The refresh token of the session to end; without it, the access token's own session ends. */
+  @ApiPropertyOptional({
+    description: "The refresh token of the session to end; omitted, the access token's own session",
+    example: EXAMPLE.refreshToken,
+  })
+  @IsOptional()
   @IsJWT()
-  refreshToken!: string;
+  refreshToken?: string;
 }

@@ -8,6 +8,8 @@ import { bearerToken } from './bearer-token.js';
 import { asVerifyKey } from './verify-key.js';
 import { IS_PUBLIC } from './public.decorator.js';
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** Global guard: every route needs a valid access token unless it is @Public(). */
 @Injectable()
 export class JwtAuthGuard implements CanActivate {
@@ -42,7 +44,11 @@ export class JwtAuthGuard implements CanActivate {
     ) {
       throw new UnauthorizedException('The access token is invalid or expired');
     }
-    request.user = { id: claims.sub, role: claims.role };
+    request.user = {
+      id: claims.sub,
+      role: claims.role,
+      ...(typeof claims.sid === 'string' && UUID.test(claims.sid) ? { sessionId: claims.sid } : {}),
+    };
     return true;
   }
 }

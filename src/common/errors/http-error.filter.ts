@@ -118,8 +118,13 @@ export class HttpErrorFilter implements ExceptionFilter {
     if (body.statusCode >= 500) this.logger.error(exception);
     if (body.statusCode === 503 && isStatementTimeout(exception)) this.metrics.statementTimedOut();
     const response = host.switchToHttp().getResponse();
-    // A guard that knows better (the rate limiter's window) has set its own Retry-After already.
-    if ((body.code === 'RATE_LIMITED' || body.statusCode === 503) && !response.getHeader?.('retry-after')) {
+    // A rate limit that knows its window says how long in details.retryAfterSeconds.
+    const retryAfterSeconds = body.details?.retryAfterSeconds;
+    if (typeof retryAfterSeconds === 'number') response.header?.('Retry-After', String(retryAfterSeconds));
+    else if (
+      (body.code === 'RATE_LIMITED' || body.statusCode === 503) &&
+      !response.getHeader?.('retry-after')
+    ) {
       response.header?.('Retry-After', '1');
     }
     if (body.statusCode === 401) response.header?.('WWW-Authenticate', 'Bearer');
