@@ -172,6 +172,7 @@ export function judgeTargets(results) {
       met: pay.latencyMs.p99 !== null && pay.latencyMs.p99 < 300,
       actual: `${ms(pay.latencyMs.p99)} ms`,
     });
+  }
   const loginStorm = find('login-storm');
   const argon2 = find('limits')?.rows.find((row) => row.key === 'argon2');
   if (loginStorm) {

@@ -9,6 +9,7 @@ import {
   Matches,
   Max,
   Min,
+  MinLength,
   validateSync,
 } from 'class-validator';
 import { DEVELOPMENT_SECRETS, PUBLISHED_SECRETS } from './published-secrets.js';
