@@ -21,8 +21,12 @@ export interface ConcertStatsRow extends ConcertWithSeatCount {
   availableSeats: number;
   heldSeats: number;
   soldSeats: number;
+  /** Points paid for the sold seats. */
+  revenue: number;
   queueLength: number;
   activeUsers: number;
+  /** Windows opened in the last 60 seconds. */
+  admittedLastMinute: number;
 }
 
 export interface NewConcert {
@@ -71,13 +75,15 @@ export class ConcertsRepository {
       SELECT c.id, c.name, c.venue, c.starts_at AS "startsAt", c.sales_state::text AS "salesState",
              c.queue_capacity AS "queueCapacity", c.queue_window_seconds AS "queueWindowSeconds",
              seat.total AS "seatCount", seat.available AS "availableSeats", seat.held AS "heldSeats", seat.sold AS "soldSeats",
-             entry.waiting AS "queueLength", entry.active AS "activeUsers"
+             seat.revenue, entry.waiting AS "queueLength", entry.active AS "activeUsers",
+             admitted.still_active + admitted.ended AS "admittedLastMinute"
       FROM concerts c
       CROSS JOIN LATERAL (
         SELECT count(*)::int AS total,
                count(*) FILTER (WHERE s.status = 'AVAILABLE' OR (s.status = 'HELD' AND s.held_until <= now()))::int AS available,
                count(*) FILTER (WHERE s.status = 'HELD' AND s.held_until > now())::int AS held,
-               count(*) FILTER (WHERE s.status = 'SOLD')::int AS sold
+               count(*) FILTER (WHERE s.status = 'SOLD')::int AS sold,
+               coalesce(sum(s.price) FILTER (WHERE s.status = 'SOLD'), 0)::float8 AS revenue
         FROM seats s WHERE s.concert_id = c.id
       ) seat
       CROSS JOIN LATERAL (
@@ -85,6 +91,14 @@ export class ConcertsRepository {
                count(*) FILTER (WHERE e.status = 'ACTIVE' AND e.expires_at > now())::int AS active
         FROM queue_entries e WHERE e.concert_id = c.id AND e.status IN ('WAITING', 'ACTIVE')
       ) entry
+      -- A window opened in the last minute is either still open or ended since: two index ranges, never the whole line.
+      CROSS JOIN LATERAL (
+        SELECT (SELECT count(*)::int FROM queue_entries e
+                WHERE e.concert_id = c.id AND e.status = 'ACTIVE' AND e.activated_at > now() - interval '1 minute') AS still_active,
+               (SELECT count(*)::int FROM queue_entries e
+                WHERE e.concert_id = c.id AND e.activated_at IS NOT NULL AND e.status <> 'ACTIVE'
+                  AND e.ended_at > now() - interval '1 minute' AND e.activated_at > now() - interval '1 minute') AS ended
+      ) admitted
       WHERE c.id = ${concertId}::uuid`;
     return rows[0] ?? null;
   }
@@ -108,14 +122,24 @@ export class ConcertsRepository {
     return rows[0] ?? null;
   }
 
-  /** Concerts on sale that have not started yet, soonest first. */
-  listUpcomingOnSale(tx: Tx): Promise<ConcertRow[]> {
+  /** Concerts on sale or paused that have not started yet, soonest first: a fan sees a pause, not a vanishing concert. */
+  listUpcomingOnSaleOrPaused(tx: Tx): Promise<ConcertRow[]> {
     return tx.$queryRaw<ConcertRow[]>`
       SELECT id, name, venue, starts_at AS "startsAt", sales_state::text AS "salesState",
              queue_capacity AS "queueCapacity", queue_window_seconds AS "queueWindowSeconds"
       FROM concerts
-      WHERE sales_state = 'ON_SALE' AND starts_at > now()
+      WHERE sales_state IN ('ON_SALE', 'PAUSED') AND starts_at > now()
       ORDER BY starts_at, id`;
+  }
+
+  /** Every concert, in any state, latest start first: the operator's console. */
+  listAllWithSeatCount(tx: Tx): Promise<ConcertWithSeatCount[]> {
+    return tx.$queryRaw<ConcertWithSeatCount[]>`
+      SELECT c.id, c.name, c.venue, c.starts_at AS "startsAt", c.sales_state::text AS "salesState",
+             c.queue_capacity AS "queueCapacity", c.queue_window_seconds AS "queueWindowSeconds",
+             (SELECT count(*)::int FROM seats s WHERE s.concert_id = c.id) AS "seatCount"
+      FROM concerts c
+      ORDER BY c.starts_at DESC, c.id`;
   }
 
   /** Upcoming concerts on sale with at least one bookable seat; a lapsed hold is bookable before the sweeper frees it. */
