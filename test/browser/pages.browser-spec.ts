@@ -1,0 +1,188 @@
+import type { Page } from 'playwright-core';
+import { createConcert } from '../factories/concert.factory.js';
+import { PASSWORD, screenshot, signUp, startBrowserRun, uniqueEmail, type BrowserRun } from './browser.js';
+
+/**
+ * The fan's pages and the operator's console in Chromium against the real app: only the public
+ * API behind them. Each test leaves screenshots in test/browser/screenshots for a reviewer.
+ */
+describe('Web pages in a browser', () => {
+  let run: BrowserRun;
+
+  beforeAll(async () => {
+    run = await startBrowserRun({ QUEUE_ACTIVE_CAPACITY: 5 });
+  });
+  afterAll(() => run?.close());
+  afterEach(() => {
+    // No page may log an error: a failed request the page did not expect, or a script error.
+    expect(run.consoleErrors).toEqual([]);
+  });
+
+  const concertCard = (page: Page, name: string) => page.locator('li.concert', { hasText: name });
+
+  it('a fan signs up, queues, picks seats, tops up, pays and sees the ticket', async () => {
+    const concert = await createConcert(run.t, { name: 'Harbour Lights', seats: 30, price: 40_000 });
+    const page = await run.newPage();
+    await page.goto('/');
+    await screenshot(page, '01-sign-in');
+    await signUp(page, uniqueEmail('fan'));
+
+    // Tokens: the refresh token in this tab's sessionStorage, nothing in localStorage.
+    // Page code as strings: this project's TypeScript has no DOM types.
+    const storage = await page.evaluate(
+      '({ local: Object.keys(localStorage), session: Object.keys(sessionStorage) })',
+    );
+    expect(storage).toEqual({ local: [], session: ['sail.refreshToken'] });
+    // A reload signs in again from that refresh token.
+    await page.reload();
+    await page.getByRole('heading', { name: 'Concerts' }).waitFor();
+    await screenshot(page, '02-concerts');
+
+    await concertCard(page, 'Harbour Lights')
+      .getByRole('link', { name: 'Get tickets for Harbour Lights' })
+      .click();
+    await page.getByRole('heading', { name: /It's your turn: \d:\d\d left/ }).waitFor();
+    expect(page.url()).toContain(`#/concert/${concert.id}`);
+
+    // Pick two seats: one by mouse, one by keyboard.
+    await page.getByRole('button', { name: 'Seat A1, 40,000 points, available' }).click();
+    await page.getByRole('button', { name: 'Seat A2, 40,000 points, available' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByText('2 seats · 80,000 points').waitFor();
+    await screenshot(page, '03-seat-map');
+    await page.getByRole('button', { name: 'Hold 2 seats' }).click();
+
+    await page.getByRole('heading', { name: /Your seats are held for \d:\d\d/ }).waitFor();
+    await page.getByText('You need 80,000 points more to pay').waitFor();
+    await page.getByLabel('Top up points').fill('100000');
+    await page.getByRole('button', { name: 'Top up' }).click();
+    await page.getByTestId('balance').getByText('100,000 points').waitFor();
+    await screenshot(page, '04-checkout');
+    await page.getByRole('button', { name: 'Pay 80,000 points' }).click();
+
+    await page.getByRole('heading', { name: "You're going! Your tickets are confirmed" }).waitFor();
+    await page.getByText('20,000 points').waitFor();
+    await screenshot(page, '05-receipt');
+
+    await page.getByRole('link', { name: 'See my tickets' }).click();
+    await page.getByRole('heading', { name: 'My tickets' }).waitFor();
+    const tickets = page.locator('li.ticket.confirmed');
+    await tickets.first().waitFor();
+    expect(await tickets.allInnerTexts()).toEqual([
+      expect.stringMatching(/Harbour Lights[\s\S]*Paid[\s\S]*Seat A\d · 40,000 points/),
+      expect.stringMatching(/Harbour Lights[\s\S]*Paid[\s\S]*Seat A\d · 40,000 points/),
+    ]);
+    await screenshot(page, '06-tickets');
+    const { rows } = await run.t.db.query(
+      `SELECT s.number FROM seats s WHERE s.concert_id = $1 AND s.status = 'SOLD' ORDER BY s.number`,
+      [concert.id],
+    );
+    expect(rows.map((row) => row.number)).toEqual(['A1', 'A2']);
+  });
+
+  it('with capacity 1, the second fan waits and is admitted in their browser when the first pays', async () => {
+    // A 20-second window makes the API estimate a short wait, so it asks for polls every few seconds.
+    await createConcert(run.t, {
+      name: 'Single File',
+      seats: 12,
+      price: 10_000,
+      capacity: 1,
+      windowSeconds: 20,
+    });
+    const [first, second] = [await run.newPage(), await run.newPage()];
+    await signUp(first, uniqueEmail('first'));
+    await signUp(second, uniqueEmail('second'));
+
+    await concertCard(first, 'Single File').getByRole('link').click();
+    await first.getByRole('heading', { name: /It's your turn/ }).waitFor();
+
+    await concertCard(second, 'Single File').getByRole('link').click();
+    await second.getByRole('heading', { name: "You're in line" }).waitFor();
+    await second.getByText('1 person is ahead of you.').waitFor();
+    expect(await second.getByTestId('queue-position').innerText()).toBe('2');
+    await screenshot(second, '07-waiting-room');
+
+    await first.getByRole('button', { name: /^Seat A5,/ }).click();
+    await first.getByRole('button', { name: 'Hold 1 seat' }).click();
+    await first.getByLabel('Top up points').fill('10000');
+    await first.getByRole('button', { name: 'Top up' }).click();
+    await first.getByTestId('balance').getByText('10,000 points').waitFor();
+    await first.getByRole('button', { name: 'Pay 10,000 points' }).click();
+    await first.getByRole('heading', { name: /You're going!/ }).waitFor();
+
+    // The second fan's page polls as retryAfterMs says and turns into the seat map by itself.
+    await second.getByRole('heading', { name: /It's your turn: \d:\d\d left/ }).waitFor({ timeout: 30_000 });
+    await second.getByRole('button', { name: 'Seat A5, 10,000 points, sold' }).waitFor();
+    expect(await second.getByRole('button', { name: 'Seat A5, 10,000 points, sold' }).isDisabled()).toBe(
+      true,
+    );
+  });
+
+  it('the operator creates and pauses a concert, and a fan sees the pause', async () => {
+    const operatorEmail = uniqueEmail('operator');
+    await run.t.http().post('/auth/register').send({ email: operatorEmail, password: PASSWORD }).expect(201);
+    await run.t.db.query(`UPDATE users SET role = 'ADMIN' WHERE email = $1`, [operatorEmail]);
+
+    const operator = await run.newPage();
+    await operator.goto('/admin');
+    await operator.getByLabel('Email').fill(operatorEmail);
+    await operator.getByLabel('Password').fill(PASSWORD);
+    await operator.getByRole('button', { name: 'Sign in' }).click();
+    await operator.getByRole('heading', { name: 'New concert' }).waitFor();
+
+    await operator.getByLabel('Name', { exact: true }).fill('Midnight Orchestra');
+    await operator.getByLabel('Venue').fill('Riverside Arena');
+    await operator.getByLabel('Starts at').fill('2031-05-20T20:00');
+    await operator.getByLabel('Active windows at once').first().fill('3');
+    await operator.getByLabel('Section 1 rows').fill('3');
+    await operator.getByLabel('Section 1 seats per row').fill('8');
+    await operator.getByLabel('Section 2 price').fill('45000');
+    await operator.getByRole('button', { name: 'Create concert' }).click();
+    await operator.getByText('Created Midnight Orchestra with 44 seats. It is on sale now.').waitFor();
+
+    const panel = operator.locator('li.panel', { hasText: 'Midnight Orchestra' });
+    await panel.getByRole('definition').first().waitFor();
+    expect(await panel.getByLabel('Live figures for Midnight Orchestra').innerText()).toMatch(
+      /Waiting\s+0[\s\S]*Active\s+0 \/ 3[\s\S]*Available\s+44[\s\S]*Sold\s+0[\s\S]*Revenue\s+0 points/,
+    );
+
+    const fan = await run.newPage();
+    await signUp(fan, uniqueEmail('fan'));
+    await concertCard(fan, 'Midnight Orchestra').getByText('On sale').waitFor();
+
+    await panel.getByRole('button', { name: 'Pause sales' }).click();
+    await panel.getByTestId('sales-state').getByText('Sales paused').waitFor();
+    await screenshot(operator, '08-console');
+
+    await fan.getByRole('button', { name: 'Refresh' }).click();
+    const card = concertCard(fan, 'Midnight Orchestra');
+    await card.getByText('Sales paused').waitFor();
+    await card.getByText('Tickets are not on sale at the moment').waitFor();
+    expect(await card.getByRole('link').count()).toBe(0);
+    await screenshot(fan, '09-concerts-paused');
+
+    await panel.getByRole('button', { name: 'Resume sales' }).click();
+    await panel.getByTestId('sales-state').getByText('On sale').waitFor();
+  });
+
+  it('works on a phone-sized screen, without sideways scrolling', async () => {
+    await createConcert(run.t, { name: 'Pocket Gig', seats: 20, price: 25_000 });
+    const page = await run.newPage({ phone: true });
+    await signUp(page, uniqueEmail('phone'));
+    const fitsWidth = () =>
+      page.evaluate('document.documentElement.scrollWidth <= document.documentElement.clientWidth');
+    expect(await fitsWidth()).toBe(true);
+    await screenshot(page, '10-phone-concerts');
+
+    await concertCard(page, 'Pocket Gig').getByRole('link').tap();
+    await page.getByRole('heading', { name: /It's your turn/ }).waitFor();
+    await page.getByRole('button', { name: /^Seat A3,/ }).tap();
+    await page.getByText('1 seat · 25,000 points').waitFor();
+    expect(await fitsWidth()).toBe(true);
+    await screenshot(page, '11-phone-seat-map');
+    await page.getByRole('button', { name: 'Hold 1 seat' }).tap();
+    await page.getByRole('heading', { name: /Your seats are held/ }).waitFor();
+    expect(await fitsWidth()).toBe(true);
+    await screenshot(page, '12-phone-checkout');
+  });
+});
