@@ -10,7 +10,7 @@ export default defineConfig({
   logLevel: 'warn',
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
   build: {
-    outDir: here('../dist/web'),
+    outDir: here('../dist/public'),
     emptyOutDir: true,
     rolldownOptions: { input: { fan: here('index.html'), admin: here('admin/index.html') } },
   },

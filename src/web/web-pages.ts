@@ -4,10 +4,10 @@ import fastifyStatic from '@fastify/static';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 
 /**
- * The fan's pages and the operator's console, built by `npm run build` (vite, web/) into dist/web.
- * The same path works from src/ (tests) and dist/ (production): both sit one level under the root.
+ * The fan's pages and the operator's console, built by `npm run build` (vite, web/) into dist/public.
+ * The same relative path works from src/web (tests) and dist/web (production).
  */
-export const WEB_ROOT = fileURLToPath(new URL('../../dist/web/', import.meta.url));
+export const WEB_ROOT = fileURLToPath(new URL('../../dist/public/', import.meta.url));
 
 /** Page routes: the fan's at `/`, the console at `/admin`; both navigate by `#` so no API path is shadowed. */
 const PAGES = { '/': 'index.html', '/admin': 'admin/index.html' } as const;

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { freePort } from '../../src/database/embedded-database.js';
 import { WEB_ROOT } from '../../src/web/web-pages.js';
 import { createTestApp, type TestApp } from '../helpers/test-app.js';
@@ -30,6 +30,8 @@ export interface BrowserRun {
   newPage(options?: { phone?: boolean }): Promise<Page>;
   /** Every console error and uncaught exception of every page so far. */
   consoleErrors: string[];
+  /** Closes every page opened so far, so that none keeps polling into the next test. */
+  closePages(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -38,7 +40,7 @@ export async function startBrowserRun(
   overrides: Record<string, string | number | boolean> = {},
 ): Promise<BrowserRun> {
   if (!existsSync(join(WEB_ROOT, 'index.html')))
-    throw new Error('dist/web is missing: run `npm run build` first');
+    throw new Error('dist/public is missing: run `npm run build` first');
   const t = await createTestApp(overrides);
   const port = await freePort();
   await t.app.listen({ port, host: '127.0.0.1' });
@@ -46,6 +48,7 @@ export async function startBrowserRun(
   // Playwright gives every launch a new empty profile (user-data-dir) and removes it on close.
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
   const consoleErrors: string[] = [];
+  const contexts: BrowserContext[] = [];
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
 
   return {
@@ -60,12 +63,16 @@ export async function startBrowserRun(
           ? { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true }
           : { viewport: { width: 1280, height: 900 } }),
       });
+      contexts.push(context);
       const page = await context.newPage();
       page.on('console', (message) => {
         if (message.type() === 'error') consoleErrors.push(`${page.url()}: ${message.text()}`);
       });
       page.on('pageerror', (error) => consoleErrors.push(`${page.url()}: ${error.message}`));
       return page;
+    },
+    async closePages() {
+      for (const context of contexts.splice(0)) await context.close();
     },
     async close() {
       await browser.close();

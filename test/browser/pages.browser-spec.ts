@@ -1,6 +1,15 @@
 import type { Page } from 'playwright-core';
 import { createConcert } from '../factories/concert.factory.js';
-import { PASSWORD, screenshot, signUp, startBrowserRun, uniqueEmail, type BrowserRun } from './browser.js';
+import { createUser } from '../helpers/test-app.js';
+import {
+  PASSWORD,
+  SCREENSHOT_DIR,
+  screenshot,
+  signUp,
+  startBrowserRun,
+  uniqueEmail,
+  type BrowserRun,
+} from './browser.js';
 
 /**
  * The fan's pages and the operator's console in Chromium against the real app: only the public
@@ -13,15 +22,47 @@ describe('Web pages in a browser', () => {
     run = await startBrowserRun({ QUEUE_ACTIVE_CAPACITY: 5 });
   });
   afterAll(() => run?.close());
-  afterEach(() => {
+  afterEach(async () => {
+    await run.closePages();
     // No page may log an error: a failed request the page did not expect, or a script error.
-    expect(run.consoleErrors).toEqual([]);
+    expect(run.consoleErrors.splice(0)).toEqual([]);
   });
 
   const concertCard = (page: Page, name: string) => page.locator('li.concert', { hasText: name });
 
+  /** Through POST /admin/concerts, with named sections of lettered rows. */
+  const createConcertThroughApi = async (
+    name: string,
+    sections: { section: string; rows: string[]; seatsPerRow: number; price: number }[],
+  ): Promise<{ id: string }> => {
+    const admin = await createUser(run.t, { role: 'ADMIN' });
+    const seats = sections.flatMap(({ section, rows, seatsPerRow, price }) =>
+      rows.flatMap((row) =>
+        Array.from({ length: seatsPerRow }, (_, index) => ({ number: `${row}${index + 1}`, section, price })),
+      ),
+    );
+    const startsAt = new Date(Date.now() + 40 * 86_400_000).toISOString();
+    const res = await run.t
+      .http()
+      .post('/admin/concerts')
+      .set(admin.headers)
+      .send({ name, venue: 'Harbourfront Hall', startsAt, seats })
+      .expect(201);
+    return { id: res.body.id as string };
+  };
+
   it('a fan signs up, queues, picks seats, tops up, pays and sees the ticket', async () => {
-    const concert = await createConcert(run.t, { name: 'Harbour Lights', seats: 30, price: 40_000 });
+    const concert = await createConcertThroughApi('Harbour Lights', [
+      { section: 'Floor', rows: ['A', 'B'], seatsPerRow: 10, price: 40_000 },
+      { section: 'Balcony', rows: ['C', 'D', 'E'], seatsPerRow: 10, price: 25_000 },
+    ]);
+    // Other fans' purchases and holds, so that the map shows every state.
+    await run.t.db.query(
+      `UPDATE seats SET status = CASE WHEN number IN ('A2', 'B7') THEN 'HELD' ELSE 'SOLD' END::"SeatStatus",
+                        held_until = CASE WHEN number IN ('A2', 'B7') THEN now() + interval '5 minutes' END
+       WHERE concert_id = $1 AND number IN ('A2', 'A4', 'A5', 'A6', 'B7', 'C1', 'C2', 'D5')`,
+      [concert.id],
+    );
     const page = await run.newPage();
     await page.goto('/');
     await screenshot(page, '01-sign-in');
@@ -45,11 +86,16 @@ describe('Web pages in a browser', () => {
     expect(page.url()).toContain(`#/concert/${concert.id}`);
 
     // Pick two seats: one by mouse, one by keyboard.
-    await page.getByRole('button', { name: 'Seat A1, 40,000 points, available' }).click();
-    await page.getByRole('button', { name: 'Seat A2, 40,000 points, available' }).focus();
+    await page.getByRole('button', { name: 'Seat B4, 40,000 points, available' }).click();
+    await page.getByRole('button', { name: 'Seat B5, 40,000 points, available' }).focus();
     await page.keyboard.press('Enter');
     await page.getByText('2 seats · 80,000 points').waitFor();
+    expect(await page.getByRole('button', { name: 'Seat A4, 40,000 points, sold' }).isDisabled()).toBe(true);
+    expect(
+      await page.getByRole('button', { name: 'Seat B7, 40,000 points, held by someone' }).isDisabled(),
+    ).toBe(true);
     await screenshot(page, '03-seat-map');
+    await page.locator('main').screenshot({ path: `${SCREENSHOT_DIR}/readme-seat-map.png` });
     await page.getByRole('button', { name: 'Hold 2 seats' }).click();
 
     await page.getByRole('heading', { name: /Your seats are held for \d:\d\d/ }).waitFor();
@@ -69,15 +115,16 @@ describe('Web pages in a browser', () => {
     const tickets = page.locator('li.ticket.confirmed');
     await tickets.first().waitFor();
     expect(await tickets.allInnerTexts()).toEqual([
-      expect.stringMatching(/Harbour Lights[\s\S]*Paid[\s\S]*Seat A\d · 40,000 points/),
-      expect.stringMatching(/Harbour Lights[\s\S]*Paid[\s\S]*Seat A\d · 40,000 points/),
+      expect.stringMatching(/Harbour Lights[\s\S]*Paid[\s\S]*Seat B\d · 40,000 points/),
+      expect.stringMatching(/Harbour Lights[\s\S]*Paid[\s\S]*Seat B\d · 40,000 points/),
     ]);
     await screenshot(page, '06-tickets');
     const { rows } = await run.t.db.query(
-      `SELECT s.number FROM seats s WHERE s.concert_id = $1 AND s.status = 'SOLD' ORDER BY s.number`,
+      `SELECT s.number FROM seats s JOIN reservations r ON r.seat_id = s.id AND r.status = 'CONFIRMED'
+       WHERE s.concert_id = $1 ORDER BY s.number`,
       [concert.id],
     );
-    expect(rows.map((row) => row.number)).toEqual(['A1', 'A2']);
+    expect(rows.map((row) => row.number)).toEqual(['B4', 'B5']);
   });
 
   it('with capacity 1, the second fan waits and is admitted in their browser when the first pays', async () => {
@@ -100,7 +147,13 @@ describe('Web pages in a browser', () => {
     await second.getByRole('heading', { name: "You're in line" }).waitFor();
     await second.getByText('1 person is ahead of you.').waitFor();
     expect(await second.getByTestId('queue-position').innerText()).toBe('2');
+    const progress = await second
+      .getByLabel('Progress through the line')
+      .evaluate((bar) => (bar as unknown as { value: number }).value);
+    expect(progress).toBeGreaterThan(0);
+    expect(progress).toBeLessThan(1);
     await screenshot(second, '07-waiting-room');
+    await second.locator('main').screenshot({ path: `${SCREENSHOT_DIR}/readme-waiting-room.png` });
 
     await first.getByRole('button', { name: /^Seat A5,/ }).click();
     await first.getByRole('button', { name: 'Hold 1 seat' }).click();
@@ -166,11 +219,18 @@ describe('Web pages in a browser', () => {
   });
 
   it('works on a phone-sized screen, without sideways scrolling', async () => {
-    await createConcert(run.t, { name: 'Pocket Gig', seats: 20, price: 25_000 });
+    await createConcertThroughApi('Pocket Gig', [
+      { section: 'Stalls', rows: ['A', 'B', 'C'], seatsPerRow: 10, price: 25_000 },
+    ]);
     const page = await run.newPage({ phone: true });
     await signUp(page, uniqueEmail('phone'));
     const fitsWidth = () =>
       page.evaluate('document.documentElement.scrollWidth <= document.documentElement.clientWidth');
+    // Ten seats a row, each section without a scrollbar of its own.
+    const sectionsFit = () =>
+      page.evaluate(
+        "[...document.querySelectorAll('.section')].every((s) => s.scrollWidth <= s.clientWidth)",
+      );
     expect(await fitsWidth()).toBe(true);
     await screenshot(page, '10-phone-concerts');
 
@@ -179,6 +239,7 @@ describe('Web pages in a browser', () => {
     await page.getByRole('button', { name: /^Seat A3,/ }).tap();
     await page.getByText('1 seat · 25,000 points').waitFor();
     expect(await fitsWidth()).toBe(true);
+    expect(await sectionsFit()).toBe(true);
     await screenshot(page, '11-phone-seat-map');
     await page.getByRole('button', { name: 'Hold 1 seat' }).tap();
     await page.getByRole('heading', { name: /Your seats are held/ }).waitFor();

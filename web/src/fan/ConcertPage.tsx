@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiFailure, api, call, type Schemas } from '../api.js';
-import { clock } from '../format.js';
+import { clock, dateTime } from '../format.js';
 import { useNow } from '../hooks.js';
 import { fanMessage } from '../messages.js';
 import { Checkout, type Hold } from './Checkout.js';
@@ -74,6 +74,7 @@ export function ConcertPage({ concertId }: { concertId: string }) {
   if (hold)
     return (
       <main>
+        <ConcertHeading concertId={concertId} />
         <Checkout
           hold={hold}
           onReleased={(message) => {
@@ -87,6 +88,7 @@ export function ConcertPage({ concertId }: { concertId: string }) {
 
   return (
     <main>
+      <ConcertHeading concertId={concertId} />
       {notice && (
         <p class="error" role="alert">
           {notice}
@@ -126,6 +128,23 @@ export function ConcertPage({ concertId }: { concertId: string }) {
   );
 }
 
+/** Name, venue and date of the concert, from the catalog (the queue's answers carry only its id). */
+function ConcertHeading({ concertId }: { concertId: string }) {
+  const [concert, setConcert] = useState<Schemas['ConcertQueueEntryResponse'] | null>(null);
+  useEffect(() => {
+    call(api.GET('/concerts'))
+      .then((list) => setConcert(list.queueEntries.find((entry) => entry.concertId === concertId) ?? null))
+      .catch(() => undefined); // only a heading: the page works without it
+  }, [concertId]);
+  if (!concert) return null;
+  return (
+    <p class="concert-heading">
+      <strong>{concert.name}</strong> · {concert.venue} ·{' '}
+      <time dateTime={concert.startsAt}>{dateTime(concert.startsAt)}</time>
+    </p>
+  );
+}
+
 function WaitingRoom({
   place,
   receivedAt,
@@ -139,8 +158,9 @@ function WaitingRoom({
   const ahead = Math.max(0, place.queuePosition - 1);
   const secondsLeft =
     place.estimatedWaitSeconds == null ? null : place.estimatedWaitSeconds - (now - receivedAt) / 1000;
-  const progress =
-    firstPosition > 1 ? Math.min(1, (firstPosition - place.queuePosition) / (firstPosition - 1)) : 0;
+  // Places moved since joining, counting joining itself: never empty while waiting, full at the door.
+  const start = Math.max(firstPosition, place.queuePosition);
+  const progress = (start - place.queuePosition + 1) / (start + 1);
   return (
     <section class="card stack waiting-room" aria-labelledby="waiting-title">
       <h1 id="waiting-title">You're in line</h1>
@@ -159,7 +179,8 @@ function WaitingRoom({
           <dd>{secondsLeft == null ? (place.estimatedWaitTime ?? '—') : waitText(secondsLeft)}</dd>
         </div>
       </dl>
-      <progress max={100} value={Math.round(progress * 100)} aria-label="Progress through the line" />
+      {/* value in 0…1 with the default max: setting value before max would clamp it to 1 of 100. */}
+      <progress value={progress} aria-label="Progress through the line" />
       <p class="muted">
         Keep this page open. When it's your turn you get {''}a few minutes to pick seats; we'll show you here.
       </p>
@@ -202,7 +223,12 @@ function ActiveWindow({
         </h1>
         <p>Pick your seats and hold them. A hold keeps them for you while you pay.</p>
       </section>
-      <SeatMap concertId={concertId} onHeld={onHeld} onWindowClosed={onLapsed} />
+      <SeatMap
+        concertId={concertId}
+        windowEndsAt={place.expiresAt ? Date.parse(place.expiresAt) : null}
+        onHeld={onHeld}
+        onWindowClosed={onLapsed}
+      />
     </>
   );
 }

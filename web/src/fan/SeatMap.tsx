@@ -20,10 +20,13 @@ function rowAndPlace(number: string): { row: string; place: number } {
 /** Sections, each a grid of rows; every seat a toggle button the keyboard can reach. */
 export function SeatMap({
   concertId,
+  windowEndsAt,
   onHeld,
   onWindowClosed,
 }: {
   concertId: string;
+  /** Epoch ms; the map stops refreshing then, when the API would refuse it anyway. */
+  windowEndsAt: number | null;
   onHeld: (hold: Hold) => void;
   onWindowClosed: () => void;
 }) {
@@ -56,7 +59,9 @@ export function SeatMap({
 
   useEffect(() => {
     void load();
-    const timer = setInterval(() => void load(), REFRESH_MS);
+    const timer = setInterval(() => {
+      if (windowEndsAt === null || Date.now() < windowEndsAt - 1_000) void load();
+    }, REFRESH_MS);
     return () => clearInterval(timer);
   }, [concertId]);
 
