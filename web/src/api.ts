@@ -27,6 +27,7 @@ type TokenPair = { accessToken: string; refreshToken: string };
 class Session {
   private accessToken: string | null = null;
   private refreshing: Promise<boolean> | null = null;
+  private refreshTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly storageKey = 'sail.refreshToken';
   private readonly listeners = new Set<() => void>();
 
@@ -45,10 +46,12 @@ class Session {
   start(pair: TokenPair): void {
     this.accessToken = pair.accessToken;
     sessionStorage.setItem(this.storageKey, pair.refreshToken);
+    this.scheduleRefresh(pair.accessToken);
     this.listeners.forEach((listener) => listener());
   }
 
   end(): void {
+    clearTimeout(this.refreshTimer);
     this.accessToken = null;
     sessionStorage.removeItem(this.storageKey);
     this.listeners.forEach((listener) => listener());
@@ -68,6 +71,19 @@ class Session {
     return this.refreshing;
   }
 
+  /**
+   * Refreshes at three quarters of the access token's life (measured from its own iat and exp, so
+   * the device's clock does not matter): a fan waiting an hour never meets a 401. A timer that a
+   * background tab delayed is covered by the refresh-on-401 in authorizedFetch.
+   */
+  private scheduleRefresh(accessToken: string): void {
+    clearTimeout(this.refreshTimer);
+    const claims = tokenClaims(accessToken);
+    if (!claims) return;
+    const lifetimeMs = (claims.exp - claims.iat) * 1000;
+    this.refreshTimer = setTimeout(() => void this.refresh(), Math.max(1_000, lifetimeMs * 0.75));
+  }
+
   private async doRefresh(): Promise<boolean> {
     const refreshToken = sessionStorage.getItem(this.storageKey);
     if (!refreshToken) return false;
@@ -83,6 +99,17 @@ class Session {
     if (!response.ok) return false;
     this.start((await response.json()) as TokenPair);
     return true;
+  }
+}
+
+/** iat and exp of a JWT, read without verifying: only to time the next refresh. */
+function tokenClaims(token: string): { iat: number; exp: number } | null {
+  try {
+    const payload = token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/');
+    const { iat, exp } = JSON.parse(atob(payload)) as { iat?: unknown; exp?: unknown };
+    return typeof iat === 'number' && typeof exp === 'number' && exp > iat ? { iat, exp } : null;
+  } catch {
+    return null;
   }
 }
 
