@@ -119,6 +119,8 @@ describe('Web pages in a browser', () => {
       expect.stringMatching(/Harbour Lights[\s\S]*Paid[\s\S]*Seat B\d · 40,000 points/),
       expect.stringMatching(/Harbour Lights[\s\S]*Paid[\s\S]*Seat B\d · 40,000 points/),
     ]);
+    await page.getByRole('heading', { name: 'Payments' }).waitFor();
+    await page.getByText(/80,000 points paid/).waitFor();
     await screenshot(page, '06-tickets');
     const { rows } = await run.t.db.query(
       `SELECT s.number FROM seats s JOIN reservations r ON r.seat_id = s.id AND r.status = 'CONFIRMED'

@@ -10,20 +10,23 @@ const STATUS_TEXT: Record<string, string> = {
   CANCELLED: 'Released',
 };
 
-/** The fan's reservations, newest first, and the points balance. */
+/** The fan's reservations and payments, newest first, and the points balance. */
 export function Tickets() {
   const [reservations, setReservations] = useState<Schemas['ReservationResponse'][] | null>(null);
   const [balance, setBalance] = useState<number | null>(null);
+  const [payments, setPayments] = useState<Schemas['PointHistoryEntryResponse'][]>([]);
   const [error, setError] = useState<string | null>(null);
 
   useEffect(() => {
     Promise.all([
       call(api.GET('/reservation', { params: { query: { limit: 100 } } })),
       call(api.GET('/points')),
+      call(api.GET('/points/history', { params: { query: { limit: 100 } } })),
     ])
-      .then(([list, wallet]) => {
+      .then(([list, wallet, history]) => {
         setReservations(list.reservations);
         setBalance(wallet.points);
+        setPayments(history.history.filter((entry) => entry.type === 'PAYMENT'));
       })
       .catch((failure) => setError(fanMessage(failure)));
   }, []);
@@ -45,6 +48,23 @@ export function Tickets() {
         <>
           <h2>Tickets</h2>
           {paid.length === 0 ? <p class="muted">No tickets yet.</p> : <TicketList items={paid} />}
+          {payments.length > 0 && (
+            <>
+              <h2>Payments</h2>
+              <ul class="cards">
+                {payments.map((payment) => (
+                  <li key={payment.id} class="card">
+                    <p>
+                      <strong>{points(Math.abs(payment.amount))}</strong> paid {dateTime(payment.createdAt)}
+                    </p>
+                    <p class="muted">
+                      Receipt <code>{payment.paymentId}</code>
+                    </p>
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
           {other.length > 0 && (
             <>
               <h2>Other reservations</h2>
