@@ -250,6 +250,26 @@ describe('Web pages in a browser', () => {
     run.consoleErrors.length = 0;
   });
 
+  it('tells a fan whose window lapsed that their turn ended, and lets them join again', async () => {
+    const concert = await createConcert(run.t, { name: 'Blink Show', seats: 5, windowSeconds: 5 });
+    const email = uniqueEmail('slow');
+    const page = await run.newPage();
+    await signUp(page, email);
+    await concertCard(page, 'Blink Show').getByRole('link').click();
+    await page.getByRole('heading', { name: /It's your turn: 0:0\d left/ }).waitFor();
+    await page.getByRole('heading', { name: "Your turn ended: you didn't come back in time" }).waitFor();
+    await screenshot(page, '14-turn-ended');
+    await page.getByRole('button', { name: 'Join the queue again' }).click();
+    await page.getByRole('heading', { name: /It's your turn: 0:0[1-5] left/ }).waitFor();
+    // A new place at the back, not the lapsed one.
+    const { rows } = await run.t.db.query(
+      `SELECT e.ticket FROM queue_entries e JOIN users u ON u.id = e.user_id
+       WHERE u.email = $1 AND e.concert_id = $2 ORDER BY e.ticket`,
+      [email, concert.id],
+    );
+    expect(rows.map((row) => Number(row.ticket))).toEqual([1, 2]);
+  });
+
   it('refreshes the access token before it expires, so a waiting fan never meets a 401', async () => {
     const email = uniqueEmail('patient');
     const page = await run.newPage();
