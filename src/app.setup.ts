@@ -10,6 +10,7 @@ import { answerClientError, replyToFrameworkError } from './common/errors/framew
 import { findUnsafeInput } from './common/http/unsafe-input.js';
 import { setupOpenApi } from './common/openapi/openapi.js';
 import { trustProxySetting, type Env } from './config/env.validation.js';
+import { registerWebPages } from './web/web-pages.js';
 
 /**
  * Builds the application exactly as production runs it. main.ts and the e2e tests
@@ -52,6 +53,7 @@ export async function createApp(env: Env): Promise<NestFastifyApplication> {
   });
   app.useLogger(app.get(Logger));
   await app.register(helmet, { contentSecurityPolicy: false });
+  await registerWebPages(app);
   const origins = env.CORS_ORIGINS.split(',')
     .map((origin) => origin.trim())
     .filter(Boolean);

@@ -15,8 +15,10 @@ import { CREATE_CONCERT_BODY_LIMIT_BYTES } from './concert-limits.js';
 import { ConcertsService } from './concerts.service.js';
 import { ChangeConcertSettingsDto } from './dto/change-concert-settings.dto.js';
 import {
+  ConcertListAdminResponse,
   ConcertResponse,
   ConcertStatsResponse,
+  toConcertListAdminResponse,
   toConcertResponse,
   toConcertStatsResponse,
 } from './dto/concert.response.js';
@@ -53,9 +55,20 @@ export class AdminConcertsController {
     return toConcertResponse(await this.concerts.createConcert(dto));
   }
 
+  @Get()
+  @ApiOperation({ summary: 'Every concert in any sales state, latest start first (ADMIN)' })
+  @ApiOkResponse({ type: ConcertListAdminResponse })
+  @ApiErrors('UNAUTHENTICATED', 'FORBIDDEN')
+  async list(): Promise<ConcertListAdminResponse> {
+    return toConcertListAdminResponse(await this.concerts.listAllConcerts());
+  }
+
   @Get(':id')
   @ApiParam({ name: 'id', format: 'uuid', description: 'Concert id' })
-  @ApiOperation({ summary: 'A concert with seat counts by state and queue counts (ADMIN)' })
+  @ApiOperation({
+    summary: 'A concert with seat counts by state, revenue and queue counts (ADMIN)',
+    description: 'The live figures of an on-sale: poll it for a dashboard.',
+  })
   @ApiOkResponse({ type: ConcertStatsResponse })
   @ApiErrors('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN', 'CONCERT_NOT_FOUND')
   async get(@Param('id', ParseUUIDPipe) id: string): Promise<ConcertStatsResponse> {

@@ -25,8 +25,12 @@ export interface ConcertStatsRow extends ConcertWithSeatCount {
   availableSeats: number;
   heldSeats: number;
   soldSeats: number;
+  /** Points paid for the sold seats. */
+  revenue: number;
   queueLength: number;
   activeUsers: number;
+  /** Windows opened in the last 60 seconds. */
+  admittedLastMinute: number;
 }
 
 export interface NewConcert {
@@ -100,13 +104,15 @@ export class ConcertsRepository {
   async findConcertStats(tx: Tx, concertId: string): Promise<ConcertStatsRow | null> {
     const rows = await tx.$queryRaw<ConcertStatsRow[]>`
       SELECT ${CONCERT_COLUMNS}, seat.total AS "seatCount", seat.available AS "availableSeats", seat.held AS "heldSeats", seat.sold AS "soldSeats",
-             entry.waiting AS "queueLength", entry.active AS "activeUsers"
+             seat.revenue, entry.waiting AS "queueLength", entry.active AS "activeUsers",
+             admitted.still_active + admitted.ended AS "admittedLastMinute"
       FROM concerts c
       CROSS JOIN LATERAL (
         SELECT count(*)::int AS total,
                count(*) FILTER (WHERE s.status = 'AVAILABLE' OR (s.status = 'HELD' AND s.held_until <= clock_timestamp()))::int AS available,
                count(*) FILTER (WHERE s.status = 'HELD' AND s.held_until > clock_timestamp())::int AS held,
-               count(*) FILTER (WHERE s.status = 'SOLD')::int AS sold
+               count(*) FILTER (WHERE s.status = 'SOLD')::int AS sold,
+               coalesce(sum(s.price) FILTER (WHERE s.status = 'SOLD'), 0)::float8 AS revenue
         FROM seats s WHERE s.concert_id = c.id
       ) seat
       CROSS JOIN LATERAL (
@@ -114,6 +120,14 @@ export class ConcertsRepository {
                count(*) FILTER (WHERE e.status = 'ACTIVE' AND e.expires_at > clock_timestamp())::int AS active
         FROM queue_entries e WHERE e.concert_id = c.id AND e.status IN ('WAITING', 'ACTIVE')
       ) entry
+      -- A window opened in the last minute is either still open or ended since: two index ranges, never the whole line.
+      CROSS JOIN LATERAL (
+        SELECT (SELECT count(*)::int FROM queue_entries e
+                WHERE e.concert_id = c.id AND e.status = 'ACTIVE' AND e.activated_at > clock_timestamp() - interval '1 minute') AS still_active,
+               (SELECT count(*)::int FROM queue_entries e
+                WHERE e.concert_id = c.id AND e.activated_at IS NOT NULL AND e.status <> 'ACTIVE'
+                  AND e.ended_at > clock_timestamp() - interval '1 minute' AND e.activated_at > clock_timestamp() - interval '1 minute') AS ended
+      ) admitted
       WHERE c.id = ${concertId}::uuid`;
     return rows[0] ?? null;
   }
@@ -182,13 +196,21 @@ export class ConcertsRepository {
     return rows.map((row) => row.id);
   }
 
-  /** Concerts on sale whose sales have not closed yet, soonest first. */
-  listUpcomingOnSale(tx: Tx): Promise<ConcertRow[]> {
+  /** Concerts on sale or paused whose sales have not closed yet, soonest first: a fan sees a pause, not a vanishing concert. */
+  listUpcomingOnSaleOrPaused(tx: Tx): Promise<ConcertRow[]> {
     return tx.$queryRaw<ConcertRow[]>`
       SELECT ${CONCERT_COLUMNS}
       FROM concerts c
-      WHERE c.sales_state = 'ON_SALE' AND sales_state_now(c) = 'ON_SALE'
+      WHERE c.sales_state IN ('ON_SALE', 'PAUSED') AND sales_state_now(c) IN ('ON_SALE', 'PAUSED')
       ORDER BY c.starts_at, c.id`;
+  }
+
+  /** Every concert, in any state, latest start first: the operator's console. */
+  listAllWithSeatCount(tx: Tx): Promise<ConcertWithSeatCount[]> {
+    return tx.$queryRaw<ConcertWithSeatCount[]>`
+      SELECT ${CONCERT_COLUMNS}, (SELECT count(*)::int FROM seats s WHERE s.concert_id = c.id) AS "seatCount"
+      FROM concerts c
+      ORDER BY c.starts_at DESC, c.id`;
   }
 
   /** Concerts on sale with at least one bookable seat; a lapsed hold is bookable before the sweeper frees it. */

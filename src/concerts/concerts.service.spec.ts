@@ -196,10 +196,11 @@ describe(ConcertsService.name, () => {
   });
 
   describe('listConcertsOnSale', () => {
-    it("lists upcoming concerts on sale, soonest first, with the caller's queue state where there is one", async () => {
+    it("lists upcoming concerts on sale or paused, soonest first, with the caller's queue state where there is one", async () => {
       const later = repo.add({ startsAt: new Date(inHours(48)) });
       const sooner = repo.add({ startsAt: new Date(inHours(2)) });
-      repo.add({ salesState: 'PAUSED' });
+      const paused = repo.add({ salesState: 'PAUSED', startsAt: new Date(inHours(72)) });
+      repo.add({ salesState: 'CLOSED' });
       repo.add({ startsAt: new Date(inHours(-1)) });
       const waiting: QueueState = { queuePosition: 42, status: 'WAITING', estimatedWaitTime: '10 minutes' };
       queueStates.states.set(later.id, waiting);
@@ -209,8 +210,9 @@ describe(ConcertsService.name, () => {
       expect(listed.map((concert) => [concert.id, concert.queue])).toEqual([
         [sooner.id, undefined],
         [later.id, waiting],
+        [paused.id, undefined],
       ]);
-      expect(queueStates.calls).toEqual([{ userId: 'user-1', concertIds: [sooner.id, later.id] }]);
+      expect(queueStates.calls).toEqual([{ userId: 'user-1', concertIds: [sooner.id, later.id, paused.id] }]);
     });
   });
 

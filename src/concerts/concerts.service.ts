@@ -144,8 +144,12 @@ export class ConcertsService {
     return total;
   }
 
+  listAllConcerts(): Promise<ConcertWithSeatCount[]> {
+    return this.repo.listAllWithSeatCount(this.prisma);
+  }
+
   async listConcertsOnSale(userId: string): Promise<ConcertListing[]> {
-    const concerts = await this.repo.listUpcomingOnSale(this.prisma);
+    const concerts = await this.repo.listUpcomingOnSaleOrPaused(this.prisma);
     if (!concerts.length) return [];
     const states = await this.queueStates.forUser(
       userId,

@@ -299,6 +299,7 @@ describe('Concerts', () => {
   describe('admin routes', () => {
     const adminRequests = (concertId: string) => [
       (u?: TestUser) => withAuth(t.http().post('/admin/concerts'), u).send(aConcert()),
+      (u?: TestUser) => withAuth(t.http().get('/admin/concerts'), u),
       (u?: TestUser) => withAuth(t.http().get(`/admin/concerts/${concertId}`), u),
       (u?: TestUser) =>
         withAuth(t.http().patch(`/admin/concerts/${concertId}`), u).send({ salesState: 'CLOSED' }),
@@ -327,9 +328,29 @@ describe('Concerts', () => {
     });
   });
 
+  describe('GET /admin/concerts', () => {
+    it('lists every concert in any sales state with its settings, latest start first', async () => {
+      const later = await createConcert(t, { startsInDays: 400, seats: 3, salesState: 'CLOSED' });
+      const sooner = await createConcert(t, { startsInDays: 399, seats: 2, salesState: 'PAUSED' });
+      const res = await t.http().get('/admin/concerts').set(admin.headers).expect(200);
+      const ids = res.body.concerts.map((concert: { id: string }) => concert.id);
+      expect(ids.indexOf(later.id)).toBeLessThan(ids.indexOf(sooner.id));
+      expect(res.body.concerts.find((concert: { id: string }) => concert.id === sooner.id)).toEqual({
+        id: sooner.id,
+        name: expect.any(String),
+        venue: 'Test Hall',
+        startsAt: expect.any(String),
+        salesState: 'PAUSED',
+        queueCapacity: 7,
+        queueWindowSeconds: 120,
+        seatCount: 2,
+      });
+    });
+  });
+
   describe('GET /admin/concerts/:id', () => {
-    it('counts seats by state, an expired hold as available, and the queue', async () => {
-      const concert = await createConcert(t, { seats: 6, capacity: 4, windowSeconds: 90 });
+    it('counts seats by state, an expired hold as available, revenue, the queue and admissions', async () => {
+      const concert = await createConcert(t, { seats: 6, capacity: 4, windowSeconds: 90, price: 7_000 });
       const [a, b, c] = await Promise.all([createUser(t), createUser(t), createUser(t)]);
       await t.db.query(
         `UPDATE seats SET status = CASE WHEN number IN ('A1', 'A2') THEN 'SOLD' ELSE 'HELD' END::"SeatStatus",
@@ -338,12 +359,15 @@ describe('Concerts', () => {
          WHERE concert_id = $1 AND number IN ('A1', 'A2', 'A3', 'A4')`,
         [concert.id],
       );
+      // Admitted in the last minute: tickets 1, 2 (open) and 5 (ended); not 6 (admitted 2 minutes ago) nor 4 (never).
       await t.db.query(
-        `INSERT INTO queue_entries (concert_id, user_id, ticket, status, activated_at, expires_at) VALUES
-           ($1, $2, 1, 'ACTIVE', now(), now() + interval '5 minutes'),
-           ($1, $3, 2, 'ACTIVE', now(), now() - interval '1 second'),
-           ($1, $4, 3, 'WAITING', NULL, NULL),
-           ($1, $2, 4, 'LEFT', NULL, NULL)`,
+        `INSERT INTO queue_entries (concert_id, user_id, ticket, status, activated_at, expires_at, ended_at) VALUES
+           ($1, $2, 1, 'ACTIVE', now(), now() + interval '5 minutes', NULL),
+           ($1, $3, 2, 'ACTIVE', now(), now() - interval '1 second', NULL),
+           ($1, $4, 3, 'WAITING', NULL, NULL, NULL),
+           ($1, $2, 4, 'LEFT', NULL, NULL, now()),
+           ($1, $3, 5, 'COMPLETED', now() - interval '30 seconds', now() + interval '1 minute', now()),
+           ($1, $4, 6, 'EXPIRED', now() - interval '2 minutes', now() - interval '1 minute', now() - interval '30 seconds')`,
         [concert.id, a.id, b.id, c.id],
       );
       const res = await t.http().get(`/admin/concerts/${concert.id}`).set(admin.headers).expect(200);
@@ -358,8 +382,10 @@ describe('Concerts', () => {
         queueWindowSeconds: 90,
         seatCount: 6,
         seatCounts: { available: 3, held: 1, sold: 2 },
+        revenue: 14_000,
         queueLength: 1,
         activeUsers: 1,
+        admittedLastMinute: 3,
       });
     });
 
@@ -400,7 +426,7 @@ describe('Concerts', () => {
       expect(again.body).toMatchObject({ salesState: 'CLOSED', queueCapacity: 50, queueWindowSeconds: 30 });
     });
 
-    it('takes a paused concert out of both public lists', async () => {
+    it('shows a paused concert as PAUSED to fans and takes it out of the available dates', async () => {
       const concert = await createConcert(t);
       await t
         .http()
@@ -410,9 +436,19 @@ describe('Concerts', () => {
         .expect(200);
       const list = await t.http().get('/concerts').set(user.headers).expect(200);
       const dates = await t.http().get('/reservation/available-dates').set(user.headers).expect(200);
-      expect(list.body.queueEntries.map((entry: { concertId: string }) => entry.concertId)).not.toContain(
-        concert.id,
-      );
+      expect(
+        list.body.queueEntries.find((entry: { concertId: string }) => entry.concertId === concert.id),
+      ).toMatchObject({ salesState: 'PAUSED' });
+      await t
+        .http()
+        .patch(`/admin/concerts/${concert.id}`)
+        .set(admin.headers)
+        .send({ salesState: 'CLOSED' })
+        .expect(200);
+      const afterClose = await t.http().get('/concerts').set(user.headers).expect(200);
+      expect(
+        afterClose.body.queueEntries.map((entry: { concertId: string }) => entry.concertId),
+      ).not.toContain(concert.id);
       expect(dates.body.availableDates.map((entry: { concertId: string }) => entry.concertId)).not.toContain(
         concert.id,
       );

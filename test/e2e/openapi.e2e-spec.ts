@@ -9,6 +9,7 @@ import { createTestDatabase } from '../helpers/database.js';
 import { createTestApp, type TestApp } from '../helpers/test-app.js';
 
 interface Operation {
+  operationId?: string;
   summary?: string;
   tags?: string[];
   security?: Record<string, string[]>[];
@@ -29,6 +30,8 @@ const HTTP_METHODS = new Set(['get', 'post', 'put', 'patch', 'delete']);
 /** "/concerts/:concertId/queue" in Fastify's syntax is "/concerts/{concertId}/queue" in OpenAPI's. */
 const toOpenApiPath = (url: string) => url.replace(/:(\w+)/g, '{$1}');
 const isDocsRoute = (url: string) => url === '/docs' || url.startsWith('/docs/') || url.startsWith('/docs-');
+/** The fan's pages and the operator's console (src/web): HTML and assets, not API operations. */
+const isWebPageRoute = (url: string) => url === '/' || url === '/admin' || url.startsWith('/assets/');
 
 describe('GET /docs-json', () => {
   let app: NestFastifyApplication;
@@ -50,7 +53,13 @@ describe('GET /docs-json', () => {
       .getInstance()
       .addHook('onRoute', (route) => {
         for (const method of [route.method].flat()) {
-          if (method === 'HEAD' || method === 'OPTIONS' || isDocsRoute(route.url)) continue;
+          if (
+            method === 'HEAD' ||
+            method === 'OPTIONS' ||
+            isDocsRoute(route.url) ||
+            isWebPageRoute(route.url)
+          )
+            continue;
           registeredRoutes.add(`${method} ${toOpenApiPath(route.url)}`);
         }
       });
@@ -77,6 +86,19 @@ describe('GET /docs-json', () => {
     expect(registeredRoutes.size).toBeGreaterThan(20);
     const documented = new Set(operations().map(({ route }) => route));
     expect([...documented].sort()).toEqual([...registeredRoutes].sort());
+  });
+
+  it('names every operation with a unique verb-first operationId, never after its controller', () => {
+    const ids = operations().map(({ route, operation }) => ({ route, id: operation.operationId }));
+    for (const { route, id } of ids) {
+      expect({ route, id }).toEqual({ route, id: expect.stringMatching(/^[a-z][a-zA-Z]+$/) });
+      expect(id).not.toMatch(/Controller|_/);
+    }
+    expect(new Set(ids.map(({ id }) => id)).size).toBe(ids.length);
+    const idOf = (route: string) => ids.find((entry) => entry.route === route)?.id;
+    expect(idOf('GET /concerts/{concertId}/queue-entry')).toBe('enterQueue');
+    expect(idOf('POST /reservation/seat')).toBe('holdSeats');
+    expect(idOf('POST /payment')).toBe('pay');
   });
 
   it('gives every operation a tag, a summary and a success response', () => {

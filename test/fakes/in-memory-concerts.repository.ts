@@ -133,8 +133,10 @@ export class InMemoryConcertsRepository implements PublicOf<ConcertsRepository> 
       ).length,
       heldSeats: seats.filter(liveHold).length,
       soldSeats: seats.filter((seat) => seat.status === 'SOLD').length,
+      revenue: seats.filter((seat) => seat.status === 'SOLD').reduce((sum, seat) => sum + seat.price, 0),
       queueLength: 0,
       activeUsers: 0,
+      admittedLastMinute: 0,
     };
   }
 
@@ -156,12 +158,22 @@ export class InMemoryConcertsRepository implements PublicOf<ConcertsRepository> 
     };
   }
 
-  async listUpcomingOnSale(): Promise<ConcertRow[]> {
-    return this.upcomingOnSale();
+  async listUpcomingOnSaleOrPaused(): Promise<ConcertRow[]> {
+    return this.upcoming(['ON_SALE', 'PAUSED']);
+  }
+
+  async listAllWithSeatCount(): Promise<ConcertWithSeatCount[]> {
+    return [...this.concerts.values()]
+      .sort((a, b) => b.startsAt.getTime() - a.startsAt.getTime() || a.id.localeCompare(b.id))
+      .map((concert) => ({
+        ...concert,
+        salesState: this.salesStateNow(concert),
+        seatCount: this.seats.get(concert.id)?.length ?? 0,
+      }));
   }
 
   async listUpcomingWithAvailableSeats(): Promise<ConcertRow[]> {
-    return this.upcomingOnSale().filter((concert) =>
+    return this.upcoming(['ON_SALE']).filter((concert) =>
       (this.seats.get(concert.id) ?? []).some(
         (seat) => seat.status === 'AVAILABLE' || (seat.status === 'HELD' && seat.heldUntil! <= this.now),
       ),
@@ -173,9 +185,9 @@ export class InMemoryConcertsRepository implements PublicOf<ConcertsRepository> 
     return concert.salesCloseAt <= this.now ? 'CLOSED' : concert.salesState;
   }
 
-  private upcomingOnSale(): ConcertRow[] {
+  private upcoming(states: ConcertRow['salesState'][]): ConcertRow[] {
     return [...this.concerts.values()]
-      .filter((concert) => this.salesStateNow(concert) === 'ON_SALE')
+      .filter((concert) => states.includes(this.salesStateNow(concert)))
       .sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime() || a.id.localeCompare(b.id))
       .map((concert) => ({ ...concert }));
   }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import { operationIdFor } from './operation-ids.js';
 
 /** Swagger UI at /docs, the document at /docs-json. Both are public: they are plain Fastify routes, outside Nest's guards. */
 export const DOCS_PATH = 'docs';
@@ -45,7 +46,7 @@ export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject
       REFRESH_TOKEN_SCHEME,
     )
     .build();
-  return SwaggerModule.createDocument(app, config);
+  return SwaggerModule.createDocument(app, config, { operationIdFactory: operationIdFor });
 }
 
 export function setupOpenApi(app: NestFastifyApplication): void {

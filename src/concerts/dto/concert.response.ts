@@ -67,6 +67,15 @@ export class SeatCountsResponse {
   sold!: number;
 }
 
+export class ConcertListAdminResponse {
+  @ApiProperty({ type: [ConcertResponse] })
+  concerts!: ConcertResponse[];
+}
+
+export function toConcertListAdminResponse(concerts: ConcertWithSeatCount[]): ConcertListAdminResponse {
+  return { concerts: concerts.map(toConcertResponse) };
+}
+
 export class ConcertStatsResponse extends ConcertResponse {
   @ApiProperty({ type: SeatCountsResponse })
   seatCounts!: SeatCountsResponse;
@@ -78,6 +87,12 @@ export class ConcertStatsResponse extends ConcertResponse {
   /** ACTIVE entries whose window has not expired. */
   @ApiProperty({ type: 'integer', description: 'Users whose window is open', example: 5 })
   activeUsers!: number;
+
+  @ApiProperty({ type: 'integer', description: 'Windows opened in the last 60 seconds', example: 12 })
+  admittedLastMinute!: number;
+
+  @ApiProperty({ type: 'integer', description: 'Points paid for the sold seats', example: 400_000 })
+  revenue!: number;
 }
 
 export function toConcertStatsResponse(stats: ConcertStatsRow): ConcertStatsResponse {
@@ -86,5 +101,7 @@ export function toConcertStatsResponse(stats: ConcertStatsRow): ConcertStatsResp
     seatCounts: { available: stats.availableSeats, held: stats.heldSeats, sold: stats.soldSeats },
     queueLength: stats.queueLength,
     activeUsers: stats.activeUsers,
+    admittedLastMinute: stats.admittedLastMinute,
+    revenue: stats.revenue,
   };
 }

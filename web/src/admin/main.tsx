@@ -1,0 +1,5 @@
+import { render } from 'preact';
+import '../styles.css';
+import { Console } from './Console.js';
+
+render(<Console />, document.getElementById('app')!);
