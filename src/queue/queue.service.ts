@@ -295,7 +295,7 @@ export class QueueService implements OnApplicationShutdown {
 
   /**
    * Windows that ended per second over the last few minutes. One measurement per concert is
-   * shared: while it runs or is fresh, every poll uses it instead of counting again.
+   * shared: while it is fresh, or its successor runs, every poll uses it instead of counting again.
    */
   private outflowPerSecond(concertId: string): Promise<number> {
     const cached = this.outflowCache.get(concertId);
@@ -309,7 +309,8 @@ export class QueueService implements OnApplicationShutdown {
     perSecond.catch(() => {
       if (this.outflowCache.get(concertId) === measurement) this.outflowCache.delete(concertId);
     });
-    return perSecond;
+    // While it runs, the previous measurement answers: no steady poll waits for this count.
+    return cached?.perSecond ?? perSecond;
   }
 }
 
