@@ -305,7 +305,7 @@ async function main() {
     if (rushResult) {
       for (const variant of rushResult.facts.variants) {
         process.stdout.write(
-          `\nRush, ${variant.concerts} concert(s): ${variant.purchases} purchases by ${variant.buyers} buyers in ${(variant.spanMs / 1000).toFixed(1)} s, ${variant.purchasesPerSecond}/s; SQL limit ${variant.sql?.perSecond ?? '–'}/s; ratio ${variant.ratioToSql ?? '–'}; 409 share ${variant.conflictShare}; database connections busy ${variant.waitEvents.busyConnections}: ${JSON.stringify(variant.waitEvents.byState)}; CPU ${JSON.stringify(variant.cpu)}`,
+          `\nRush, ${variant.concerts} concert(s): ${variant.purchases} purchases by ${variant.buyers} buyers in ${(variant.spanMs / 1000).toFixed(1)} s, ${variant.purchasesPerSecond}/s; SQL limit ${variant.sql?.perSecond ?? '–'}/s; ratio ${variant.ratioToSql ?? '–'}; server CPU per purchase ${variant.serverCpuMsPerPurchase} ms vs SQL ${variant.sql?.serverCpuMsPerPurchase ?? '–'} ms (ratio ${variant.cpuRatioToSql ?? '–'}); 409 share ${variant.conflictShare}; database connections busy ${variant.waitEvents.busyConnections}: ${JSON.stringify(variant.waitEvents.byState)}; CPU ${JSON.stringify(variant.cpu)}`,
         );
       }
       const open = rushResult.facts.openLoop;

@@ -88,11 +88,18 @@ export async function run(ctx) {
     const sql = pgbench ? await measureSqlLimit(ctx, pgbench, concerts) : null;
     const api = await closedLoopRush(ctx, { concerts, buyers: rush.buyers, seats: rush.seats });
     const ratio = sql ? api.purchasesPerSecond / sql.perSecond : null;
+    // On a shared machine the rates follow each side's share of the CPU; the CPU each purchase
+    // cost the servers (app and database, against the database alone) does not.
+    const cpuRatio =
+      sql?.serverCpuMsPerPurchase && api.facts.serverCpuMsPerPurchase
+        ? Math.round((sql.serverCpuMsPerPurchase / api.facts.serverCpuMsPerPurchase) * 100) / 100
+        : null;
     variants.push({
       concerts,
       sql,
       ...api.facts,
       ratioToSql: ratio === null ? null : Math.round(ratio * 100) / 100,
+      cpuRatioToSql: cpuRatio,
     });
     const label = `Rush, ${concerts === 1 ? '1 concert' : `${concerts} concerts`}`;
     if (sql)
@@ -101,7 +108,10 @@ export async function run(ctx) {
       key: `purchases-${concerts}`,
       label: `${label}: purchases`,
       ...api.purchases,
-      vsLimit: ratio === null ? 'no pgbench' : `${Math.round(ratio * 100)}% of SQL`,
+      vsLimit:
+        ratio === null
+          ? 'no pgbench'
+          : `${Math.round(ratio * 100)}% of SQL · CPU/purchase ${cpuRatio === null ? '–' : `${Math.round(cpuRatio * 100)}%`}`,
     });
     rows.push({
       key: `hold-${concerts}`,
@@ -190,7 +200,8 @@ async function measureSqlLimit(ctx, binary, concerts) {
   }
   await ctx.db.query('ANALYZE');
   note(`Rush: pgbench, ${concerts} concert(s), ${SQL_CLIENTS} clients, ${rush.sqlSeconds} s…`);
-  return runPgbench({
+  const cpu = await measureCpu(ctx.db, null);
+  const result = await runPgbench({
     binary,
     databaseUrl: ctx.databaseUrl,
     script: PURCHASE_SQL,
@@ -199,7 +210,16 @@ async function measureSqlLimit(ctx, binary, concerts) {
     // Starting positions leave room for two free seats after them.
     variables: { concerts, span: Math.max(1, seatsPerConcert - 4 * PAGE_SIZE) },
   });
+  const cpuUsed = cpu.stop();
+  return {
+    ...result,
+    cpu: cpuUsed,
+    serverCpuMsPerPurchase: perPurchaseMs(cpuUsed.databaseCpuSeconds, result.transactions),
+  };
 }
+
+const perPurchaseMs = (cpuSeconds, purchases) =>
+  purchases ? Math.round(((cpuSeconds * 1000) / purchases) * 100) / 100 : null;
 
 /** A concert on sale with `seats` seats priced like the seat rush's, and its queue row. */
 async function insertConcert(db, concertName, capacity, seats) {
@@ -308,7 +328,7 @@ async function closedLoopRush(ctx, { concerts, buyers, seats }) {
     );
     const lastPurchase = Math.max(...purchaseTimes.map((time) => time.ended));
     const waitEvents = await waits.stop();
-    const cpuUsed = await cpu.stop();
+    const cpuUsed = cpu.stop();
     const spanMs = lastPurchase - startedAt;
     const purchases = outcomes.filter((outcome) => outcome.seatIds);
     const purchasesPerSecond = purchases.length
@@ -337,6 +357,10 @@ async function closedLoopRush(ctx, { concerts, buyers, seats }) {
         gaveUp: outcomes.filter((outcome) => outcome.gaveUp || outcome.soldOut).length,
         waitEvents,
         cpu: cpuUsed,
+        serverCpuMsPerPurchase: perPurchaseMs(
+          cpuUsed.appCpuSeconds + cpuUsed.databaseCpuSeconds,
+          purchases.length,
+        ),
       },
     };
   } finally {
@@ -370,7 +394,7 @@ async function openLoopRush(ctx, { rate, seconds }) {
     );
     const spanMs = performance.now() - startedAt;
     const waitEvents = await waits.stop();
-    const cpuUsed = await cpu.stop();
+    const cpuUsed = cpu.stop();
     const purchases = outcomes.filter((outcome) => outcome.seatIds).length;
     const invariants = await checkShop(ctx, { buyerIds, shops, outcomes, record });
     return {
