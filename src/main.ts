@@ -1,14 +1,20 @@
 import 'reflect-metadata';
-import { createApp } from './app.setup.js';
+import { pino } from 'pino';
+import { createApp, startupLine } from './app.setup.js';
+import { logDestination } from './common/logging/log-destination.js';
 import { InvalidEnvironmentError, validateEnv } from './config/env.validation.js';
 import { prepareDatabase } from './database/database-bootstrap.js';
-
-const log = (message: string) =>
-  process.stdout.write(`${JSON.stringify({ level: 30, time: Date.now(), msg: message })}\n`);
+import { EmbeddedDatabaseAccessError } from './database/embedded-database.js';
 
 async function main(): Promise<void> {
   const startedAt = Date.now();
   const env = validateEnv(process.env);
+  // Start-up and shutdown lines are written whatever LOG_LEVEL says: there are few, and they say where the API is.
+  const bootLogger = pino(
+    { base: null },
+    logDestination(env.NODE_ENV) ?? pino.destination({ fd: 1, sync: true }),
+  );
+  const log = (message: string) => bootLogger.info(message);
   const database = await prepareDatabase(env, log);
   const app = await createApp({ ...env, DATABASE_URL: database.url });
 
@@ -31,12 +37,13 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void shutdown('SIGINT'));
 
   await app.listen({ port: env.PORT, host: env.HOST });
-  log(`Sail listening on http://${env.HOST}:${env.PORT} (ready in ${Date.now() - startedAt} ms)`);
+  log(`${startupLine(app, env)} (ready in ${Date.now() - startedAt} ms)`);
 }
 
 main().catch((error: unknown) => {
-  // One clear line for configuration mistakes; the stack for anything else.
-  if (error instanceof InvalidEnvironmentError) process.stderr.write(`${error.message}\n`);
+  // One clear line for mistakes the user can fix; the stack for anything else.
+  if (error instanceof InvalidEnvironmentError || error instanceof EmbeddedDatabaseAccessError)
+    process.stderr.write(`${error.message}\n`);
   else
     process.stderr.write(
       `Failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,

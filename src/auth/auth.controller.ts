@@ -95,7 +95,10 @@ export class AuthController {
 
   @Get('me')
   @ApiBearerAuth()
-  @ApiOperation({ summary: 'The signed-in account' })
+  @ApiOperation({
+    summary: 'The signed-in account',
+    description: 'Who the access token belongs to, and the role it was issued with.',
+  })
   @ApiOkResponse({ type: AccountResponse })
   @ApiErrors('UNAUTHENTICATED')
   async me(@CurrentUser() user: AuthUser): Promise<AccountResponse> {

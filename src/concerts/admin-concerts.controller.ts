@@ -94,6 +94,7 @@ export class AdminConcertsController {
     'CONCERT_NOT_FOUND',
     'INVALID_SALES_CLOSE_AT',
     'SALES_CLOSED',
+    'CONCURRENT_UPDATE',
   )
   async changeSettings(
     @Param('id', ParseUUIDPipe) id: string,

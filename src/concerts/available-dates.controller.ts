@@ -12,7 +12,11 @@ export class AvailableDatesController {
   constructor(private readonly concerts: ConcertsService) {}
 
   @Get('available-dates')
-  @ApiOperation({ summary: 'Future concerts on sale that still have a free seat' })
+  @ApiOperation({
+    summary: 'Future concerts on sale that still have a free seat',
+    description:
+      'Soonest first, each with its date (YYYY-MM-DD in UTC) and id for the queue and the seat map.',
+  })
   @ApiOkResponse({ type: AvailableDatesResponse })
   @ApiErrors('UNAUTHENTICATED')
   async list(): Promise<AvailableDatesResponse> {

@@ -13,7 +13,10 @@ export class ConcertsController {
   constructor(private readonly concerts: ConcertsService) {}
 
   @Get()
-  @ApiOperation({ summary: "Concerts on sale, each with the caller's place in its queue" })
+  @ApiOperation({
+    summary: "Concerts on sale, each with the caller's place in its queue",
+    description: 'Reading this never enters a queue: a concert you are not queued for has no place.',
+  })
   @ApiOkResponse({ type: ConcertListResponse })
   @ApiErrors('UNAUTHENTICATED')
   async list(@CurrentUser() user: AuthUser): Promise<ConcertListResponse> {

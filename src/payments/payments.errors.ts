@@ -5,8 +5,10 @@ export class InvalidPaymentRequestError extends DomainError {
   readonly code = 'VALIDATION_FAILED';
 
   constructor(reason: string) {
-    super(`reservationIds must be 1 to ${MAX_RESERVATIONS_PER_PAYMENT} distinct reservation ids: ${reason}`, {
+    const message = `reservationIds must be 1 to ${MAX_RESERVATIONS_PER_PAYMENT} distinct reservation ids: ${reason}`;
+    super(message, {
       maxReservations: MAX_RESERVATIONS_PER_PAYMENT,
+      errors: [{ field: '/reservationIds', message, constraint: 'reservationSelection' }],
     });
   }
 }

@@ -18,7 +18,7 @@ export class PointsController {
   constructor(private readonly points: PointsService) {}
 
   @Get()
-  @ApiOperation({ summary: "The caller's balance" })
+  @ApiOperation({ summary: "The caller's balance", description: 'In points; a new account has 0.' })
   @ApiOkResponse({ type: PointsBalanceResponse })
   @ApiErrors('UNAUTHENTICATED')
   async getBalance(@CurrentUser() user: AuthUser): Promise<PointsBalanceResponse> {
@@ -40,6 +40,7 @@ export class PointsController {
     'INVALID_IDEMPOTENCY_KEY',
     'UNAUTHENTICATED',
     'IDEMPOTENCY_KEY_IN_USE',
+    'CONCURRENT_UPDATE',
     'IDEMPOTENCY_KEY_REUSED',
   )
   async charge(
@@ -51,7 +52,10 @@ export class PointsController {
   }
 
   @Get('history')
-  @ApiOperation({ summary: "The caller's charges and payments, newest first" })
+  @ApiOperation({
+    summary: "The caller's charges and payments, newest first",
+    description: 'Each entry with its amount and the balance after it, paginated.',
+  })
   @ApiOkResponse({ type: PointHistoryResponse })
   @ApiErrors('VALIDATION_FAILED', 'UNAUTHENTICATED')
   async getHistory(

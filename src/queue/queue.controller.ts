@@ -47,7 +47,14 @@ const ApiEnterResponses = () =>
       headers: RETRY_AFTER_HEADER,
       description: 'Already in the queue',
     }),
-    ApiErrors('VALIDATION_FAILED', 'UNAUTHENTICATED', 'CONCERT_NOT_FOUND', 'SALES_PAUSED', 'SALES_CLOSED'),
+    ApiErrors(
+      'VALIDATION_FAILED',
+      'UNAUTHENTICATED',
+      'CONCERT_NOT_FOUND',
+      'SALES_PAUSED',
+      'SALES_CLOSED',
+      'CONCURRENT_UPDATE',
+    ),
   );
 
 @ApiTags('queue')
@@ -115,7 +122,7 @@ export class QueueController {
     description: 'An active window ends and goes to the next user. Idempotent.',
   })
   @ApiNoContentResponse({ description: 'Not in the queue any more' })
-  @ApiErrors('VALIDATION_FAILED', 'UNAUTHENTICATED', 'CONCERT_NOT_FOUND')
+  @ApiErrors('VALIDATION_FAILED', 'UNAUTHENTICATED', 'CONCERT_NOT_FOUND', 'CONCURRENT_UPDATE')
   async leave(
     @CurrentUser() user: AuthUser,
     @Param('concertId', ParseUUIDPipe) concertId: string,

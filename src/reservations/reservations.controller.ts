@@ -30,7 +30,9 @@ export class ReservationsController {
   @ApiParam({ name: 'concertId', format: 'uuid' })
   @ApiOperation({
     summary: "A concert's seat map (needs an ACTIVE queue window)",
-    description: 'Seats in display order, paginated.',
+    description:
+      'Seats in display order, paginated; `?status=AVAILABLE` (or HELD, SOLD) lists only those. ' +
+      '`mine` marks the seats you hold or bought.',
   })
   @ApiOkResponse({ type: SeatMapResponse })
   @ApiErrors('VALIDATION_FAILED', 'UNAUTHENTICATED', 'QUEUE_NOT_ACTIVE', 'CONCERT_NOT_FOUND', 'SALES_CLOSED')
@@ -39,7 +41,7 @@ export class ReservationsController {
     @Param('concertId', ParseUUIDPipe) concertId: string,
     @Query() query: SeatMapQueryDto,
   ): Promise<SeatMapResponse> {
-    return toSeatMapResponse(await this.reservations.getSeatMap(user.id, concertId, query.page, query.limit));
+    return toSeatMapResponse(await this.reservations.getSeatMap(user.id, concertId, query));
   }
 
   @Post('seat')
@@ -62,13 +64,18 @@ export class ReservationsController {
     'SEAT_NOT_FOUND',
     'SEAT_ALREADY_RESERVED',
     'HOLD_LIMIT_EXCEEDED',
+    'CONCURRENT_UPDATE',
   )
   async hold(@CurrentUser() user: AuthUser, @Body() dto: HoldSeatsDto): Promise<HoldSeatsResponse> {
     return toHoldSeatsResponse(await this.reservations.holdSeats(user.id, dto.concertId, dto.seatIds));
   }
 
   @Get()
-  @ApiOperation({ summary: "The caller's reservations, newest first" })
+  @ApiOperation({
+    summary: "The caller's reservations, newest first",
+    description:
+      'Paginated; `?status=` filters. A PENDING one shows expiresAt (pay before it), a CONFIRMED one paidAt.',
+  })
   @ApiOkResponse({ type: ReservationListResponse })
   @ApiErrors('VALIDATION_FAILED', 'UNAUTHENTICATED')
   async list(
@@ -83,7 +90,10 @@ export class ReservationsController {
   @Delete(':id')
   @HttpCode(204)
   @ApiParam({ name: 'id', format: 'uuid', description: 'Reservation id' })
-  @ApiOperation({ summary: 'Cancel a PENDING hold and free its seat' })
+  @ApiOperation({
+    summary: 'Cancel a PENDING hold and free its seat',
+    description: 'A paid, lapsed or already cancelled reservation answers 409 RESERVATION_NOT_PENDING.',
+  })
   @ApiNoContentResponse({ description: 'Cancelled' })
   @ApiErrors(
     'VALIDATION_FAILED',
@@ -91,6 +101,7 @@ export class ReservationsController {
     'RESERVATION_FORBIDDEN',
     'RESERVATION_NOT_FOUND',
     'RESERVATION_NOT_PENDING',
+    'CONCURRENT_UPDATE',
   )
   async cancel(
     @CurrentUser() user: AuthUser,

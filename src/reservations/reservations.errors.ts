@@ -6,7 +6,8 @@ export class InvalidSeatSelectionError extends DomainError {
   readonly code = 'VALIDATION_FAILED';
 
   constructor(reason: string, maxSeats: number) {
-    super(`seatIds must be 1 to ${maxSeats} distinct seat ids: ${reason}`, { maxSeats });
+    const message = `seatIds must be 1 to ${maxSeats} distinct seat ids: ${reason}`;
+    super(message, { maxSeats, errors: [{ field: '/seatIds', message, constraint: 'seatSelection' }] });
   }
 }
 

@@ -20,6 +20,8 @@ export interface SeatView {
   /** An expired hold reads as AVAILABLE. */
   status: SeatStatus;
   price: number;
+  /** The caller holds it (unexpired) or bought it. */
+  mine: boolean;
 }
 
 export interface SeatMapRows {
@@ -75,12 +77,15 @@ interface HoldSeatsRow {
   holdId: string | null;
   holdSeatId: string | null;
   holdExpiresAt: Date | null;
+  holdPrice: number | null;
 }
 
 export interface HeldReservation {
   id: string;
   seatId: string;
   status: ReservationStatus;
+  /** In points, as charged at payment. */
+  price: number;
   expiresAt: Date;
 }
 
@@ -110,7 +115,10 @@ export interface ReservationView {
   /** A PENDING reservation past its expiry reads as EXPIRED. */
   status: ReservationStatus;
   reservedAt: Date;
+  /** When the hold lapses (or lapsed); stays in the row after payment. */
   expiresAt: Date;
+  /** When it was paid; null unless CONFIRMED. */
+  paidAt: Date | null;
 }
 
 /** `e.status`: the status of reservation `r` as the user sees it (see effectiveStatus). */
@@ -119,12 +127,20 @@ const EFFECTIVE_STATUS = Prisma.sql`
     SELECT CASE WHEN r.status = 'PENDING' AND r.expires_at <= clock_timestamp() THEN 'EXPIRED' ELSE r.status::text END AS status
   ) e`;
 
+/** `e.status`: the status of seat `s` as the seat map shows it; a lapsed hold is AVAILABLE. */
+const SEAT_STATUS = Prisma.sql`
+  CROSS JOIN LATERAL (
+    SELECT CASE WHEN s.status = 'HELD' AND s.held_until <= clock_timestamp() THEN 'AVAILABLE' ELSE s.status::text END AS status
+  ) e`;
+
 const RESERVATION_VIEW = Prisma.sql`
   SELECT r.id::text, r.concert_id::text AS "concertId", c.name AS "concertName", r.seat_id::text AS "seatId",
-         s.number AS "seatNumber", r.price, e.status, r.created_at AS "reservedAt", r.expires_at AS "expiresAt"
+         s.number AS "seatNumber", r.price, e.status, r.created_at AS "reservedAt", r.expires_at AS "expiresAt",
+         p.created_at AS "paidAt"
   FROM reservations r
   JOIN concerts c ON c.id = r.concert_id
   JOIN seats s ON s.id = r.seat_id
+  LEFT JOIN payments p ON p.id = r.payment_id
   ${EFFECTIVE_STATUS}`;
 
 /**
@@ -155,11 +171,15 @@ export class ReservationsRepository {
    * for the rules, their order and its locks). Every seat is held, or none and the first rule broken is named.
    */
   async holdSeats(tx: Tx, request: HoldRequest): Promise<HoldOutcome> {
+    // The price comes from the seat row as this statement's snapshot saw it: hold_seats copies
+    // the same column, and a seat's price never changes. A subquery per row, not a join, keeps
+    // the function's row order (the order of seatIds).
     const rows = await tx.$queryRaw<HoldSeatsRow[]>`
-      SELECT outcome, held, seat_ids::text[] AS "seatIds", hold_id::text AS "holdId",
-             hold_seat_id::text AS "holdSeatId", hold_expires_at AS "holdExpiresAt"
+      SELECT h.outcome, h.held, h.seat_ids::text[] AS "seatIds", h.hold_id::text AS "holdId",
+             h.hold_seat_id::text AS "holdSeatId", h.hold_expires_at AS "holdExpiresAt",
+             (SELECT s.price FROM seats s WHERE s.id = h.hold_seat_id) AS "holdPrice"
       FROM hold_seats(${request.userId}::uuid, ${request.concertId}::uuid, ${request.seatIds}::uuid[],
-                      ${request.maxSeats}::int, ${request.holdSeconds}::int)`;
+                      ${request.maxSeats}::int, ${request.holdSeconds}::int) h`;
     const [first] = rows;
     if (!first) throw new Error('hold_seats answered no row');
     switch (first.outcome) {
@@ -170,6 +190,7 @@ export class ReservationsRepository {
             id: row.holdId!,
             seatId: row.holdSeatId!,
             status: 'PENDING',
+            price: row.holdPrice!,
             expiresAt: row.holdExpiresAt!,
           })),
         };
@@ -243,17 +264,18 @@ export class ReservationsRepository {
 
   /**
    * The concert, whether the user's queue window is open (by the database clock), and when
-   * it is, a page of the seats in seat-map order and their total: one statement, because a
-   * seat map is the most frequent request of a rush and each round trip waits for a pool
-   * connection. Null when there is no such concert.
+   * it is, a page of the seats in seat-map order (only those of `status`, when given) and
+   * their total: one statement, because a seat map is the most frequent request of a rush
+   * and each round trip waits for a pool connection. Each seat says whether the user holds
+   * or bought it. Null when there is no such concert.
    */
   async findSeatMap(
     tx: Tx,
     userId: string,
     concertId: string,
-    offset: number,
-    limit: number,
+    page: { offset: number; limit: number; status?: SeatStatus },
   ): Promise<SeatMapRows | null> {
+    const status = page.status ?? null;
     // The page comes back as one JSON array: mapping a hundred rows of columns in the app cost
     // more CPU than the query itself (one JSON.parse instead).
     const rows = await tx.$queryRaw<SeatMapRow[]>`
@@ -264,17 +286,25 @@ export class ReservationsRepository {
       SELECT g.id::text, g.name, g.venue, g.starts_at AS "startsAt", g.sales_state_now::text AS "salesState",
              g.queue_capacity AS "queueCapacity", g.queue_window_seconds AS "queueWindowSeconds",
              g.window_open AS "windowOpen",
-             CASE WHEN g.window_open THEN (SELECT count(*)::int FROM seats t WHERE t.concert_id = g.id) ELSE 0 END AS total,
+             CASE WHEN g.window_open THEN (
+               SELECT count(*)::int FROM seats s ${SEAT_STATUS}
+               WHERE s.concert_id = g.id AND (${status}::text IS NULL OR e.status = ${status}::text)
+             ) ELSE 0 END AS total,
              CASE WHEN g.window_open THEN (
                SELECT coalesce(json_agg(json_build_object('id', p.id, 'number', p.number, 'section', p.section,
-                                                          'price', p.price, 'status', p.status)
+                                                          'price', p.price, 'status', p.status, 'mine', p.mine)
                                         ORDER BY p.position, p.id), '[]'::json)
-               FROM (SELECT id, number, section, price, position,
-                            CASE WHEN status = 'HELD' AND held_until <= clock_timestamp() THEN 'AVAILABLE' ELSE status::text END AS status
-                     FROM seats
-                     WHERE concert_id = g.id
-                     ORDER BY position, id
-                     OFFSET ${offset}::int LIMIT ${limit}::int) p
+               FROM (SELECT s.id, s.number, s.section, s.price, s.position, e.status, s.id = ANY(m.seat_ids) AS mine
+                     FROM seats s ${SEAT_STATUS}
+                     CROSS JOIN (
+                       SELECT coalesce(array_agg(r.seat_id), '{}') AS seat_ids
+                       FROM reservations r
+                       WHERE r.user_id = ${userId}::uuid AND r.concert_id = g.id
+                         AND (r.status = 'CONFIRMED' OR (r.status = 'PENDING' AND r.expires_at > clock_timestamp()))
+                     ) m
+                     WHERE s.concert_id = g.id AND (${status}::text IS NULL OR e.status = ${status}::text)
+                     ORDER BY s.position, s.id
+                     OFFSET ${page.offset}::int LIMIT ${page.limit}::int) p
              ) ELSE '[]'::json END AS seats
       FROM gate g`;
     const [row] = rows;

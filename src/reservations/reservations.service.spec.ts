@@ -72,14 +72,18 @@ describe(ReservationsService.name, () => {
 
     it('answers a page of the seats and their total to a caller with an open window', async () => {
       repo.openWindows.add(`u1:${concertId}`);
-      const map = await sut.getSeatMap('u1', concertId, 2, 2);
+      const map = await sut.getSeatMap('u1', concertId, { page: 2, limit: 2 });
       expect(map).toMatchObject({ concert: { id: concertId }, page: 2, limit: 2, total: 5 });
       expect(map.seats.map((seat) => seat.number)).toEqual(['A3', 'A4']);
     });
 
     it('refuses an unknown concert (404) before a caller without an open window (403)', async () => {
-      await expect(sut.getSeatMap('u1', randomUUID(), 1, 10)).rejects.toBeInstanceOf(ConcertNotFoundError);
-      await expect(sut.getSeatMap('u1', concertId, 1, 10)).rejects.toBeInstanceOf(QueueNotActiveError);
+      await expect(sut.getSeatMap('u1', randomUUID(), { page: 1, limit: 10 })).rejects.toBeInstanceOf(
+        ConcertNotFoundError,
+      );
+      await expect(sut.getSeatMap('u1', concertId, { page: 1, limit: 10 })).rejects.toBeInstanceOf(
+        QueueNotActiveError,
+      );
     });
   });
 
@@ -87,7 +91,9 @@ describe(ReservationsService.name, () => {
   // test/e2e/sql-functions/ and through HTTP; here, what the service asks and how it answers.
   describe('holdSeats', () => {
     it('asks for the seats with the configured cap and hold time, and answers the holds', async () => {
-      const holds = [{ id: 'r1', seatId: 's2', status: 'PENDING' as const, expiresAt: new Date() }];
+      const holds = [
+        { id: 'r1', seatId: 's2', status: 'PENDING' as const, price: 1000, expiresAt: new Date() },
+      ];
       repo.holdOutcome = { outcome: 'HELD', holds };
 
       await expect(sut.holdSeats('u1', concertId, ['s2'])).resolves.toBe(holds);

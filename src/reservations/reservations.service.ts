@@ -4,7 +4,7 @@ import type { ConcertRow } from '../concerts/concerts.repository.js';
 import { unexpectedOutcome } from '../database/function-outcomes.js';
 import { AppConfig } from '../config/app-config.js';
 import { EventMetrics } from '../metrics/event-metrics.js';
-import type { ReservationStatus } from '../generated/prisma/enums.js';
+import type { ReservationStatus, SeatStatus } from '../generated/prisma/enums.js';
 import { PrismaService } from '../prisma/prisma.service.js';
 import { TransactionRunner, type Tx } from '../prisma/transaction-runner.js';
 import { QueueNotActiveError } from '../queue/queue.errors.js';
@@ -61,8 +61,17 @@ export class ReservationsService {
    * one whose sales are closed (by the database clock) 409, before the gate. PAUSED shows seats:
    * holds made before the pause can still be paid.
    */
-  async getSeatMap(userId: string, concertId: string, page: number, limit: number): Promise<SeatMap> {
-    const map = await this.repo.findSeatMap(this.prisma, userId, concertId, (page - 1) * limit, limit);
+  async getSeatMap(
+    userId: string,
+    concertId: string,
+    query: { page: number; limit: number; status?: SeatStatus },
+  ): Promise<SeatMap> {
+    const { page, limit, status } = query;
+    const map = await this.repo.findSeatMap(this.prisma, userId, concertId, {
+      offset: (page - 1) * limit,
+      limit,
+      status,
+    });
     if (!map) throw new ConcertNotFoundError(concertId);
     if (map.concert.salesState === 'CLOSED') throw new SalesClosedError({ concertId });
     if (!map.windowOpen) throw new QueueNotActiveError(concertId);

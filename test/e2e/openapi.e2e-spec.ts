@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
+import { parse as parseYaml } from 'yaml';
 import { createApp } from '../../src/app.setup.js';
 import { STATUS_BY_CODE } from '../../src/common/errors/error-codes.js';
 import { validateEnv } from '../../src/config/env.validation.js';
@@ -11,19 +12,40 @@ import { createTestApp, type TestApp } from '../helpers/test-app.js';
 interface Operation {
   operationId?: string;
   summary?: string;
+  description?: string;
   tags?: string[];
   security?: Record<string, string[]>[];
   responses: Record<
     string,
     {
+      headers?: Record<string, unknown>;
       content?: Record<
         string,
-        { schema?: { $ref?: string }; examples?: Record<string, { value: { statusCode: number } }> }
+        {
+          schema?: { $ref?: string };
+          examples?: Record<string, { value: { statusCode: number; code: string } }>;
+        }
       >;
     }
   >;
 }
-type OpenApiDocument = { openapi: string; paths: Record<string, Record<string, Operation>> };
+type OpenApiDocument = {
+  openapi: string;
+  servers?: { url: string }[];
+  paths: Record<string, Record<string, Operation>>;
+};
+
+/** The routes whose transactions lock rows another request may hold, so PostgreSQL may call off one of them. */
+const CONCURRENT_UPDATE_ROUTES = [
+  'GET /concerts/{concertId}/queue-entry',
+  'POST /concerts/{concertId}/queue-entry',
+  'DELETE /concerts/{concertId}/queue-entry',
+  'PATCH /points/charge',
+  'POST /reservation/seat',
+  'DELETE /reservation/{id}',
+  'POST /payment',
+  'PATCH /admin/concerts/{id}',
+];
 
 const HTTP_METHODS = new Set(['get', 'post', 'put', 'patch', 'delete']);
 
@@ -111,6 +133,60 @@ describe('GET /docs-json', () => {
       const success = Object.keys(operation.responses).filter((status) => /^2\d\d$/.test(status));
       expect({ route, success: success.length > 0 }).toEqual({ route, success: true });
     }
+  });
+
+  it('gives every operation a description beyond its summary', () => {
+    for (const { route, operation } of operations()) {
+      expect({ route, description: (operation.description ?? '').length > 20 }).toEqual({
+        route,
+        description: true,
+      });
+    }
+  });
+
+  it('names a server, relative to where the document is served', () => {
+    expect(document.servers).toEqual([{ url: '/', description: expect.any(String) }]);
+  });
+
+  it('documents Retry-After on every 429 and 503, and a 503 on every operation', () => {
+    for (const { route, operation } of operations()) {
+      expect({ route, has503: '503' in operation.responses }).toEqual({ route, has503: true });
+      for (const status of ['429', '503'].filter((code) => code in operation.responses)) {
+        expect({
+          route,
+          status,
+          header: Boolean(operation.responses[status]!.headers?.['Retry-After']),
+        }).toEqual({
+          route,
+          status,
+          header: true,
+        });
+      }
+    }
+  });
+
+  it('documents 415 on every operation with a body, and CONCURRENT_UPDATE on the routes that take row locks', () => {
+    const codesOf = (operation: Operation, status: string) =>
+      Object.values(operation.responses[status]?.content?.['application/json']?.examples ?? {}).map(
+        (example) => example.value.code,
+      );
+    for (const { route, operation } of operations()) {
+      const hasBody = Boolean((operation as { requestBody?: unknown }).requestBody);
+      expect({ route, documents415: codesOf(operation, '415').includes('UNSUPPORTED_MEDIA_TYPE') }).toEqual({
+        route,
+        documents415: hasBody,
+      });
+      expect({ route, concurrent: codesOf(operation, '409').includes('CONCURRENT_UPDATE') }).toEqual({
+        route,
+        concurrent: CONCURRENT_UPDATE_ROUTES.includes(route),
+      });
+    }
+  });
+
+  it('serves the same document as YAML at /docs-yaml', async () => {
+    const res = await http().get('/docs-yaml').expect(200);
+    expect(res.headers['content-type']).toMatch(/yaml/);
+    expect(parseYaml(res.text)).toEqual(document);
   });
 
   it('documents every error response with the ErrorResponse schema and matching examples', () => {

@@ -134,7 +134,7 @@ describe('Points', () => {
         ['an array', { amount: [100] }, 'VALIDATION_FAILED'],
         ['an object', { amount: { value: 100 } }, 'VALIDATION_FAILED'],
         ['more than POINTS_MAX_CHARGE', { amount: MAX_CHARGE + 1 }, 'INVALID_AMOUNT'],
-        ['beyond the integer range', { amount: 1e20 }, 'VALIDATION_FAILED'],
+        ['beyond the integer range', { amount: 1e20 }, 'INVALID_AMOUNT'],
         [
           'an extra field naming another user',
           { amount: 100, userId: '00000000-0000-0000-0000-000000000000' },

@@ -67,8 +67,22 @@ describe('Reservations', () => {
         .set(user.headers)
         .expect(200);
       expect(first.body.seats).toEqual([
-        { id: concert.seatIds[0], number: 'A1', section: 'A', status: 'AVAILABLE', price: 30_000 },
-        { id: concert.seatIds[1], number: 'A2', section: 'A', status: 'AVAILABLE', price: 30_000 },
+        {
+          id: concert.seatIds[0],
+          number: 'A1',
+          section: 'A',
+          status: 'AVAILABLE',
+          price: 30_000,
+          mine: false,
+        },
+        {
+          id: concert.seatIds[1],
+          number: 'A2',
+          section: 'A',
+          status: 'AVAILABLE',
+          price: 30_000,
+          mine: false,
+        },
       ]);
       expect(first.body.pagination).toEqual({ page: 1, limit: 2, total: 5, totalPages: 3 });
       expect(first.body.concertInfo).toEqual({
@@ -104,6 +118,78 @@ describe('Reservations', () => {
         'SOLD',
       ]);
       expect((await seatRows(t, [concert.seatIds[1]!]))[0]!.status).toBe('HELD');
+    });
+
+    it('filters by ?status= as the map shows it (a lapsed hold is AVAILABLE), with pagination counting the matches', async () => {
+      const concert = await createConcert(t, { seats: 5 });
+      const user = await activeUser(t, concert.id);
+      const held = await hold(t, user, concert.id, [concert.seatIds[0], concert.seatIds[1]]).expect(201);
+      await lapseHold(t, held.body.reservations[1].id);
+      await t.db.query(`UPDATE seats SET status = 'SOLD' WHERE id = $1`, [concert.seatIds[4]]);
+      const ids = async (query: string) => {
+        const res = await t
+          .http()
+          .get(`/reservation/${concert.id}/seats${query}`)
+          .set(user.headers)
+          .expect(200);
+        return {
+          ids: res.body.seats.map((seat: { id: string }) => seat.id),
+          total: res.body.pagination.total,
+        };
+      };
+
+      expect(await ids('?status=AVAILABLE')).toEqual({ ids: concert.seatIds.slice(1, 4), total: 3 });
+      expect(await ids('?status=AVAILABLE&limit=2&page=2')).toEqual({ ids: [concert.seatIds[3]], total: 3 });
+      expect(await ids('?status=HELD')).toEqual({ ids: [concert.seatIds[0]], total: 1 });
+      expect(await ids('?status=SOLD')).toEqual({ ids: [concert.seatIds[4]], total: 1 });
+      expect(await ids('')).toEqual({ ids: concert.seatIds, total: 5 });
+      const bad = await t
+        .http()
+        .get(`/reservation/${concert.id}/seats?status=FREE`)
+        .set(user.headers)
+        .expect(400);
+      expect(bad.body.details.errors).toEqual([
+        { field: 'status', message: expect.stringContaining('status must be one of'), constraint: 'isIn' },
+      ]);
+    });
+
+    it("marks the caller's live holds and bought seats as mine, and nobody else's", async () => {
+      const concert = await createConcert(t, { seats: 5, price: 1_000 });
+      const [user, other] = [await activeUser(t, concert.id), await activeUser(t, concert.id)];
+      const [bought, heldSeat, lapsed, othersSeat] = concert.seatIds;
+      const purchase = await hold(t, user, concert.id, [bought]).expect(201);
+      await t.http().patch('/points/charge').set(user.headers).send({ amount: 1_000 }).expect(200);
+      await t
+        .http()
+        .post('/payment')
+        .set(user.headers)
+        .send({ reservationIds: [purchase.body.reservations[0].id] })
+        .expect(200);
+      // Paying ended the window: queue again for the holds below.
+      await t.http().get(`/concerts/${concert.id}/queue-entry`).set(user.headers).expect(201);
+      await hold(t, user, concert.id, [heldSeat]).expect(201);
+      const old = await hold(t, user, concert.id, [lapsed]).expect(201);
+      await lapseHold(t, old.body.reservations[0].id);
+      await hold(t, other, concert.id, [othersSeat]).expect(201);
+
+      const mine = async (viewer: TestUser) => {
+        const res = await t.http().get(`/reservation/${concert.id}/seats`).set(viewer.headers).expect(200);
+        return res.body.seats.map((seat: { status: string; mine: boolean }) => [seat.status, seat.mine]);
+      };
+      expect(await mine(user)).toEqual([
+        ['SOLD', true],
+        ['HELD', true],
+        ['AVAILABLE', false],
+        ['HELD', false],
+        ['AVAILABLE', false],
+      ]);
+      expect((await mine(other)).map(([, isMine]: [string, boolean]) => isMine)).toEqual([
+        false,
+        false,
+        false,
+        true,
+        false,
+      ]);
     });
 
     it('answers 404 for an unknown concert before the queue gate, 403 without an open window, 400 for bad input', async () => {
@@ -145,11 +231,13 @@ describe('Reservations', () => {
           id: expect.any(String),
           seatId,
           status: 'PENDING',
+          price: 20_000,
           expiresAt: expect.any(String),
         })),
       );
       const expiresAt = res.body.reservations[0].expiresAt as string;
       expect(res.body.reservations[1].expiresAt).toBe(expiresAt);
+      expect(res.body).toMatchObject({ totalAmount: 40_000, expiresAt });
       expect(new Date(expiresAt).getTime()).toBeGreaterThan(Date.now());
       const seats = await seatRows(t, seatIds);
       expect(seats.map((seat) => [seat.status, seat.held_until?.toISOString()])).toEqual([
@@ -434,6 +522,46 @@ describe('Reservations', () => {
       ]);
       await t.http().get('/reservation?status=LOST').set(user.headers).expect(400);
       await t.http().get('/reservation?limit=101').set(user.headers).expect(400);
+    });
+  });
+
+  describe('GET /reservation and GET /payment/:id after paying', () => {
+    it('show paidAt and no stale expiresAt on a paid reservation, and expiresAt on the others', async () => {
+      const concert = await createConcert(t, { seats: 3, price: 2_000 });
+      const user = await activeUser(t, concert.id);
+      const paid = await hold(t, user, concert.id, [concert.seatIds[0]]).expect(201);
+      const cancelled = await hold(t, user, concert.id, [concert.seatIds[1]]).expect(201);
+      await t
+        .http()
+        .delete(`/reservation/${cancelled.body.reservations[0].id}`)
+        .set(user.headers)
+        .expect(204);
+      const pending = await hold(t, user, concert.id, [concert.seatIds[2]]).expect(201);
+      await t.http().patch('/points/charge').set(user.headers).send({ amount: 2_000 }).expect(200);
+      const payment = await t
+        .http()
+        .post('/payment')
+        .set(user.headers)
+        .send({ reservationIds: [paid.body.reservations[0].id] })
+        .expect(200);
+
+      const list = await t.http().get('/reservation').set(user.headers).expect(200);
+      const byId = new Map(list.body.reservations.map((r: { id: string }) => [r.id, r]));
+      const confirmed = byId.get(paid.body.reservations[0].id) as Record<string, unknown>;
+      expect(confirmed).toMatchObject({ status: 'CONFIRMED', paidAt: payment.body.createdAt });
+      expect(confirmed).not.toHaveProperty('expiresAt');
+      const gone = byId.get(cancelled.body.reservations[0].id) as Record<string, unknown>;
+      expect(gone.status).toBe('CANCELLED');
+      expect(gone).not.toHaveProperty('expiresAt');
+      expect(gone).not.toHaveProperty('paidAt');
+      expect(byId.get(pending.body.reservations[0].id)).toMatchObject({
+        status: 'PENDING',
+        expiresAt: pending.body.expiresAt,
+      });
+      expect(byId.get(pending.body.reservations[0].id)).not.toHaveProperty('paidAt');
+
+      const details = await t.http().get(`/payment/${payment.body.paymentId}`).set(user.headers).expect(200);
+      expect(details.body.reservations).toEqual([confirmed]);
     });
   });
 

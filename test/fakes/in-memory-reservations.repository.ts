@@ -188,25 +188,33 @@ export class InMemoryReservationsRepository implements PublicOf<ReservationsRepo
     _tx: Tx,
     userId: string,
     concertId: string,
-    offset: number,
-    limit: number,
+    page: { offset: number; limit: number; status?: SeatStatus },
   ): Promise<SeatMapRows | null> {
     const concert = this.concerts.get(concertId);
     if (!concert) return null;
     const windowOpen = this.openWindows.has(`${userId}:${concertId}`);
     if (!windowOpen) return { concert, windowOpen, total: 0, seats: [] };
-    const seats = this.seatsOf(concertId);
+    const mine = new Set(
+      [...this.reservations.values()]
+        .filter((reservation) => reservation.userId === userId)
+        .filter((reservation) => ['PENDING', 'CONFIRMED'].includes(effectiveStatus(reservation, this.now)))
+        .map((reservation) => reservation.seatId),
+    );
+    const seats = this.seatsOf(concertId)
+      .map((seat) => ({
+        id: seat.id,
+        number: seat.number,
+        section: 'A',
+        status: seat.status === 'HELD' && seat.heldUntil! <= this.now ? ('AVAILABLE' as const) : seat.status,
+        price: seat.price,
+        mine: mine.has(seat.id),
+      }))
+      .filter((seat) => !page.status || seat.status === page.status);
     return {
       concert,
       windowOpen,
       total: seats.length,
-      seats: seats.slice(offset, offset + limit).map((seat) => ({
-        id: seat.id,
-        number: seat.number,
-        section: 'A',
-        status: seat.status === 'HELD' && seat.heldUntil! <= this.now ? 'AVAILABLE' : seat.status,
-        price: seat.price,
-      })),
+      seats: seats.slice(page.offset, page.offset + page.limit),
     };
   }
 
@@ -268,6 +276,8 @@ export class InMemoryReservationsRepository implements PublicOf<ReservationsRepo
       status: effectiveStatus(reservation, this.now),
       reservedAt: reservation.createdAt,
       expiresAt: reservation.expiresAt,
+      // The fake keeps no payments table: a paid reservation reads as paid when it was reserved.
+      paidAt: reservation.paymentId ? reservation.createdAt : null,
     };
   }
 }

@@ -26,7 +26,10 @@ export class ErrorResponse implements HttpErrorBody {
   message!: string;
 
   @ApiPropertyOptional({
-    description: 'Structured facts about the error, when there are any (ids, limits, balances)',
+    description:
+      'Structured facts about the error, when there are any (ids, limits, balances). VALIDATION_FAILED: ' +
+      '`errors`, one `{field, message, constraint}` per broken rule, `field` a JSON pointer into the body ' +
+      "(`/seatIds`) or the query parameter's name (`limit`)",
     type: 'object',
     additionalProperties: true,
     example: { seatIds: [EXAMPLE.seatId] },
@@ -40,7 +43,12 @@ type ErrorExample = { message: string; details?: Record<string, unknown> };
 const ERROR_EXAMPLES: Record<ErrorCode, ErrorExample> = {
   VALIDATION_FAILED: {
     message: 'amount must be an integer number; amount must not be less than 1',
-    details: { errors: ['amount must be an integer number', 'amount must not be less than 1'] },
+    details: {
+      errors: [
+        { field: '/amount', message: 'amount must be an integer number', constraint: 'isInt' },
+        { field: '/amount', message: 'amount must not be less than 1', constraint: 'min' },
+      ],
+    },
   },
   INVALID_JSON: { message: 'Request body is not valid JSON' },
   BAD_REQUEST: { message: 'A value in the request has the wrong format' },
@@ -48,12 +56,18 @@ const ERROR_EXAMPLES: Record<ErrorCode, ErrorExample> = {
   FORBIDDEN: { message: 'This route needs the ADMIN role' },
   ROUTE_NOT_FOUND: { message: 'Cannot GET /no-such-route' },
   NOT_FOUND: { message: 'A referenced resource does not exist' },
-  METHOD_NOT_ALLOWED: { message: 'Method not allowed' },
+  METHOD_NOT_ALLOWED: {
+    message: 'PUT is not allowed on /points/charge; use PATCH',
+    details: { allow: ['PATCH'] },
+  },
   REQUEST_TIMEOUT: { message: 'The request was not received in time' },
   CONFLICT: { message: 'The request conflicts with the current state' },
   CONCURRENT_UPDATE: { message: 'The request conflicted with a concurrent update; retry it' },
   PAYLOAD_TOO_LARGE: { message: 'Request body is too large' },
-  UNSUPPORTED_MEDIA_TYPE: { message: 'Unsupported Media Type: text/plain' },
+  UNSUPPORTED_MEDIA_TYPE: {
+    message: 'The body must be JSON with Content-Type: application/json, not text/plain',
+    details: { contentType: 'text/plain' },
+  },
   HEADERS_TOO_LARGE: { message: 'The request headers are too large' },
   RATE_LIMITED: { message: 'Too many requests; retry after the time in Retry-After' },
   INTERNAL_ERROR: { message: 'Internal server error' },

@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance } from 'fastify';
 import { STATUS_BY_CODE, type ErrorCode } from './error-codes.js';
 import { DomainError } from './domain-error.js';
 import { classifyDatabaseError, isStatementTimeout } from './database-errors.js';
@@ -104,6 +105,13 @@ function statusText(status: number): string {
     .join(' ');
 }
 
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+/** The methods the path has routes for: a wrong method on a real path is 405 with them, not 404. */
+function allowedMethods(fastify: FastifyInstance, path: string): string[] {
+  return METHODS.filter((method) => fastify.findRoute({ method, url: path }) !== null);
+}
+
 @Catch()
 export class HttpErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger(HttpErrorFilter.name);
@@ -114,10 +122,26 @@ export class HttpErrorFilter implements ExceptionFilter {
   ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const body = toHttpError(exception);
+    let body = toHttpError(exception);
     if (body.statusCode >= 500) this.logger.error(exception);
     if (body.statusCode === 503 && isStatementTimeout(exception)) this.metrics.statementTimedOut();
     const response = host.switchToHttp().getResponse();
+    if (body.code === 'ROUTE_NOT_FOUND') {
+      const { method, url } = host.switchToHttp().getRequest<{ method: string; url: string }>();
+      const path = url.split('?')[0]!;
+      const allow = allowedMethods(this.adapterHost.httpAdapter.getInstance(), path);
+      if (allow.length) {
+        response.header?.('Allow', allow.join(', '));
+        body = httpErrorBody(
+          405,
+          'METHOD_NOT_ALLOWED',
+          `${method} is not allowed on ${path}; use ${allow.join(' or ')}`,
+          {
+            allow,
+          },
+        );
+      }
+    }
     // A rate limit that knows its window says how long in details.retryAfterSeconds.
     const retryAfterSeconds = body.details?.retryAfterSeconds;
     if (typeof retryAfterSeconds === 'number') response.header?.('Retry-After', String(retryAfterSeconds));

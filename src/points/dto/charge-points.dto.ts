@@ -1,8 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsInt, Max, Min } from 'class-validator';
-
-/** The integer column's safe range; the configured POINTS_MAX_CHARGE is checked by the service. */
-const LARGEST_AMOUNT = 2_000_000_000;
+import { IsInt, Min } from 'class-validator';
 
 export class ChargePointsDto {
   @ApiProperty({
@@ -11,8 +8,9 @@ export class ChargePointsDto {
     description: 'Points to add; at most POINTS_MAX_CHARGE (1000000 by default)',
     example: 10_000,
   })
+  // No @Max here: the limit is configuration (POINTS_MAX_CHARGE), so the service checks it
+  // and answers INVALID_AMOUNT with the limit that applies.
   @IsInt()
   @Min(1)
-  @Max(LARGEST_AMOUNT)
   amount!: number;
 }

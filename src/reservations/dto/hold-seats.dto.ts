@@ -1,10 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsUUID } from 'class-validator';
+import { ArrayMinSize, ArrayUnique, IsArray, IsUUID } from 'class-validator';
 import { EXAMPLE } from '../../common/openapi/examples.js';
 import { LowercaseIds } from './lowercase-ids.js';
-
-/** The largest MAX_SEATS_PER_RESERVATION allows; the configured limit is checked by the service. */
-const LARGEST_SEAT_SELECTION = 50;
 
 export class HoldSeatsDto {
   @ApiProperty({ format: 'uuid', example: EXAMPLE.concertId })
@@ -21,10 +18,11 @@ export class HoldSeatsDto {
       'Seats of that concert; at most MAX_SEATS_PER_RESERVATION (4) live holds per user and concert',
     example: [EXAMPLE.seatId, EXAMPLE.otherSeatId],
   })
+  // No @ArrayMaxSize: the limit is configuration (MAX_SEATS_PER_RESERVATION), so the service
+  // checks it and names the limit that applies. The body limit bounds the array meanwhile.
   @LowercaseIds()
   @IsArray()
   @ArrayMinSize(1)
-  @ArrayMaxSize(LARGEST_SEAT_SELECTION)
   @ArrayUnique()
   @IsUUID(undefined, { each: true })
   seatIds!: string[];

@@ -17,6 +17,13 @@ export class HeldReservationResponse {
   @ApiProperty({ enum: ReservationStatus, enumName: 'ReservationStatus', example: ReservationStatus.PENDING })
   status!: ReservationStatus;
 
+  @ApiProperty({
+    type: 'integer',
+    description: 'In points: what paying this reservation costs',
+    example: EXAMPLE.seatPrice,
+  })
+  price!: number;
+
   @ApiProperty({ format: 'date-time', description: 'Pay before this', example: EXAMPLE.expiresAt })
   expiresAt!: string;
 }
@@ -24,6 +31,20 @@ export class HeldReservationResponse {
 export class HoldSeatsResponse {
   @ApiProperty({ type: [HeldReservationResponse], description: 'In the order of seatIds' })
   reservations!: HeldReservationResponse[];
+
+  @ApiProperty({
+    type: 'integer',
+    description: 'In points: the sum of the prices, what POST /payment with these reservations costs',
+    example: 2 * EXAMPLE.seatPrice,
+  })
+  totalAmount!: number;
+
+  @ApiProperty({
+    format: 'date-time',
+    description: 'When the holds lapse (all held together, so all at once): pay before this',
+    example: EXAMPLE.expiresAt,
+  })
+  expiresAt!: string;
 }
 
 export function toHoldSeatsResponse(holds: HeldReservation[]): HoldSeatsResponse {
@@ -32,7 +53,10 @@ export function toHoldSeatsResponse(holds: HeldReservation[]): HoldSeatsResponse
       id: hold.id,
       seatId: hold.seatId,
       status: hold.status,
+      price: hold.price,
       expiresAt: hold.expiresAt.toISOString(),
     })),
+    totalAmount: holds.reduce((sum, hold) => sum + hold.price, 0),
+    expiresAt: holds[0]!.expiresAt.toISOString(),
   };
 }

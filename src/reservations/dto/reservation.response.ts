@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { EXAMPLE } from '../../common/openapi/examples.js';
 import { ReservationStatus } from '../../generated/prisma/enums.js';
 import type { ReservationView } from '../reservations.repository.js';
@@ -36,8 +36,20 @@ export class ReservationResponse {
   @ApiProperty({ format: 'date-time', example: EXAMPLE.reservedAt })
   reservedAt!: string;
 
-  @ApiProperty({ format: 'date-time', example: EXAMPLE.expiresAt })
-  expiresAt!: string;
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description:
+      'While PENDING: pay before this. When EXPIRED: when the hold lapsed. Absent once paid or cancelled',
+    example: EXAMPLE.expiresAt,
+  })
+  expiresAt?: string;
+
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description: 'When it was paid; only when CONFIRMED',
+    example: EXAMPLE.createdAt,
+  })
+  paidAt?: string;
 }
 
 export class ReservationListResponse {
@@ -58,7 +70,11 @@ export function toReservationResponse(reservation: ReservationView): Reservation
     price: reservation.price,
     status: reservation.status,
     reservedAt: reservation.reservedAt.toISOString(),
-    expiresAt: reservation.expiresAt.toISOString(),
+    // A paid or cancelled reservation has no deadline left: its hold's expiry would only mislead.
+    ...(reservation.status === 'PENDING' || reservation.status === 'EXPIRED'
+      ? { expiresAt: reservation.expiresAt.toISOString() }
+      : {}),
+    ...(reservation.paidAt ? { paidAt: reservation.paidAt.toISOString() } : {}),
   };
 }
 

@@ -1,3 +1,17 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsOptional } from 'class-validator';
 import { PageQuery } from '../../common/http/pagination.js';
+import { SeatStatus } from '../../generated/prisma/enums.js';
 
-export class SeatMapQueryDto extends PageQuery({ defaultLimit: 100, maxLimit: 500 }) {}
+export class SeatMapQueryDto extends PageQuery({ defaultLimit: 100, maxLimit: 500 }) {
+  /** As the seat map shows it: a seat whose hold has lapsed is AVAILABLE. */
+  @ApiPropertyOptional({
+    enum: SeatStatus,
+    enumName: 'SeatStatus',
+    description:
+      'Only seats in this state (a seat whose hold has lapsed is AVAILABLE); pagination counts these',
+  })
+  @IsOptional()
+  @IsIn(Object.values(SeatStatus))
+  status?: SeatStatus;
+}

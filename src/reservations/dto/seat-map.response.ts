@@ -26,6 +26,9 @@ export class SeatResponse {
 
   @ApiProperty({ type: 'integer', description: 'In points', example: EXAMPLE.seatPrice })
   price!: number;
+
+  @ApiProperty({ description: 'You hold this seat (unexpired) or bought it', example: false })
+  mine!: boolean;
 }
 
 export class ConcertInfoResponse {
@@ -65,6 +68,7 @@ export function toSeatMapResponse(map: SeatMap): SeatMapResponse {
       section: seat.section,
       status: seat.status,
       price: seat.price,
+      mine: seat.mine,
     })),
     pagination: toPaginationResponse(map),
     concertInfo: {
