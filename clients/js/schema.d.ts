@@ -41,7 +41,7 @@ export interface paths {
         head?: never;
         /**
          * Change sales state and queue settings (ADMIN)
-         * @description Give at least one field. Queue admission uses the new settings from its next admission on.
+         * @description Give at least one field. Queue admission uses the new settings from its next admission on. PAUSED stops entries, admissions and new holds (holds made can be paid). CLOSED is final: it releases every unpaid hold and ends every queue place in the same transaction; a CLOSED concert (also one whose salesCloseAt passed) answers 409 SALES_CLOSED to any other salesState or salesCloseAt.
          */
         patch: operations["adminChangeConcert"];
         trace?: never;
@@ -55,7 +55,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Sign in with email and password */
+        /**
+         * Sign in with email and password
+         * @description Failed sign-ins are limited per account (LOGIN_FAILURES_PER_EMAIL_PER_MINUTE) and per client address (LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE); successful ones never count. Over a limit: 429 with Retry-After.
+         */
         post: operations["login"];
         delete?: never;
         options?: never;
@@ -72,7 +75,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** End the session of a refresh token */
+        /**
+         * End a session
+         * @description Without a body, ends the access token's own session; with `{refreshToken}`, the session of that token. Its refresh tokens stop working at once; access tokens already issued work until they expire (JWT_ACCESS_TTL, 15 minutes).
+         */
         post: operations["logout"];
         delete?: never;
         options?: never;
@@ -87,7 +93,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The signed-in account */
+        /**
+         * The signed-in account
+         * @description Who the access token belongs to, and the role it was issued with.
+         */
         get: operations["getMe"];
         put?: never;
         post?: never;
@@ -108,7 +117,7 @@ export interface paths {
         put?: never;
         /**
          * Exchange a refresh token for a new token pair
-         * @description Send the refresh token (not the access token) as `Authorization: Bearer <refreshToken>`. The old refresh token stops working; presenting it again revokes the whole session (REFRESH_TOKEN_REUSED).
+         * @description Send the refresh token (not the access token) as `Authorization: Bearer <refreshToken>`. The old refresh token is replaced: presented again within REFRESH_REUSE_GRACE_SECONDS (30 s) it gets the same new pair, so parallel refreshes all succeed; later it revokes the whole session (REFRESH_TOKEN_REUSED). The new access token carries the role as it is now. Limited per session (REFRESHES_PER_SESSION_PER_MINUTE).
          */
         post: operations["refreshTokens"];
         delete?: never;
@@ -128,7 +137,7 @@ export interface paths {
         put?: never;
         /**
          * Create an account and sign in
-         * @description An email listed in ADMIN_EMAILS gets the ADMIN role.
+         * @description Every account starts with the USER role; operators grant ADMIN with `npm run admin -- grant <email>`. Registrations are limited per client address (REGISTRATIONS_PER_ADDRESS_PER_MINUTE).
          */
         post: operations["register"];
         delete?: never;
@@ -144,7 +153,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Concerts on sale, each with the caller's place in its queue */
+        /**
+         * Concerts on sale, each with the caller's place in its queue
+         * @description Reading this never enters a queue: a concert you are not queued for has no place.
+         */
         get: operations["listConcerts"];
         put?: never;
         post?: never;
@@ -209,7 +221,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness: the process answers (no database check) */
+        /**
+         * Liveness: the process answers (no database check)
+         * @description For a process supervisor: restart the process when this fails.
+         */
         get: operations["getHealth"];
         put?: never;
         post?: never;
@@ -226,7 +241,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: the database answers; 503 otherwise */
+        /**
+         * Readiness: the database answers; 503 otherwise
+         * @description For a load balancer: send traffic only while this answers 200.
+         */
         get: operations["getReadiness"];
         put?: never;
         post?: never;
@@ -247,7 +265,7 @@ export interface paths {
         put?: never;
         /**
          * Pay held reservations with points, all or nothing
-         * @description Confirms the reservations, sells their seats, debits their total and ends the queue window (the next user is admitted). Send an Idempotency-Key to retry safely. Checked in this order: unknown 404, another user's 403, already paid 409, lapsed 410, then the balance 402.
+         * @description Confirms the reservations, sells their seats, debits their total and ends the queue window (the next user is admitted). Send an Idempotency-Key to retry safely. Checked in this order: unknown 404, another user's 403, sales closed 409, already paid 409, lapsed 410, then the balance 402. A PAUSED concert's holds can still be paid.
          */
         post: operations["pay"];
         delete?: never;
@@ -263,7 +281,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One of the caller's payments, with its reservations */
+        /**
+         * One of the caller's payments, with its reservations
+         * @description Another user's payment answers 404 like an unknown one.
+         */
         get: operations["getPayment"];
         put?: never;
         post?: never;
@@ -280,7 +301,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller's balance */
+        /**
+         * The caller's balance
+         * @description In points; a new account has 0.
+         */
         get: operations["getPoints"];
         put?: never;
         post?: never;
@@ -317,7 +341,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller's charges and payments, newest first */
+        /**
+         * The caller's charges and payments, newest first
+         * @description Each entry with its amount and the balance after it, paginated.
+         */
         get: operations["getPointsHistory"];
         put?: never;
         post?: never;
@@ -334,7 +361,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller's reservations, newest first */
+        /**
+         * The caller's reservations, newest first
+         * @description Paginated; `?status=` filters. A PENDING one shows expiresAt (pay before it), a CONFIRMED one paidAt.
+         */
         get: operations["listReservations"];
         put?: never;
         post?: never;
@@ -353,7 +383,7 @@ export interface paths {
         };
         /**
          * A concert's seat map (needs an ACTIVE queue window)
-         * @description Seats in display order, paginated.
+         * @description Seats in display order, paginated; `?status=AVAILABLE` (or HELD, SOLD) lists only those. `mine` marks the seats you hold or bought.
          */
         get: operations["getSeatMap"];
         put?: never;
@@ -374,7 +404,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Cancel a PENDING hold and free its seat */
+        /**
+         * Cancel a PENDING hold and free its seat
+         * @description A paid, lapsed or already cancelled reservation answers 409 RESERVATION_NOT_PENDING.
+         */
         delete: operations["cancelReservation"];
         options?: never;
         head?: never;
@@ -388,7 +421,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Future concerts on sale that still have a free seat */
+        /**
+         * Future concerts on sale that still have a free seat
+         * @description Soonest first, each with its date (YYYY-MM-DD in UTC) and id for the queue and the seat map.
+         */
         get: operations["listAvailableDates"];
         put?: never;
         post?: never;
@@ -409,7 +445,7 @@ export interface paths {
         put?: never;
         /**
          * Hold seats until expiresAt (needs an ACTIVE queue window)
-         * @description All the seats or none. At most MAX_SEATS_PER_RESERVATION (4) live holds per user and concert. Pay with POST /payment before expiresAt; an unpaid hold lapses and its seat is free again.
+         * @description All the seats or none. At most MAX_SEATS_PER_RESERVATION (4) live holds per user and concert. Pay with POST /payment before expiresAt; an unpaid hold lapses and its seat is free again. Refused while sales are PAUSED or CLOSED (409), whatever the window.
          */
         post: operations["holdSeats"];
         delete?: never;
@@ -466,7 +502,16 @@ export interface components {
             queueCapacity?: number;
             /** @example 300 */
             queueWindowSeconds?: number;
-            /** @example PAUSED */
+            /**
+             * Format: date-time
+             * @description When sales close by themselves: in the future and not after startsAt, with a time zone offset
+             * @example 2030-07-15T12:00:00+09:00
+             */
+            salesCloseAt?: string;
+            /**
+             * @description PAUSED: no entry, admission or new hold; holds already made can be paid. CLOSED: final; every unpaid hold is released and every queue place ended at once.
+             * @example PAUSED
+             */
             salesState?: components["schemas"]["SalesState"];
         };
         ChargePointsDto: {
@@ -537,6 +582,12 @@ export interface components {
              * @example 42
              */
             queuePosition: number | null;
+            /**
+             * Format: date-time
+             * @description When sales close by themselves (salesCloseAt, else startsAt): no entry, hold or payment after it
+             * @example 2024-07-15T10:00:00.000Z
+             */
+            salesCloseAt: string;
             /** @example ON_SALE */
             salesState: components["schemas"]["SalesState"];
             /**
@@ -570,7 +621,16 @@ export interface components {
              * @example 300
              */
             queueWindowSeconds: number;
-            /** @example ON_SALE */
+            /**
+             * Format: date-time
+             * @description When sales close by themselves: the salesCloseAt given, else startsAt
+             * @example 2024-07-15T10:00:00.000Z
+             */
+            salesCloseAt: string;
+            /**
+             * @description As of now: CLOSED once salesCloseAt has passed
+             * @example ON_SALE
+             */
             salesState: components["schemas"]["SalesState"];
             /** @example 50 */
             seatCount: number;
@@ -620,7 +680,16 @@ export interface components {
              * @example 400000
              */
             revenue: number;
-            /** @example ON_SALE */
+            /**
+             * Format: date-time
+             * @description When sales close by themselves: the salesCloseAt given, else startsAt
+             * @example 2024-07-15T10:00:00.000Z
+             */
+            salesCloseAt: string;
+            /**
+             * @description As of now: CLOSED once salesCloseAt has passed
+             * @example ON_SALE
+             */
             salesState: components["schemas"]["SalesState"];
             /** @example 50 */
             seatCount: number;
@@ -664,6 +733,12 @@ export interface components {
              * @example 300
              */
             queueWindowSeconds?: number;
+            /**
+             * Format: date-time
+             * @description When sales close by themselves: in the future, not after startsAt, with a time zone offset. Without it, sales close at startsAt.
+             * @example 2030-07-15T12:00:00+09:00
+             */
+            salesCloseAt?: string;
             /** @description An explicit seat list; give this or `layout` */
             seats?: components["schemas"]["SeatDto"][];
             /**
@@ -689,7 +764,7 @@ export interface components {
          * @description Stable, machine-readable reason; clients switch on this, not on `message`
          * @enum {string}
          */
-        ErrorCode: "VALIDATION_FAILED" | "INVALID_JSON" | "BAD_REQUEST" | "UNAUTHENTICATED" | "FORBIDDEN" | "ROUTE_NOT_FOUND" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_TIMEOUT" | "CONFLICT" | "CONCURRENT_UPDATE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "HEADERS_TOO_LARGE" | "RATE_LIMITED" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE" | "INVALID_IDEMPOTENCY_KEY" | "IDEMPOTENCY_KEY_IN_USE" | "IDEMPOTENCY_KEY_REUSED" | "EMAIL_ALREADY_REGISTERED" | "INVALID_CREDENTIALS" | "REFRESH_TOKEN_REUSED" | "CONCERT_NOT_FOUND" | "CONCERT_NOT_ON_SALE" | "INVALID_SEAT_LAYOUT" | "CONCERT_DATE_IN_PAST" | "QUEUE_ENTRY_NOT_FOUND" | "QUEUE_NOT_ACTIVE" | "INVALID_AMOUNT" | "BALANCE_LIMIT_EXCEEDED" | "INSUFFICIENT_POINTS" | "SEAT_NOT_FOUND" | "SEAT_ALREADY_RESERVED" | "HOLD_LIMIT_EXCEEDED" | "RESERVATION_NOT_FOUND" | "RESERVATION_FORBIDDEN" | "RESERVATION_NOT_PENDING" | "RESERVATION_ALREADY_PAID" | "RESERVATION_EXPIRED" | "PAYMENT_NOT_FOUND";
+        ErrorCode: "VALIDATION_FAILED" | "INVALID_JSON" | "BAD_REQUEST" | "UNAUTHENTICATED" | "FORBIDDEN" | "ROUTE_NOT_FOUND" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_TIMEOUT" | "CONFLICT" | "CONCURRENT_UPDATE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "HEADERS_TOO_LARGE" | "RATE_LIMITED" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE" | "INVALID_IDEMPOTENCY_KEY" | "IDEMPOTENCY_KEY_IN_USE" | "IDEMPOTENCY_KEY_REUSED" | "EMAIL_ALREADY_REGISTERED" | "INVALID_CREDENTIALS" | "REFRESH_TOKEN_REUSED" | "CONCERT_NOT_FOUND" | "SALES_PAUSED" | "SALES_CLOSED" | "INVALID_SEAT_LAYOUT" | "CONCERT_DATE_IN_PAST" | "INVALID_SALES_CLOSE_AT" | "QUEUE_ENTRY_NOT_FOUND" | "QUEUE_NOT_ACTIVE" | "INVALID_AMOUNT" | "BALANCE_LIMIT_EXCEEDED" | "INSUFFICIENT_POINTS" | "SEAT_NOT_FOUND" | "SEAT_ALREADY_RESERVED" | "HOLD_LIMIT_EXCEEDED" | "RESERVATION_NOT_FOUND" | "RESERVATION_FORBIDDEN" | "RESERVATION_NOT_PENDING" | "RESERVATION_ALREADY_PAID" | "RESERVATION_EXPIRED" | "PAYMENT_NOT_FOUND";
         ErrorResponse: {
             /**
              * @description Stable, machine-readable reason; clients switch on this, not on `message`
@@ -697,7 +772,7 @@ export interface components {
              */
             code: components["schemas"]["ErrorCode"];
             /**
-             * @description Structured facts about the error, when there are any (ids, limits, balances)
+             * @description Structured facts about the error, when there are any (ids, limits, balances). VALIDATION_FAILED: `errors`, one `{field, message, constraint}` per broken rule, `field` a JSON pointer into the body (`/seatIds`) or the query parameter's name (`limit`)
              * @example {
              *       "seatIds": [
              *         "5b7e9d1f-3a2c-4e6b-8d0f-1a3c5e7b9d2f"
@@ -737,6 +812,11 @@ export interface components {
              */
             id: string;
             /**
+             * @description In points: what paying this reservation costs
+             * @example 50000
+             */
+            price: number;
+            /**
              * Format: uuid
              * @example 5b7e9d1f-3a2c-4e6b-8d0f-1a3c5e7b9d2f
              */
@@ -760,15 +840,26 @@ export interface components {
             seatIds: string[];
         };
         HoldSeatsResponse: {
+            /**
+             * Format: date-time
+             * @description When the holds lapse (all held together, so all at once): pay before this
+             * @example 2024-07-15T19:05:00.000Z
+             */
+            expiresAt: string;
             /** @description In the order of seatIds */
             reservations: components["schemas"]["HeldReservationResponse"][];
+            /**
+             * @description In points: the sum of the prices, what POST /payment with these reservations costs
+             * @example 100000
+             */
+            totalAmount: number;
         };
         LogoutDto: {
             /**
-             * @description The refresh token of the session to end
+             * @description The refresh token of the session to end; omitted, the access token's own session
              * @example eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJqdGkiOiI5ZDQ0In0.c2lnbmF0dXJl
              */
-            refreshToken: string;
+            refreshToken?: string;
         };
         PaginationResponse: {
             /** @example 20 */
@@ -883,6 +974,12 @@ export interface components {
         };
         QueueEntryResponse: {
             /**
+             * Format: date-time
+             * @description The database time the answer is true at: a WAITING position comes from a snapshot at most 500 ms old (usually under 250 ms)
+             * @example 2026-12-04T18:00:00.000Z
+             */
+            asOf: string;
+            /**
              * Format: uuid
              * @example a8d2c4e6-1b3f-4a5c-8e7d-9f0a1b2c3d4e
              */
@@ -908,6 +1005,11 @@ export interface components {
              * @example 42
              */
             queuePosition: number;
+            /**
+             * @description Your place, signed for you and this concert. Send it back in a Queue-Ticket header when polling: any server then answers from its snapshot. Optional; polls without it are answered too
+             * @example 1042.3q2-7wAAAAAAAAAAAAAAAA
+             */
+            queueTicket: string;
             /**
              * @description Poll again after this many milliseconds (also sent as Retry-After, in seconds)
              * @example 12000
@@ -939,14 +1041,21 @@ export interface components {
             concertName: string;
             /**
              * Format: date-time
+             * @description While PENDING: pay before this. When EXPIRED: when the hold lapsed. Absent once paid or cancelled
              * @example 2024-07-15T19:05:00.000Z
              */
-            expiresAt: string;
+            expiresAt?: string;
             /**
              * Format: uuid
              * @example c0e2a4b6-8d1f-4c3e-9a5b-7d9f1b3d5e6a
              */
             id: string;
+            /**
+             * Format: date-time
+             * @description When it was paid; only when CONFIRMED
+             * @example 2024-07-10T15:03:00.000Z
+             */
+            paidAt?: string;
             /**
              * @description In points
              * @example 50000
@@ -971,10 +1080,13 @@ export interface components {
             status: components["schemas"]["ReservationStatus"];
         };
         /** @enum {string} */
-        ReservationStatus: "PENDING" | "CONFIRMED" | "EXPIRED" | "CANCELLED";
+        ReservationStatus: "PENDING" | "CONFIRMED" | "EXPIRED" | "CANCELLED" | "SALES_CLOSED";
         /** @enum {string} */
         Role: "USER" | "ADMIN";
-        /** @enum {string} */
+        /**
+         * @description As of now: CLOSED once salesCloseAt has passed
+         * @enum {string}
+         */
         SalesState: "ON_SALE" | "PAUSED" | "CLOSED";
         SeatCountsResponse: {
             /**
@@ -1015,6 +1127,11 @@ export interface components {
              * @example 5b7e9d1f-3a2c-4e6b-8d0f-1a3c5e7b9d2f
              */
             id: string;
+            /**
+             * @description You hold this seat (unexpired) or bought it
+             * @example false
+             */
+            mine: boolean;
             /** @example A1 */
             number: string;
             /**
@@ -1044,10 +1161,7 @@ export interface components {
             /** @example 10 */
             seats: number;
         };
-        /**
-         * @description AVAILABLE also for a hold that has lapsed
-         * @enum {string}
-         */
+        /** @enum {string} */
         SeatStatus: "AVAILABLE" | "HELD" | "SOLD";
         SessionResponse: {
             /**
@@ -1119,6 +1233,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
         };
     };
     adminCreateConcert: {
@@ -1142,7 +1267,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConcertResponse"];
                 };
             };
-            /** @description VALIDATION_FAILED, INVALID_JSON, INVALID_SEAT_LAYOUT, CONCERT_DATE_IN_PAST */
+            /** @description VALIDATION_FAILED, INVALID_JSON, INVALID_SEAT_LAYOUT, CONCERT_DATE_IN_PAST, INVALID_SALES_CLOSE_AT */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1172,6 +1297,26 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE */
             413: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1236,6 +1381,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
         };
     };
     adminChangeConcert: {
@@ -1262,7 +1418,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConcertResponse"];
                 };
             };
-            /** @description VALIDATION_FAILED, INVALID_JSON */
+            /** @description VALIDATION_FAILED, INVALID_JSON, INVALID_SALES_CLOSE_AT */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1292,6 +1448,35 @@ export interface operations {
             /** @description CONCERT_NOT_FOUND */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description SALES_CLOSED, CONCURRENT_UPDATE */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1339,9 +1524,31 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description RATE_LIMITED */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1357,13 +1564,13 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["LogoutDto"];
             };
         };
         responses: {
-            /** @description The session is over; its refresh token no longer works */
+            /** @description The session is over; its refresh tokens no longer work */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -1397,6 +1604,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
         };
     };
     getMe: {
@@ -1419,6 +1646,17 @@ export interface operations {
             /** @description UNAUTHENTICATED */
             401: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1456,6 +1694,19 @@ export interface operations {
             /** @description RATE_LIMITED */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1503,9 +1754,31 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description RATE_LIMITED */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1540,12 +1813,27 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
         };
     };
     getQueueState: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                "queue-ticket": string;
+                /** @description The queueTicket of an earlier answer; a missing or invalid one is ignored */
+                "Queue-Ticket"?: string;
+            };
             path: {
                 concertId: string;
             };
@@ -1584,6 +1872,17 @@ export interface operations {
             /** @description CONCERT_NOT_FOUND, QUEUE_ENTRY_NOT_FOUND */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1652,9 +1951,20 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description CONCERT_NOT_ON_SALE */
+            /** @description SALES_PAUSED, SALES_CLOSED, CONCURRENT_UPDATE */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1723,9 +2033,20 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description CONCERT_NOT_ON_SALE */
+            /** @description SALES_PAUSED, SALES_CLOSED, CONCURRENT_UPDATE */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1779,6 +2100,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description CONCURRENT_UPDATE */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
         };
     };
     getHealth: {
@@ -1799,6 +2140,17 @@ export interface operations {
                         /** @enum {string} */
                         status: "ok";
                     };
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -1881,6 +2233,8 @@ export interface operations {
              */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2024,7 +2378,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description RESERVATION_ALREADY_PAID, IDEMPOTENCY_KEY_IN_USE */
+            /** @description SALES_CLOSED, RESERVATION_ALREADY_PAID, IDEMPOTENCY_KEY_IN_USE, CONCURRENT_UPDATE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2042,9 +2396,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description IDEMPOTENCY_KEY_REUSED */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2100,6 +2474,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
         };
     };
     getPoints: {
@@ -2122,6 +2507,17 @@ export interface operations {
             /** @description UNAUTHENTICATED */
             401: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2172,8 +2568,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description IDEMPOTENCY_KEY_IN_USE */
+            /** @description IDEMPOTENCY_KEY_IN_USE, CONCURRENT_UPDATE */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2184,6 +2589,17 @@ export interface operations {
             /** @description IDEMPOTENCY_KEY_REUSED */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2224,6 +2640,17 @@ export interface operations {
             /** @description UNAUTHENTICATED */
             401: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2272,6 +2699,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
         };
     };
     getSeatMap: {
@@ -2279,6 +2717,8 @@ export interface operations {
             query?: {
                 limit?: number;
                 page?: number;
+                /** @description Only seats in this state (a seat whose hold has lapsed is AVAILABLE); pagination counts these */
+                status?: components["schemas"]["SeatStatus"];
             };
             header?: never;
             path: {
@@ -2326,6 +2766,26 @@ export interface operations {
             /** @description CONCERT_NOT_FOUND */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description SALES_CLOSED */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2389,9 +2849,20 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description RESERVATION_NOT_PENDING */
+            /** @description RESERVATION_NOT_PENDING, CONCURRENT_UPDATE */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2420,6 +2891,17 @@ export interface operations {
             /** @description UNAUTHENTICATED */
             401: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2485,9 +2967,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description SEAT_ALREADY_RESERVED, HOLD_LIMIT_EXCEEDED */
+            /** @description SALES_PAUSED, SALES_CLOSED, SEAT_ALREADY_RESERVED, HOLD_LIMIT_EXCEEDED, CONCURRENT_UPDATE */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
