@@ -1829,10 +1829,9 @@ export interface operations {
     getQueueState: {
         parameters: {
             query?: never;
-            header: {
-                "queue-ticket": string;
+            header?: {
                 /** @description The queueTicket of an earlier answer; a missing or invalid one is ignored */
-                "Queue-Ticket"?: string;
+                "queue-ticket"?: string;
             };
             path: {
                 concertId: string;

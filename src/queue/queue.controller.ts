@@ -98,7 +98,7 @@ export class QueueController {
       'Poll this while WAITING, after retryAfterMs. 404 QUEUE_ENTRY_NOT_FOUND once the window has lapsed.',
   })
   @ApiHeader({
-    name: 'Queue-Ticket',
+    name: 'queue-ticket',
     required: false,
     description: 'The queueTicket of an earlier answer; a missing or invalid one is ignored',
   })
