@@ -8,7 +8,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every concert in any sales state, latest start first (ADMIN) */
+        /**
+         * Every concert in any sales state, latest start first (ADMIN)
+         * @description The operator console's list: each concert's settings, sales state as of now and seat count.
+         */
         get: operations["adminListConcerts"];
         put?: never;
         /**

@@ -56,7 +56,11 @@ export class AdminConcertsController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'Every concert in any sales state, latest start first (ADMIN)' })
+  @ApiOperation({
+    summary: 'Every concert in any sales state, latest start first (ADMIN)',
+    description:
+      "The operator console's list: each concert's settings, sales state as of now and seat count.",
+  })
   @ApiOkResponse({ type: ConcertListAdminResponse })
   @ApiErrors('UNAUTHENTICATED', 'FORBIDDEN')
   async list(): Promise<ConcertListAdminResponse> {

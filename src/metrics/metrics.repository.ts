@@ -117,7 +117,7 @@ export class MetricsRepository {
            )::int AS sold_seat_unconfirmed,
            (SELECT count(*) FROM (
               SELECT w.user_id, w.balance FROM point_wallets w
-              WHERE w.updated_at > now() - make_interval(secs => $1::float8)
+              WHERE w.updated_at > clock_timestamp() - make_interval(secs => $1::float8)
               ORDER BY w.updated_at DESC LIMIT ${WALLETS_CHECKED_PER_RUN}) w
             WHERE w.balance <> (SELECT coalesce(sum(l.amount), 0) FROM point_ledger l WHERE l.user_id = w.user_id)
            )::int AS wallet_ledger_mismatch,

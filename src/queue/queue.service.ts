@@ -150,7 +150,10 @@ export class QueueService implements OnApplicationShutdown {
    */
   async leave(userId: string, concertId: string): Promise<void> {
     this.tickets.delete(ticketKey(concertId, userId));
-    if (await this.repo.leaveWhileWaiting(this.prisma, concertId, userId)) return;
+    if (await this.repo.leaveWhileWaiting(this.prisma, concertId, userId)) {
+      this.metrics.queueEntriesEndedCount('left', 1);
+      return;
+    }
     const result = await this.repo.endEntriesAndRefill(this.prisma, concertId, { userId, status: 'LEFT' });
     if (!result) throw new ConcertNotFoundError(concertId);
     this.metrics.queueEntriesEndedCount('left', result.ended);

@@ -341,6 +341,7 @@ describe('Concerts', () => {
         venue: 'Test Hall',
         startsAt: expect.any(String),
         salesState: 'PAUSED',
+        salesCloseAt: expect.any(String),
         queueCapacity: 7,
         queueWindowSeconds: 120,
         seatCount: 2,

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createTestApp, createUser, type TestApp } from '../helpers/test-app.js';
 
 describe('Platform (HTTP conventions)', () => {
@@ -311,8 +312,8 @@ describe('CORS by default', () => {
     const named = await createTestApp({ NODE_ENV: 'development', CORS_ORIGINS: 'https://tickets.example' });
     const production = await createTestApp({
       NODE_ENV: 'production',
-      JWT_ACCESS_SECRET: 'a'.repeat(40),
-      JWT_REFRESH_SECRET: 'b'.repeat(40),
+      JWT_ACCESS_SECRET: randomBytes(32).toString('hex'),
+      JWT_REFRESH_SECRET: randomBytes(32).toString('hex'),
     });
     try {
       expect(

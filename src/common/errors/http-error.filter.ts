@@ -130,7 +130,8 @@ export class HttpErrorFilter implements ExceptionFilter {
       const { method, url } = host.switchToHttp().getRequest<{ method: string; url: string }>();
       const path = url.split('?')[0]!;
       const allow = allowedMethods(this.adapterHost.httpAdapter.getInstance(), path);
-      if (allow.length) {
+      // A route of this method that answered 404 itself (a missing asset) stays a 404.
+      if (allow.length && !allow.includes(method.toUpperCase())) {
         response.header?.('Allow', allow.join(', '));
         body = httpErrorBody(
           405,
