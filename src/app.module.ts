@@ -5,6 +5,7 @@ import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import type { Options as PinoHttpOptions } from 'pino-http';
 import { AuthModule } from './auth/auth.module.js';
+import { AccessTokenModule } from './common/auth/access-token-verifier.js';
 import { JwtAuthGuard } from './common/auth/jwt-auth.guard.js';
 import { RolesGuard } from './common/auth/roles.guard.js';
 import { HttpErrorFilter } from './common/errors/http-error.filter.js';
@@ -56,6 +57,7 @@ export class AppModule {
           }),
         }),
         JwtModule.register({}),
+        AccessTokenModule,
         PrismaModule,
         MetricsModule.register({
           enabled: env.METRICS_TOKEN !== undefined || env.METRICS_PORT !== undefined,

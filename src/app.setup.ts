@@ -4,7 +4,6 @@ import type { AddressInfo } from 'node:net';
 import { BadRequestException } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import helmet from '@fastify/helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { answerClientError, replyToFrameworkError } from './common/errors/framework-errors.js';
@@ -13,6 +12,7 @@ import { ApiValidationPipe } from './common/errors/validation-failed.js';
 import { findUnsafeInput } from './common/http/unsafe-input.js';
 import { setupOpenApi } from './common/openapi/openapi.js';
 import { trustProxySetting, type Env } from './config/env.validation.js';
+import { QueuePollFastPath } from './queue/queue-poll-fast-path.js';
 import { registerWebPages } from './web/web-pages.js';
 
 /**
@@ -39,13 +39,14 @@ export async function createApp(env: Env): Promise<NestFastifyApplication> {
     const bodyLimit = (route.config as { bodyLimit?: unknown } | undefined)?.bodyLimit;
     if (typeof bodyLimit === 'number') route.bodyLimit = bodyLimit;
   });
-  adapter.getInstance().addHook('onRequest', async (request, reply) => {
+  // Callback style, not async: this runs for every request, and a promise per request is not free.
+  adapter.getInstance().addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
     // Every route reads JSON. Another body (Postman's "Text", curl -d's form encoding) would
     // otherwise be parsed as something else and fail validation with a misleading message.
     if (request.routeOptions.url !== undefined && hasNonJsonBody(request.headers)) {
       const contentType = request.headers['content-type'] ?? 'none';
-      return reply
+      void reply
         .code(415)
         .send(
           httpErrorBody(
@@ -55,7 +56,15 @@ export async function createApp(env: Env): Promise<NestFastifyApplication> {
             { contentType },
           ),
         );
+      return;
     }
+    done();
+  });
+  // The steady queue poll is answered here, before Nest's middleware and pipeline, when it can
+  // be (see QueuePollFastPath); bound once Nest has built it, and added now to run before middie.
+  let answerPoll: QueuePollFastPath | undefined;
+  adapter.getInstance().addHook('onRequest', (request, reply, done) => {
+    if (!answerPoll?.answer(request, reply)) done();
   });
   // Some input breaks the validation libraries themselves (a stack overflow, a throwing validator): refuse it first.
   adapter.getInstance().addHook('preValidation', async (request) => {
@@ -70,7 +79,9 @@ export async function createApp(env: Env): Promise<NestFastifyApplication> {
     abortOnError: false,
   });
   app.useLogger(app.get(Logger));
-  await app.register(helmet, { contentSecurityPolicy: false });
+  answerPoll = app.get(QueuePollFastPath);
+  // Nest's own helmet-equivalent headers, set by a hook that runs before every other one.
+  app.useSecurityHeaders({ contentSecurityPolicy: false });
   await registerWebPages(app);
   const origin = corsOrigin(env);
   if (origin) app.enableCors({ origin, exposedHeaders: ['Retry-After', 'x-request-id'] });

@@ -15,7 +15,7 @@ function statFields(pid) {
 }
 
 /** CPU seconds of the process itself, and with `children` also of its children that ended and were reaped. */
-function cpuSeconds(pid, { children = false } = {}) {
+export function cpuSeconds(pid, { children = false } = {}) {
   const fields = statFields(pid);
   if (!fields) return 0;
   // utime, stime, cutime, cstime are fields 14-17 of stat, 11-14 here.

@@ -128,6 +128,15 @@ export function judgeTargets(results) {
         met: slowest.throughput >= 0.6 * limit.throughput,
         actual: `slowest ${integer(slowest.throughput)}/s = ${(slowest.throughput / limit.throughput).toFixed(2)} × ${integer(limit.throughput)}/s (${slowest.label})`,
       });
+      const costliest = steady.reduce((a, b) => (b.serverCpuUsPerRequest > a.serverCpuUsPerRequest ? b : a));
+      if (limit.serverCpuUsPerRequest && costliest.serverCpuUsPerRequest) {
+        targets.push({
+          // A loaded machine slows both alike: the server's own CPU per request compares fairly.
+          name: 'Steady poll server CPU ≤ 1 / 0.6 × bare Fastify’s per request',
+          met: costliest.serverCpuUsPerRequest <= limit.serverCpuUsPerRequest / 0.6,
+          actual: `costliest ${costliest.serverCpuUsPerRequest} µs = ${(limit.serverCpuUsPerRequest / costliest.serverCpuUsPerRequest).toFixed(2)} × bare Fastify's speed (${limit.serverCpuUsPerRequest} µs; ${costliest.label})`,
+        });
+      }
     }
     const ratio = line.facts.p99RatioBackToSmall;
     targets.push({

@@ -1,3 +1,5 @@
+import { cpuSeconds } from '../lib/cpu.mjs';
+import { cpuUsPerRequest } from './machine-limits.mjs';
 import { performance } from 'node:perf_hooks';
 import { distModule } from '../lib/dist.mjs';
 import { createConcert } from '../lib/fixtures.mjs';
@@ -178,6 +180,7 @@ export async function run(ctx) {
       wrong: 0,
       firstWrong: '',
       ran: 0,
+      appCpuSeconds: 0,
     });
   }
 
@@ -220,6 +223,7 @@ export async function run(ctx) {
     for (let turn = 0; turn < groups.length; turn++) {
       const group = groups[(round + turn) % groups.length];
       const before = done;
+      const cpuBefore = cpuSeconds(ctx.appPid);
       await group.recorder.during(() =>
         runClosedLoop({
           count: Math.min(perRound, count - group.ran),
@@ -232,6 +236,7 @@ export async function run(ctx) {
           onDone: (completed) => progress.update((done = before + completed)),
         }),
       );
+      group.appCpuSeconds += cpuSeconds(ctx.appPid) - cpuBefore;
     }
   }
   progress.done();
@@ -256,6 +261,7 @@ export async function run(ctx) {
       label: group.label,
       limit: 'json',
       timedOut: group.ran < count,
+      serverCpuUsPerRequest: cpuUsPerRequest(group.appCpuSeconds, group.ran),
       ...group.recorder.summary(),
     })),
   ];

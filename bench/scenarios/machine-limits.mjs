@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import process from 'node:process';
 import { ROOT } from '../lib/dist.mjs';
+import { cpuSeconds } from '../lib/cpu.mjs';
 import { createConcert } from '../lib/fixtures.mjs';
 import { LoadClient, Recorder, runClosedLoop } from '../lib/load.mjs';
 import { freePort, startServer } from '../lib/processes.mjs';
@@ -54,6 +55,7 @@ export async function run(ctx) {
       });
       const recorder = new Recorder();
       const progress = progressBar(limit.label, count);
+      const cpuBefore = cpuSeconds(server.pid);
       const { timedOut } = await runClosedLoop({
         count,
         concurrency: ctx.connections,
@@ -65,7 +67,14 @@ export async function run(ctx) {
       const summary = recorder.summary();
       failures += summary.requests - (summary.statuses[200] ?? 0);
       if (timedOut) unfinished.push(limit.label);
-      rows.push({ key: limit.key, label: limit.label, limit: null, timedOut, ...summary });
+      rows.push({
+        key: limit.key,
+        label: limit.label,
+        limit: null,
+        timedOut,
+        serverCpuUsPerRequest: cpuUsPerRequest(cpuSeconds(server.pid) - cpuBefore, summary.requests),
+        ...summary,
+      });
     }
   } finally {
     await client.close();
@@ -86,3 +95,7 @@ export async function run(ctx) {
     facts: {},
   };
 }
+
+/** Server CPU microseconds per request: unlike a rate, barely moved by what else the machine runs. */
+export const cpuUsPerRequest = (seconds, requests) =>
+  requests ? Math.round((seconds * 1e6) / requests) : null;

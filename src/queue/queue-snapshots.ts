@@ -74,19 +74,8 @@ export class QueueSnapshots {
     let notBefore = 0;
     // Bounded: a ticket the queue never issued (its counters reset by hand) is not waited for.
     for (let attempt = 0; attempt < 4; attempt++) {
-      const snapshot = slot.snapshot;
-      if (
-        snapshot &&
-        snapshot.lastTicket >= ticket &&
-        snapshot.readAt >= notBefore &&
-        Date.now() - snapshot.readAt <= SNAPSHOT_MAX_AGE_MS
-      ) {
-        // Refreshed ahead, so that under steady polling no poll waits for a read.
-        if (!slot.refreshing && Date.now() - snapshot.readAt >= SNAPSHOT_REFRESH_MS) {
-          this.refresh(concertId, slot).catch(() => undefined);
-        }
-        return snapshot;
-      }
+      const fresh = this.freshIn(concertId, slot, ticket, notBefore);
+      if (fresh) return fresh;
       if (slot.refreshing && slot.refreshStartedAt >= notBefore) {
         const refreshed = await slot.refreshing;
         if (!refreshed || refreshed.lastTicket >= ticket) return refreshed;
@@ -102,6 +91,31 @@ export class QueueSnapshots {
       return this.refresh(concertId, slot);
     }
     return slot.snapshot;
+  }
+
+  /**
+   * The concert's snapshot when it is fresh enough (SNAPSHOT_MAX_AGE_MS) and knows `ticket`,
+   * without waiting: null otherwise. For the steady poll, which answers synchronously or not at all.
+   */
+  peek(concertId: string, ticket: number): QueueSnapshot | null {
+    return this.freshIn(concertId, this.slotOf(concertId), ticket, 0);
+  }
+
+  private freshIn(concertId: string, slot: Slot, ticket: number, notBefore: number): QueueSnapshot | null {
+    const snapshot = slot.snapshot;
+    if (
+      !snapshot ||
+      snapshot.lastTicket < ticket ||
+      snapshot.readAt < notBefore ||
+      Date.now() - snapshot.readAt > SNAPSHOT_MAX_AGE_MS
+    ) {
+      return null;
+    }
+    // Refreshed ahead, so that under steady polling no poll waits for a read.
+    if (!slot.refreshing && Date.now() - snapshot.readAt >= SNAPSHOT_REFRESH_MS) {
+      this.refresh(concertId, slot).catch(() => undefined);
+    }
+    return snapshot;
   }
 
   private slotOf(concertId: string): Slot {

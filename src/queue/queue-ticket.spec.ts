@@ -22,6 +22,20 @@ describe('QueueTickets', () => {
     expect(tickets('b'.repeat(32)).verify(value, concert, user)).toBeNull();
   });
 
+  it('refuses a tampered signature for a ticket it signed (and remembers) itself', () => {
+    const signer = tickets();
+    const value = signer.sign(concert, user, 7);
+    const tampered = value.slice(0, -1) + (value.endsWith('A') ? 'B' : 'A');
+    expect(signer.verify(tampered, concert, user)).toBeNull();
+    expect(signer.verify(value, concert, user)).toBe(7);
+  });
+
+  it('gives another replica with the same key the same ticket, and accepts it there', () => {
+    const value = tickets().sign(concert, user, 99);
+    expect(tickets().sign(concert, user, 99)).toBe(value);
+    expect(tickets().verify(value, concert, user)).toBe(99);
+  });
+
   it.each([
     undefined,
     '',

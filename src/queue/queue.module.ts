@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { QueueController } from './queue.controller.js';
+import { QueuePollFastPath } from './queue-poll-fast-path.js';
 import { QueueRepository } from './queue.repository.js';
 import { QueueStateReaderAdapter } from './queue-state-reader.adapter.js';
 import { QueueService } from './queue.service.js';
@@ -8,7 +9,14 @@ import { QueueTickets } from './queue-ticket.js';
 
 @Module({
   controllers: [QueueController],
-  providers: [QueueService, QueueRepository, QueueSnapshots, QueueTickets, QueueStateReaderAdapter],
-  exports: [QueueService, QueueStateReaderAdapter],
+  providers: [
+    QueueService,
+    QueuePollFastPath,
+    QueueRepository,
+    QueueSnapshots,
+    QueueTickets,
+    QueueStateReaderAdapter,
+  ],
+  exports: [QueueService, QueuePollFastPath, QueueStateReaderAdapter],
 })
 export class QueueModule {}

@@ -25,6 +25,13 @@ export interface QueueState {
   queueTicket: string;
 }
 
+interface OutflowMeasurement {
+  perSecond: Promise<number>;
+  measuredAt: number;
+  /** The figure once measured; the previous measurement's meanwhile. */
+  value: number | undefined;
+}
+
 /** Outflow is measured over this window and cached briefly: every poll would otherwise count it. */
 const OUTFLOW_WINDOW_SECONDS = 300;
 const OUTFLOW_CACHE_MS = 5_000;
@@ -41,7 +48,7 @@ const MAX_REMEMBERED_TICKETS = 200_000;
 @Injectable()
 export class QueueService implements OnApplicationShutdown {
   private readonly logger = new Logger(QueueService.name);
-  private readonly outflowCache = new Map<string, { perSecond: Promise<number>; measuredAt: number }>();
+  private readonly outflowCache = new Map<string, OutflowMeasurement>();
   /** Concurrent entries into one concert go in as one statement: one queue-row lock per batch. */
   private readonly entries = new PerConcertBatcher((concertId, userIds) =>
     this.enterBatch(concertId, userIds),
@@ -110,9 +117,7 @@ export class QueueService implements OnApplicationShutdown {
    * left), their entry is read before anything else is answered.
    */
   async getState(userId: string, concertId: string, queueTicket?: string): Promise<QueueState> {
-    const ticket =
-      this.queueTickets.verify(queueTicket, concertId, userId) ??
-      this.tickets.get(ticketKey(concertId, userId));
+    const ticket = this.knownTicket(userId, concertId, queueTicket);
     if (ticket !== undefined) {
       const snapshot = await this.snapshots.get(concertId, ticket);
       const position = snapshot?.positionOf(ticket);
@@ -122,6 +127,41 @@ export class QueueService implements OnApplicationShutdown {
       this.tickets.delete(ticketKey(concertId, userId));
     }
     return this.readState(userId, concertId);
+  }
+
+  /**
+   * The caller's WAITING state when this replica can give it without waiting for anything:
+   * their ticket is known, the concert's snapshot is fresh, says they still wait, and the
+   * concert's outflow has been measured. Null otherwise, and then getState answers.
+   */
+  waitingStateNow(userId: string, concertId: string, queueTicket?: string): QueueState | null {
+    const ticket = this.knownTicket(userId, concertId, queueTicket);
+    if (ticket === undefined) return null;
+    const snapshot = this.snapshots.peek(concertId, ticket);
+    const position = snapshot?.positionOf(ticket);
+    const outflowPerSecond = this.outflowNow(concertId);
+    if (!snapshot || !position || outflowPerSecond === undefined) return null;
+    return this.waitingStateOf(
+      concertId,
+      userId,
+      ticket,
+      snapshot,
+      position,
+      snapshot.asOf,
+      outflowPerSecond,
+    );
+  }
+
+  /** The ticket the caller sent back signed, or the one this replica remembers for them. */
+  private knownTicket(
+    userId: string,
+    concertId: string,
+    queueTicket: string | undefined,
+  ): number | undefined {
+    return (
+      this.queueTickets.verify(queueTicket, concertId, userId) ??
+      this.tickets.get(ticketKey(concertId, userId))
+    );
   }
 
   /** The caller's state in each of these concerts where they are queued. */
@@ -272,11 +312,24 @@ export class QueueService implements OnApplicationShutdown {
     position: number,
     asOf: Date,
   ): Promise<QueueState> {
+    const outflowPerSecond = this.outflowNow(concertId) ?? (await this.outflowPerSecond(concertId));
+    return this.waitingStateOf(concertId, userId, ticket, queue, position, asOf, outflowPerSecond);
+  }
+
+  private waitingStateOf(
+    concertId: string,
+    userId: string,
+    ticket: number,
+    queue: Pick<QueueSnapshot, 'capacity' | 'windowSeconds'>,
+    position: number,
+    asOf: Date,
+    outflowPerSecond: number,
+  ): QueueState {
     const waitSeconds = estimateWaitSeconds({
       position,
       capacity: queue.capacity,
       windowSeconds: queue.windowSeconds,
-      outflowPerSecond: await this.outflowPerSecond(concertId),
+      outflowPerSecond,
     });
     return {
       concertId,
@@ -306,14 +359,31 @@ export class QueueService implements OnApplicationShutdown {
     const perSecond = this.repo
       .countWindowsEndedSince(this.prisma, concertId, OUTFLOW_WINDOW_SECONDS)
       .then((ended) => ended / OUTFLOW_WINDOW_SECONDS);
-    const measurement = { perSecond, measuredAt: Date.now() };
+    const measurement: OutflowMeasurement = { perSecond, measuredAt: Date.now(), value: cached?.value };
     this.outflowCache.set(concertId, measurement);
-    // A failed measurement is not kept: the next poll measures again.
-    perSecond.catch(() => {
-      if (this.outflowCache.get(concertId) === measurement) this.outflowCache.delete(concertId);
-    });
+    perSecond.then(
+      (value) => {
+        measurement.value = value;
+      },
+      // A failed measurement is not kept: the next poll measures again.
+      () => {
+        if (this.outflowCache.get(concertId) === measurement) this.outflowCache.delete(concertId);
+      },
+    );
     // While it runs, the previous measurement answers: no steady poll waits for this count.
     return cached?.perSecond ?? perSecond;
+  }
+
+  /**
+   * The last outflow measured, without waiting; starts the next measurement when it is due.
+   * Undefined until the concert's first measurement has finished.
+   */
+  private outflowNow(concertId: string): number | undefined {
+    const cached = this.outflowCache.get(concertId);
+    if (!cached || Date.now() - cached.measuredAt >= OUTFLOW_CACHE_MS) {
+      this.outflowPerSecond(concertId).catch(() => undefined);
+    }
+    return this.outflowCache.get(concertId)?.value;
   }
 }
 
