@@ -62,9 +62,9 @@ export async function createApp(env: Env): Promise<NestFastifyApplication> {
   });
   // The steady queue poll is answered here, before Nest's middleware and pipeline, when it can
   // be (see QueuePollFastPath); bound once Nest has built it, and added now to run before middie.
-  let answerPoll: QueuePollFastPath | undefined;
+  const bound: { poll?: QueuePollFastPath } = {};
   adapter.getInstance().addHook('onRequest', (request, reply, done) => {
-    if (!answerPoll?.answer(request, reply)) done();
+    if (!bound.poll?.answer(request, reply)) done();
   });
   // Some input breaks the validation libraries themselves (a stack overflow, a throwing validator): refuse it first.
   adapter.getInstance().addHook('preValidation', async (request) => {
@@ -79,7 +79,7 @@ export async function createApp(env: Env): Promise<NestFastifyApplication> {
     abortOnError: false,
   });
   app.useLogger(app.get(Logger));
-  answerPoll = app.get(QueuePollFastPath);
+  bound.poll = app.get(QueuePollFastPath);
   // Nest's own helmet-equivalent headers, set by a hook that runs before every other one.
   app.useSecurityHeaders({ contentSecurityPolicy: false });
   await registerWebPages(app);
