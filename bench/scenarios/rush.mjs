@@ -198,7 +198,7 @@ async function measureSqlLimit(ctx, binary, concerts) {
     const concertId = await insertConcert(ctx.db, `Bench SQL rush ${k}`, 1, seatsPerConcert);
     await ctx.db.query('INSERT INTO bench_sql_concerts VALUES ($1, $2)', [k, concertId]);
   }
-  await ctx.db.query('ANALYZE');
+  await settle(ctx.db);
   note(`Rush: pgbench, ${concerts} concert(s), ${SQL_CLIENTS} clients, ${rush.sqlSeconds} s…`);
   const cpu = await measureCpu(ctx.db, null);
   const result = await runPgbench({
@@ -220,6 +220,17 @@ async function measureSqlLimit(ctx, binary, concerts) {
 
 const perPurchaseMs = (cpuSeconds, purchases) =>
   purchases ? Math.round(((cpuSeconds * 1000) / purchases) * 100) / 100 : null;
+
+/**
+ * Leaves no work of an earlier phase for the next one to pay for: the dead rows pgbench (or a
+ * rush) left would otherwise be vacuumed, and its dirty pages written, by autovacuum and the
+ * checkpointer while the next phase's CPU is measured (it doubled the database's CPU per
+ * purchase charged to the API's rush that followed pgbench's).
+ */
+async function settle(db) {
+  await db.query('VACUUM (ANALYZE)');
+  await db.query('CHECKPOINT');
+}
 
 /** A concert on sale with `seats` seats priced like the seat rush's, and its queue row. */
 async function insertConcert(db, concertName, capacity, seats) {
@@ -255,7 +266,7 @@ async function prepareShop(ctx, { concerts, buyers, seats }) {
     await fillQueue(ctx.db, { concertId, userIds, capacity: userIds.length, windowSeconds: 3_600 });
     shops.push({ concertId, userIds, pages: Math.ceil(seats / concerts / PAGE_SIZE) });
   }
-  await ctx.db.query('ANALYZE');
+  await settle(ctx.db);
   return { buyerIds, shops };
 }
 

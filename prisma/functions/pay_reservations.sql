@@ -38,6 +38,8 @@ DECLARE
     v_sold INTEGER;
     v_concert_id UUID;
     v_closed UUID[];
+    v_seat_ids UUID[];
+    v_held_seats INTEGER;
 BEGIN
     SELECT array_agg(a.id ORDER BY a.ord) FILTER (WHERE r.id IS NULL),
            array_agg(a.id ORDER BY a.ord) FILTER (WHERE r.user_id <> p_user_id)
@@ -69,9 +71,10 @@ BEGIN
 
     -- A reservation changes state only under its seat's lock, so once the seats are locked
     -- the reservations lock without waiting, and the clock read here is current for both.
-    PERFORM 1 FROM seats s
-    WHERE s.id IN (SELECT r.seat_id FROM reservations r WHERE r.id = ANY(p_reservation_ids))
-    ORDER BY s.id FOR UPDATE;
+    SELECT array_agg(l.id), count(*) FILTER (WHERE l.status = 'HELD') INTO v_seat_ids, v_held_seats
+    FROM (SELECT s.id, s.status FROM seats s
+          WHERE s.id IN (SELECT r.seat_id FROM reservations r WHERE r.id = ANY(p_reservation_ids))
+          ORDER BY s.id FOR UPDATE) l;
     v_now := clock_timestamp();
 
     SELECT array_agg(a.id ORDER BY a.ord) FILTER (WHERE r.status = 'CONFIRMED'),
@@ -115,20 +118,25 @@ BEGIN
     )
     SELECT payment.id, payment.created_at INTO v_payment_id, v_created_at FROM payment;
 
+    -- Reservations and seats by their ids alone, their states having been read under their
+    -- locks: with a condition on the state, the plans followed the statistics, and when those
+    -- were gathered while little was held they walked every live reservation and every HELD
+    -- seat (or the whole table) on each payment.
     WITH confirmed AS (
         UPDATE reservations r SET status = 'CONFIRMED', payment_id = v_payment_id, updated_at = clock_timestamp()
-        WHERE r.id = ANY(p_reservation_ids) AND r.status = 'PENDING'
-        RETURNING r.seat_id
+        WHERE r.id = ANY(p_reservation_ids)
+        RETURNING 1
     ), sold AS (
         UPDATE seats s SET status = 'SOLD', held_until = NULL
-        FROM confirmed WHERE s.id = confirmed.seat_id AND s.status = 'HELD'
+        WHERE s.id = ANY(v_seat_ids)
         RETURNING 1
     )
     SELECT (SELECT count(*) FROM confirmed)::INTEGER, (SELECT count(*) FROM sold)::INTEGER INTO v_confirmed, v_sold;
-    -- Both hold under the locks taken above; anything else is a bug, and the payment rolls back.
-    IF v_confirmed <> cardinality(p_reservation_ids) OR v_sold <> cardinality(p_reservation_ids) THEN
-        RAISE EXCEPTION 'payment %: confirmed % and sold % of % reservations',
-            v_payment_id, v_confirmed, v_sold, cardinality(p_reservation_ids);
+    -- All hold under the locks taken above; anything else is a bug, and the payment rolls back.
+    IF v_confirmed <> cardinality(p_reservation_ids) OR v_sold <> cardinality(p_reservation_ids)
+       OR v_held_seats <> cardinality(p_reservation_ids) THEN
+        RAISE EXCEPTION 'payment %: confirmed % and sold % of % reservations (% seats held)',
+            v_payment_id, v_confirmed, v_sold, cardinality(p_reservation_ids), v_held_seats;
     END IF;
 
     -- Paying ends the payer's window in each concert at once (every gate reads expires_at); the

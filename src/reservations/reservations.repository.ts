@@ -127,11 +127,13 @@ const EFFECTIVE_STATUS = Prisma.sql`
     SELECT CASE WHEN r.status = 'PENDING' AND r.expires_at <= clock_timestamp() THEN 'EXPIRED' ELSE r.status::text END AS status
   ) e`;
 
-/** `e.status`: the status of seat `s` as the seat map shows it; a lapsed hold is AVAILABLE. */
+/**
+ * The status of seat `s` as the seat map shows it (a lapsed hold is AVAILABLE), by `g.now`, the
+ * seat-map statement's one reading of the database clock: a seat is judged the same way by the
+ * page's filter and by its answer.
+ */
 const SEAT_STATUS = Prisma.sql`
-  CROSS JOIN LATERAL (
-    SELECT CASE WHEN s.status = 'HELD' AND s.held_until <= clock_timestamp() THEN 'AVAILABLE' ELSE s.status::text END AS status
-  ) e`;
+  CASE WHEN s.status = 'HELD' AND s.held_until <= g.now THEN 'AVAILABLE' ELSE s.status::text END`;
 
 const RESERVATION_VIEW = Prisma.sql`
   SELECT r.id::text, r.concert_id::text AS "concertId", c.name AS "concertName", r.seat_id::text AS "seatId",
@@ -267,44 +269,52 @@ export class ReservationsRepository {
    * it is, a page of the seats in seat-map order (only those of `status`, when given) and
    * their total: one statement, because a seat map is the most frequent request of a rush
    * and each round trip waits for a pool connection. Each seat says whether the user holds
-   * or bought it. Null when there is no such concert.
+   * or bought it. Null when there is no such concert. `knownSeatCount`, the concert's number
+   * of seats when the caller knows it, is answered as the total of an unfiltered page
+   * instead of counting every seat again.
    */
   async findSeatMap(
     tx: Tx,
     userId: string,
     concertId: string,
     page: { offset: number; limit: number; status?: SeatStatus },
+    knownSeatCount: number | null = null,
   ): Promise<SeatMapRows | null> {
     const status = page.status ?? null;
+    const knownTotal = status === null ? knownSeatCount : null;
     // The page comes back as one JSON array: mapping a hundred rows of columns in the app cost
     // more CPU than the query itself (one JSON.parse instead).
     const rows = await tx.$queryRaw<SeatMapRow[]>`
       WITH gate AS MATERIALIZED (
-        SELECT c.*, sales_state_now(c), queue_window_open(c.id, ${userId}::uuid) AS window_open
+        SELECT c.*, sales_state_now(c), queue_window_open(c.id, ${userId}::uuid) AS window_open,
+               clock_timestamp() AS now
         FROM concerts c WHERE c.id = ${concertId}::uuid
       )
       SELECT g.id::text, g.name, g.venue, g.starts_at AS "startsAt", g.sales_state_now::text AS "salesState",
              g.queue_capacity AS "queueCapacity", g.queue_window_seconds AS "queueWindowSeconds",
              g.window_open AS "windowOpen",
+             CASE WHEN NOT g.window_open THEN 0
+                  WHEN ${knownTotal}::int IS NOT NULL THEN ${knownTotal}::int
+                  ELSE (SELECT count(*)::int FROM seats s
+                        WHERE s.concert_id = g.id AND (${status}::text IS NULL OR ${SEAT_STATUS} = ${status}::text))
+             END AS total,
              CASE WHEN g.window_open THEN (
-               SELECT count(*)::int FROM seats s ${SEAT_STATUS}
-               WHERE s.concert_id = g.id AND (${status}::text IS NULL OR e.status = ${status}::text)
-             ) ELSE 0 END AS total,
-             CASE WHEN g.window_open THEN (
-               SELECT coalesce(json_agg(json_build_object('id', p.id, 'number', p.number, 'section', p.section,
-                                                          'price', p.price, 'status', p.status, 'mine', p.mine)
-                                        ORDER BY p.position, p.id), '[]'::json)
-               FROM (SELECT s.id, s.number, s.section, s.price, s.position, e.status, s.id = ANY(m.seat_ids) AS mine
-                     FROM seats s ${SEAT_STATUS}
-                     CROSS JOIN (
-                       SELECT coalesce(array_agg(r.seat_id), '{}') AS seat_ids
-                       FROM reservations r
-                       WHERE r.user_id = ${userId}::uuid AND r.concert_id = g.id
-                         AND (r.status = 'CONFIRMED' OR (r.status = 'PENDING' AND r.expires_at > clock_timestamp()))
-                     ) m
-                     WHERE s.concert_id = g.id AND (${status}::text IS NULL OR e.status = ${status}::text)
+               SELECT coalesce(json_agg(json_build_object('id', s.id, 'number', s.number, 'section', s.section,
+                                                          'price', s.price, 'status', ${SEAT_STATUS},
+                                                          'mine', s.id = ANY(m.seat_ids))
+                                        ORDER BY s.position, s.id), '[]'::json)
+               -- The page first, then each of its seats' status and owner: not of every seat skipped.
+               FROM (SELECT s.id, s.number, s.section, s.price, s.position, s.status, s.held_until
+                     FROM seats s
+                     WHERE s.concert_id = g.id AND (${status}::text IS NULL OR ${SEAT_STATUS} = ${status}::text)
                      ORDER BY s.position, s.id
-                     OFFSET ${page.offset}::int LIMIT ${page.limit}::int) p
+                     OFFSET ${page.offset}::int LIMIT ${page.limit}::int) s
+               CROSS JOIN (
+                 SELECT coalesce(array_agg(r.seat_id), '{}') AS seat_ids
+                 FROM reservations r
+                 WHERE r.user_id = ${userId}::uuid AND r.concert_id = g.id
+                   AND (r.status = 'CONFIRMED' OR (r.status = 'PENDING' AND r.expires_at > g.now))
+               ) m
              ) ELSE '[]'::json END AS seats
       FROM gate g`;
     const [row] = rows;

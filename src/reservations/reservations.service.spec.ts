@@ -77,6 +77,25 @@ describe(ReservationsService.name, () => {
       expect(map.seats.map((seat) => seat.number)).toEqual(['A3', 'A4']);
     });
 
+    it('counts the seats of a concert once: later unfiltered pages pass the count on', async () => {
+      repo.openWindows.add(`u1:${concertId}`);
+      await sut.getSeatMap('u1', concertId, { page: 1, limit: 2, status: 'AVAILABLE' });
+      await sut.getSeatMap('u1', concertId, { page: 1, limit: 2 });
+      const map = await sut.getSeatMap('u1', concertId, { page: 3, limit: 2 });
+      await sut.getSeatMap('u1', concertId, { page: 1, limit: 2, status: 'AVAILABLE' });
+      // A filtered total is counted every time (seats change state); an unfiltered one only first.
+      expect(repo.knownSeatCounts).toEqual([null, null, 5, null]);
+      expect(map).toMatchObject({ total: 5, page: 3 });
+      expect(map.seats.map((seat) => seat.number)).toEqual(['A5']);
+    });
+
+    it('does not remember a count it was refused', async () => {
+      await rejection(sut.getSeatMap('u1', concertId, { page: 1, limit: 2 }));
+      repo.openWindows.add(`u1:${concertId}`);
+      await sut.getSeatMap('u1', concertId, { page: 1, limit: 2 });
+      expect(repo.knownSeatCounts).toEqual([null, null]);
+    });
+
     it('refuses an unknown concert (404) before a caller without an open window (403)', async () => {
       await expect(sut.getSeatMap('u1', randomUUID(), { page: 1, limit: 10 })).rejects.toBeInstanceOf(
         ConcertNotFoundError,

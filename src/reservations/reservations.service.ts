@@ -48,6 +48,13 @@ export const HOLD_SWEEP_BATCH = 500;
 
 @Injectable()
 export class ReservationsService {
+  /**
+   * Seats per concert, as counted by an earlier unfiltered seat map. A concert's seats are
+   * created with it and never added or removed, so the count never goes stale; counting them
+   * on every page was the largest part of a seat map's cost in a rush.
+   */
+  private readonly seatCounts = new Map<string, number>();
+
   constructor(
     private readonly prisma: PrismaService,
     private readonly tx: TransactionRunner,
@@ -67,14 +74,18 @@ export class ReservationsService {
     query: { page: number; limit: number; status?: SeatStatus },
   ): Promise<SeatMap> {
     const { page, limit, status } = query;
-    const map = await this.repo.findSeatMap(this.prisma, userId, concertId, {
-      offset: (page - 1) * limit,
-      limit,
-      status,
-    });
+    const map = await this.repo.findSeatMap(
+      this.prisma,
+      userId,
+      concertId,
+      { offset: (page - 1) * limit, limit, status },
+      // A filtered total changes with every hold and sale: only the unfiltered one is known.
+      status === undefined ? (this.seatCounts.get(concertId) ?? null) : null,
+    );
     if (!map) throw new ConcertNotFoundError(concertId);
     if (map.concert.salesState === 'CLOSED') throw new SalesClosedError({ concertId });
     if (!map.windowOpen) throw new QueueNotActiveError(concertId);
+    if (status === undefined) this.seatCounts.set(concertId, map.total);
     return { concert: map.concert, seats: map.seats, page, limit, total: map.total };
   }
 

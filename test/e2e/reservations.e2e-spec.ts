@@ -138,6 +138,8 @@ describe('Reservations', () => {
         };
       };
 
+      // The unfiltered count is remembered from here on; a filtered total is still counted.
+      expect(await ids('')).toEqual({ ids: concert.seatIds, total: 5 });
       expect(await ids('?status=AVAILABLE')).toEqual({ ids: concert.seatIds.slice(1, 4), total: 3 });
       expect(await ids('?status=AVAILABLE&limit=2&page=2')).toEqual({ ids: [concert.seatIds[3]], total: 3 });
       expect(await ids('?status=HELD')).toEqual({ ids: [concert.seatIds[0]], total: 1 });

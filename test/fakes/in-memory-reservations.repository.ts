@@ -183,13 +183,17 @@ export class InMemoryReservationsRepository implements PublicOf<ReservationsRepo
   /** Users with an open queue window per concert, as `${userId}:${concertId}`; the concert comes from `concerts`. */
   readonly openWindows = new Set<string>();
   readonly concerts = new Map<string, ConcertRow>();
+  /** The seat count each findSeatMap call was given (null: count them). */
+  readonly knownSeatCounts: (number | null)[] = [];
 
   async findSeatMap(
     _tx: Tx,
     userId: string,
     concertId: string,
     page: { offset: number; limit: number; status?: SeatStatus },
+    knownSeatCount: number | null = null,
   ): Promise<SeatMapRows | null> {
+    this.knownSeatCounts.push(knownSeatCount);
     const concert = this.concerts.get(concertId);
     if (!concert) return null;
     const windowOpen = this.openWindows.has(`${userId}:${concertId}`);
@@ -213,7 +217,7 @@ export class InMemoryReservationsRepository implements PublicOf<ReservationsRepo
     return {
       concert,
       windowOpen,
-      total: seats.length,
+      total: knownSeatCount !== null && !page.status ? knownSeatCount : seats.length,
       seats: seats.slice(page.offset, page.offset + page.limit),
     };
   }
