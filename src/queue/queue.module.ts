@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { QueueController } from './queue.controller.js';
+import { QueueExits } from './queue-exits.js';
 import { QueueRepository } from './queue.repository.js';
 import { QueueStateReaderAdapter } from './queue-state-reader.adapter.js';
 import { QueueService } from './queue.service.js';
@@ -8,7 +9,7 @@ import { QueueTickets } from './queue-ticket.js';
 
 @Module({
   controllers: [QueueController],
-  providers: [QueueService, QueueRepository, QueueSnapshots, QueueTickets, QueueStateReaderAdapter],
-  exports: [QueueService, QueueStateReaderAdapter],
+  providers: [QueueService, QueueRepository, QueueSnapshots, QueueTickets, QueueStateReaderAdapter, QueueExits],
+  exports: [QueueService, QueueStateReaderAdapter, QueueExits],
 })
 export class QueueModule {}
