@@ -68,7 +68,9 @@ describe(ConcertsService.name, () => {
     });
 
     it('keeps queue settings given in the request', async () => {
-      const concert = await sut.createConcert(aRequest({ queueCapacity: 2, queueWindowSeconds: 600, queueClaimSeconds: 20 }));
+      const concert = await sut.createConcert(
+        aRequest({ queueCapacity: 2, queueWindowSeconds: 600, queueClaimSeconds: 20 }),
+      );
       expect(concert).toMatchObject({ queueCapacity: 2, queueWindowSeconds: 600, queueClaimSeconds: 20 });
     });
 

@@ -35,7 +35,14 @@ export async function seedDemoData(
          SELECT $1, $2, date_trunc('hour', clock_timestamp()) + make_interval(days => $3) + interval '19 hours', $4, $5, $6
          WHERE NOT EXISTS (SELECT 1 FROM concerts WHERE name = $1)
          RETURNING id`,
-        [concert.name, concert.venue, concert.daysAhead, queueDefaults.capacity, queueDefaults.windowSeconds, queueDefaults.claimSeconds],
+        [
+          concert.name,
+          concert.venue,
+          concert.daysAhead,
+          queueDefaults.capacity,
+          queueDefaults.windowSeconds,
+          queueDefaults.claimSeconds,
+        ],
       );
       if (rows[0]) {
         const concertId = rows[0].id;

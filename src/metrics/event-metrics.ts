@@ -66,7 +66,8 @@ export class EventMetrics {
     });
     // Zero-valued series exist from the start, so dashboards and rate() see every reason.
     for (const reason of ['paid', 'cancelled', 'expired'] as const) this.holdsEnded.inc({ reason }, 0);
-    for (const reason of ['left', 'expired', 'no_show', 'completed'] as const) this.queueEntriesEnded.inc({ reason }, 0);
+    for (const reason of ['left', 'expired', 'no_show', 'completed'] as const)
+      this.queueEntriesEnded.inc({ reason }, 0);
     for (const outcome of ['ok', 'error']) this.sweeperPasses.zero({ outcome });
   }
 

@@ -33,18 +33,18 @@ describe('waitingPosition', () => {
 
 describe('estimateWaitSeconds', () => {
   it('is zero for a position inside the capacity', () => {
-    expect(estimateWaitSeconds({ position: 5, capacity: 5, windowSeconds: 300, admissionsPerSecond: null })).toBe(
-      0,
-    );
+    expect(
+      estimateWaitSeconds({ position: 5, capacity: 5, windowSeconds: 300, admissionsPerSecond: null }),
+    ).toBe(0);
   });
 
   it('falls back to whole windows per batch of capacity without a measured admission rate', () => {
-    expect(estimateWaitSeconds({ position: 6, capacity: 5, windowSeconds: 300, admissionsPerSecond: null })).toBe(
-      300,
-    );
-    expect(estimateWaitSeconds({ position: 16, capacity: 5, windowSeconds: 300, admissionsPerSecond: null })).toBe(
-      900,
-    );
+    expect(
+      estimateWaitSeconds({ position: 6, capacity: 5, windowSeconds: 300, admissionsPerSecond: null }),
+    ).toBe(300);
+    expect(
+      estimateWaitSeconds({ position: 16, capacity: 5, windowSeconds: 300, admissionsPerSecond: null }),
+    ).toBe(900);
   });
 
   it('uses the measured admission rate when there is one', () => {

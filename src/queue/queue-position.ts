@@ -70,7 +70,8 @@ export type PollInput =
  */
 export function retryAfterMs(input: PollInput, random: () => number = Math.random): number {
   const jitter = 0.8 + 0.4 * random();
-  if (input.status === 'ACTIVE') return Math.max(0, Math.round(Math.min(ACTIVE_POLL_MS * jitter, input.msLeft)));
+  if (input.status === 'ACTIVE')
+    return Math.max(0, Math.round(Math.min(ACTIVE_POLL_MS * jitter, input.msLeft)));
   const nearFront = input.position - input.capacity <= input.capacity;
   const base = nearFront ? MIN_POLL_MS : (input.waitSeconds * 1000) / 10;
   const clamped = Math.min(MAX_POLL_MS, Math.max(MIN_POLL_MS, base));

@@ -9,7 +9,14 @@ import { QueueTickets } from './queue-ticket.js';
 
 @Module({
   controllers: [QueueController],
-  providers: [QueueService, QueueRepository, QueueSnapshots, QueueTickets, QueueStateReaderAdapter, QueueExits],
+  providers: [
+    QueueService,
+    QueueRepository,
+    QueueSnapshots,
+    QueueTickets,
+    QueueStateReaderAdapter,
+    QueueExits,
+  ],
   exports: [QueueService, QueueStateReaderAdapter, QueueExits],
 })
 export class QueueModule {}

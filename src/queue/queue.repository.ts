@@ -368,7 +368,12 @@ export class QueueRepository {
    * stored end, or an ACTIVE entry whose window (or claim time) lapsed before the sweeper
    * marked it. Null when none (never entered, or long ago).
    */
-  async findLatestExit(tx: Tx, concertId: string, userId: string, withinSeconds: number): Promise<QueueExit | null> {
+  async findLatestExit(
+    tx: Tx,
+    concertId: string,
+    userId: string,
+    withinSeconds: number,
+  ): Promise<QueueExit | null> {
     const rows = await tx.$queryRaw<{ reason: QueueExitReason; endedAt: Date }[]>`
       SELECT CASE WHEN e.status = 'COMPLETED' OR (e.status = 'ACTIVE' AND e.ended_at IS NOT NULL) THEN 'PAID'
                   WHEN e.status = 'ACTIVE' AND e.claimed_at IS NULL THEN 'NO_SHOW'

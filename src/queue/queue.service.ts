@@ -49,8 +49,8 @@ const MAX_CONCERT_RATES = 1_000;
 @Injectable()
 export class QueueService implements OnApplicationShutdown {
   private readonly logger = new Logger(QueueService.name);
-  /** Per concert: admissions per second as last measured (null: none), and when that measurement started. */
-  private readonly admissionRates = new Map<string, { perSecond: number | null; measuredAt: number }>();
+  /** Per concert: admissions over the last ADMISSION_RATE_SECONDS as last counted, and when that count started. */
+  private readonly admissionCounts = new Map<string, { admitted: number | null; measuredAt: number }>();
   /** Concurrent entries into one concert go in as one statement: one queue-row lock per batch. */
   private readonly entries = new PerConcertBatcher((concertId, userIds) =>
     this.enterBatch(concertId, userIds),
@@ -218,7 +218,10 @@ export class QueueService implements OnApplicationShutdown {
     }
   }
 
-  private async sweepConcert(concertId: string, options: { lockWaitMs?: number } = {}): Promise<EndedEntries | null> {
+  private async sweepConcert(
+    concertId: string,
+    options: { lockWaitMs?: number } = {},
+  ): Promise<EndedEntries | null> {
     const swept = await this.tx.run((tx) =>
       this.repo.endEntriesAndRefill(tx, concertId, { lapsedWindows: true }, options),
     );
@@ -233,7 +236,6 @@ export class QueueService implements OnApplicationShutdown {
     this.metrics.queueEntriesEndedCount('no_show', ended.noShow);
     this.metrics.queueEntriesEndedCount('completed', ended.completed);
   }
-
 
   /** Reads the caller's entry (coalesced with concurrent polls of the concert) and answers from it. */
   private async readState(userId: string, concertId: string): Promise<QueueState> {
@@ -305,7 +307,7 @@ export class QueueService implements OnApplicationShutdown {
       position,
       capacity: queue.capacity,
       windowSeconds: queue.windowSeconds,
-      admissionsPerSecond: this.admissionsPerSecond(concertId),
+      admissionsPerSecond: this.admissionsPerSecond(concertId, queue.capacity),
     });
     return {
       concertId,
@@ -327,24 +329,27 @@ export class QueueService implements OnApplicationShutdown {
   }
 
   /**
-   * Admissions per second over the last ADMISSION_RATE_SECONDS, as last measured on this
-   * replica (null before the first measurement, or when nobody was admitted). A measurement
+   * Admissions per second over the last ADMISSION_RATE_SECONDS, as last counted on this
+   * replica. Null (the full-window estimate then) before the first count, or while the count
+   * is no more than one capacity: those are the places filled on arrival, not a rate. A count
    * older than ADMISSION_RATE_CACHE_MS starts one count in the background; no poll waits for it.
    */
-  private admissionsPerSecond(concertId: string): number | null {
-    const cached = this.admissionRates.get(concertId);
-    if (cached && Date.now() - cached.measuredAt < ADMISSION_RATE_CACHE_MS) return cached.perSecond;
-    const measurement = { perSecond: cached?.perSecond ?? null, measuredAt: Date.now() };
-    if (!cached && this.admissionRates.size >= MAX_CONCERT_RATES) {
-      this.admissionRates.delete(this.admissionRates.keys().next().value!);
+  private admissionsPerSecond(concertId: string, capacity: number): number | null {
+    const cached = this.admissionCounts.get(concertId);
+    const rate = (admitted: number | null | undefined) =>
+      admitted && admitted > capacity ? admitted / ADMISSION_RATE_SECONDS : null;
+    if (cached && Date.now() - cached.measuredAt < ADMISSION_RATE_CACHE_MS) return rate(cached.admitted);
+    const measurement = { admitted: cached?.admitted ?? null, measuredAt: Date.now() };
+    if (!cached && this.admissionCounts.size >= MAX_CONCERT_RATES) {
+      this.admissionCounts.delete(this.admissionCounts.keys().next().value!);
     }
-    this.admissionRates.set(concertId, measurement);
+    this.admissionCounts.set(concertId, measurement);
     this.repo
       .countAdmissionsSince(this.prisma, concertId, ADMISSION_RATE_SECONDS, ADMISSION_RATE_MAX_COUNT)
-      .then((admitted) => (measurement.perSecond = admitted ? admitted / ADMISSION_RATE_SECONDS : null))
-      // A failed count keeps the previous rate; the next poll after the cache time counts again.
+      .then((admitted) => (measurement.admitted = admitted))
+      // A failed count keeps the previous one; the next poll after the cache time counts again.
       .catch(() => undefined);
-    return measurement.perSecond;
+    return rate(measurement.admitted);
   }
 }
 

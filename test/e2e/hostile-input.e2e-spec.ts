@@ -417,6 +417,7 @@ describe('Hostile input on every route', () => {
         ],
         queueCapacity: [...BAD_NUMBERS, 100_001],
         queueWindowSeconds: [...BAD_NUMBERS, 86_401],
+        queueClaimSeconds: [...BAD_NUMBERS, 3_601],
         layout: [
           ...NOT_STRINGS.filter((value) => !isRecord(value)),
           { rows: [] },
@@ -443,12 +444,13 @@ describe('Hostile input on every route', () => {
         salesCloseAt: BAD_SALES_CLOSE_AT,
         queueCapacity: [...BAD_NUMBERS, 100_001],
         queueWindowSeconds: [...BAD_NUMBERS, 86_401],
+        queueClaimSeconds: [...BAD_NUMBERS, 3_601],
       },
       isValidBody: (body) =>
         Object.entries(body).every(([field, value]) =>
           field === 'salesState'
             ? ['ON_SALE', 'PAUSED', 'CLOSED'].includes(value as string)
-            : field === 'queueCapacity' || field === 'queueWindowSeconds'
+            : field === 'queueCapacity' || field === 'queueWindowSeconds' || field === 'queueClaimSeconds'
               ? Number.isInteger(value) && (value as number) >= 1
               : false,
         ),

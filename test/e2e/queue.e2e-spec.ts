@@ -199,7 +199,9 @@ describe('Queue: position, leaving and admission', () => {
       code: 'QUEUE_NOT_ACTIVE',
       details: { reason: 'EXPIRED', endedAt: expect.any(String) },
     });
-    expect((await stateOf(t, active!, concert.id).expect(410)).body.details).toMatchObject({ reason: 'EXPIRED' });
+    expect((await stateOf(t, active!, concert.id).expect(410)).body.details).toMatchObject({
+      reason: 'EXPIRED',
+    });
   });
 
   it('re-enters a user whose window lapsed at the back, admitting the next one', async () => {

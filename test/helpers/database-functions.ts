@@ -154,10 +154,13 @@ export class FunctionTestDatabase {
     userId: string | null,
     options: { status?: 'LEFT' | 'COMPLETED' } = {},
   ): Promise<Record<'ended' | 'admitted' | 'expired' | 'no_show' | 'completed', number> | undefined> {
-    const { rows } = await this.db.query<Record<'ended' | 'admitted' | 'expired' | 'no_show' | 'completed', number>>(
-      `SELECT * FROM end_queue_entries($1::uuid, $2::uuid, $3::"QueueEntryStatus", false)`,
-      [concertId, userId, userId ? (options.status ?? 'LEFT') : 'EXPIRED'],
-    );
+    const { rows } = await this.db.query<
+      Record<'ended' | 'admitted' | 'expired' | 'no_show' | 'completed', number>
+    >(`SELECT * FROM end_queue_entries($1::uuid, $2::uuid, $3::"QueueEntryStatus", false)`, [
+      concertId,
+      userId,
+      userId ? (options.status ?? 'LEFT') : 'EXPIRED',
+    ]);
     return rows[0];
   }
 
