@@ -88,8 +88,15 @@ describe('retryAfterMs', () => {
   });
 
   it('never asks an active user to come back after the window ends', () => {
-    expect(retryAfterMs({ status: 'ACTIVE', msLeft: 300_000 }, () => 0.5)).toBe(ACTIVE_POLL_MS);
-    expect(retryAfterMs({ status: 'ACTIVE', msLeft: 4_200 }, () => 1)).toBe(4_200);
-    expect(retryAfterMs({ status: 'ACTIVE', msLeft: -5 }, () => 1)).toBe(0);
+    expect(retryAfterMs({ status: 'ACTIVE', msLeft: 300_000, claimed: true }, () => 0.5)).toBe(
+      ACTIVE_POLL_MS,
+    );
+    expect(retryAfterMs({ status: 'ACTIVE', msLeft: 4_200, claimed: true }, () => 1)).toBe(4_200);
+    expect(retryAfterMs({ status: 'ACTIVE', msLeft: -5, claimed: true }, () => 1)).toBe(0);
+  });
+
+  it('asks an admitted user whose place is unclaimed to come within a second', () => {
+    expect(retryAfterMs({ status: 'ACTIVE', msLeft: 30_000, claimed: false }, () => 1)).toBe(MIN_POLL_MS);
+    expect(retryAfterMs({ status: 'ACTIVE', msLeft: 400, claimed: false }, () => 1)).toBe(400);
   });
 });

@@ -57,7 +57,7 @@ export const MAX_POLL_MS = 60_000;
 export const ACTIVE_POLL_MS = 30_000;
 
 export type PollInput =
-  | { status: 'ACTIVE'; msLeft: number }
+  | { status: 'ACTIVE'; msLeft: number; claimed: boolean }
   | { status: 'WAITING'; position: number; capacity: number; waitSeconds: number };
 
 /**
@@ -66,12 +66,15 @@ export type PollInput =
  * one window ending (a payment, a leave, a no-show), and an admitted place must be claimed
  * within the claim time: about a second. Farther back, about ten polls over the expected
  * wait, up to a minute. An active user only needs to learn that the window is still open,
- * and never later than the window's end.
+ * and never later than the window's end; one whose place is not claimed yet should come now
+ * (any request claims it), so about a second.
  */
 export function retryAfterMs(input: PollInput, random: () => number = Math.random): number {
   const jitter = 0.8 + 0.4 * random();
-  if (input.status === 'ACTIVE')
-    return Math.max(0, Math.round(Math.min(ACTIVE_POLL_MS * jitter, input.msLeft)));
+  if (input.status === 'ACTIVE') {
+    const base = input.claimed ? ACTIVE_POLL_MS * jitter : MIN_POLL_MS;
+    return Math.max(0, Math.round(Math.min(base, input.msLeft)));
+  }
   const nearFront = input.position - input.capacity <= input.capacity;
   const base = nearFront ? MIN_POLL_MS : (input.waitSeconds * 1000) / 10;
   const clamped = Math.min(MAX_POLL_MS, Math.max(MIN_POLL_MS, base));

@@ -203,21 +203,22 @@ export class QueueRepository {
           RETURNING q.last_ticket - b.n AS before_ticket, b.n,
                     GREATEST(0, b.n - (q.last_ticket - q.activated_count - d.departed)) AS admitted,
                     q.active_count, q.activated_count, d.departed,
-                    c.queue_capacity, c.queue_window_seconds
+                    c.queue_capacity, c.queue_window_seconds, c.queue_claim_seconds
         ), entry AS (
-          -- Admitted on arrival: this answer shows ACTIVE, so the place is claimed at once.
-          INSERT INTO queue_entries (concert_id, user_id, ticket, status, activated_at, claimed_at, expires_at)
+          -- Admitted on arrival, like any admission: the claim time, until the first seat request
+          -- (or poll) claims the place. An entrant who never comes back holds it no longer.
+          INSERT INTO queue_entries (concert_id, user_id, ticket, status, activated_at, expires_at)
           SELECT ${concertId}::uuid, nc.user_id, t.before_ticket + nc.k,
                  CASE WHEN nc.k <= t.admitted THEN 'ACTIVE' ELSE 'WAITING' END::"QueueEntryStatus",
                  CASE WHEN nc.k <= t.admitted THEN clock_timestamp() END,
-                 CASE WHEN nc.k <= t.admitted THEN clock_timestamp() END,
-                 CASE WHEN nc.k <= t.admitted THEN clock_timestamp() + make_interval(secs => t.queue_window_seconds) END
+                 CASE WHEN nc.k <= t.admitted THEN clock_timestamp() + make_interval(secs => t.queue_claim_seconds) END
           FROM newcomers nc, ticket t
           RETURNING user_id, status, ticket, expires_at
         )
         SELECT false AS created, existing.* FROM existing
         UNION ALL
-        SELECT true, e.user_id, ${concertId}::uuid, e.status::text, e.ticket, e.expires_at, NULL::timestamptz, (e.status = 'ACTIVE'),
+        SELECT true, e.user_id, ${concertId}::uuid, e.status::text, e.ticket, e.expires_at,
+               CASE WHEN e.status = 'ACTIVE' THEN e.expires_at END, (e.status = 'ACTIVE'),
                -- New tickets are the last ones: every departure is ahead of them, and an admitted
                -- one has the earlier active entries and the earlier admitted of its batch ahead.
                CASE WHEN e.status = 'ACTIVE' THEN t.active_count - t.admitted + (e.ticket - t.before_ticket)

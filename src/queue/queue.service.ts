@@ -107,8 +107,6 @@ export class QueueService implements OnApplicationShutdown {
       await this.sweepConcert(concertId);
       return this.enter(userId, concertId);
     }
-    // An admitted place not claimed yet: this answer shows it ACTIVE, so it claims it.
-    if (entry.claimBy) return { created, state: await this.readState(userId, concertId) };
     return {
       created,
       state: (await this.stateOf(userId, entry)) ?? (await this.readState(userId, concertId)),
@@ -272,6 +270,7 @@ export class QueueService implements OnApplicationShutdown {
         retryAfterMs: retryAfterMs({
           status: 'ACTIVE',
           msLeft: entry.expiresAt!.getTime() - entry.asOf.getTime(),
+          claimed: entry.claimBy === null,
         }),
         asOf: entry.asOf,
         queueTicket: this.queueTickets.sign(entry.concertId, userId, entry.ticket),

@@ -52,14 +52,24 @@ describe('Queue: claim and exit reasons (sweeper off)', () => {
   });
   afterAll(() => t.close());
 
-  it('gives a user admitted on arrival the full window at once (their answer shows ACTIVE)', async () => {
+  it('admits an entrant on arrival unclaimed: claimBy, a poll within a second, and the seat map claims', async () => {
     const concert = await createConcert(t, { capacity: 1, windowSeconds: 120, claimSeconds: 5 });
     const [user] = await createUsers(t, 1);
     const res = await enter(t, user!, concert.id).expect(201);
-    expect(res.body).toMatchObject({ status: 'ACTIVE', claimBy: null });
-    const entry = await entryOf(t, user!, concert.id);
-    expect(entry.claimed_at).toBeInstanceOf(Date);
-    expect(entry.expires_at!.getTime() - entry.claimed_at!.getTime()).toBe(120_000);
+    const admitted = await entryOf(t, user!, concert.id);
+    expect(admitted.claimed_at).toBeNull();
+    expect(admitted.expires_at!.getTime() - admitted.activated_at!.getTime()).toBe(5_000);
+    expect(res.body).toMatchObject({
+      status: 'ACTIVE',
+      claimBy: admitted.expires_at!.toISOString(),
+      expiresAt: admitted.expires_at!.toISOString(),
+    });
+    expect(res.body.retryAfterMs).toBeLessThanOrEqual(1_000);
+    // Entering again only reads the place; the seat map claims it.
+    expect((await enter(t, user!, concert.id).expect(200)).body.claimBy).toBe(res.body.claimBy);
+    await seatMap(t, user!, concert.id).expect(200);
+    const claimed = await entryOf(t, user!, concert.id);
+    expect(claimed.expires_at!.getTime() - claimed.claimed_at!.getTime()).toBe(120_000);
   });
 
   it('gives a polling user a full window from the claim, not from the admission', async () => {
@@ -188,6 +198,7 @@ describe('Queue: no-shows with the sweeper', () => {
     const concert = await createConcert(t, { capacity: 1, windowSeconds: 1 });
     const [user] = await createUsers(t, 1);
     await enter(t, user!, concert.id).expect(201);
+    expect((await stateOf(t, user!, concert.id).expect(200)).body.claimBy).toBeNull();
     await waitFor(async () => (await entryOf(t, user!, concert.id)).status === 'EXPIRED', 10_000);
     expect((await stateOf(t, user!, concert.id).expect(410)).body.details.reason).toBe('EXPIRED');
   });

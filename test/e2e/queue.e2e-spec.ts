@@ -243,7 +243,11 @@ describe('Queue: the sweeper', () => {
   it('admits the sixth user when a window expires', async () => {
     const concert = await createConcert(t, { windowSeconds: 1 });
     const users = await createUsers(t, 6);
-    for (const user of users.slice(0, 5)) await enter(t, user, concert.id);
+    // Each claims at once (a poll), so their windows of 1 s lapse as EXPIRED.
+    for (const user of users.slice(0, 5)) {
+      await enter(t, user, concert.id);
+      await stateOf(t, user, concert.id).expect(200);
+    }
     // Later entrants get later windows: only the sixth is left waiting once the first five lapse.
     expect((await enter(t, users[5]!, concert.id)).body.status).toBe('WAITING');
 
