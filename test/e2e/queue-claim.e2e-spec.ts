@@ -124,6 +124,20 @@ describe('Queue: claim and exit reasons (sweeper off)', () => {
     expect(bodies[7].retryAfterMs).toBeGreaterThanOrEqual(60_000 * 0.8);
   });
 
+  it('estimates the wait from the admissions of the last minutes once there are more than a capacity', async () => {
+    const concert = await createConcert(t, { capacity: 1, windowSeconds: 300 });
+    const users = await createUsers(t, 8);
+    for (const user of users) await enter(t, user, concert.id).expect(201);
+    // Four windows end early: five admissions in the last minutes (the first on arrival).
+    for (const user of users.slice(0, 4)) await leave(t, user, concert.id);
+    // Position 4 needs 3 admissions: 3 / (5 / 180 s) = 108 s, where whole windows would say 900 s.
+    await waitFor(async () => (await stateOf(t, users[7]!, concert.id)).body.estimatedWaitSeconds === 108);
+    expect((await stateOf(t, users[7]!, concert.id)).body).toMatchObject({
+      queuePosition: 4,
+      status: 'WAITING',
+    });
+  });
+
   it('answers 404 QUEUE_ENTRY_NOT_FOUND to a user who never entered', async () => {
     const concert = await createConcert(t);
     const [user] = await createUsers(t, 1);
