@@ -269,6 +269,8 @@ describe('Hostile input on every route', () => {
     for (const user of [victim, attacker]) {
       await t.http().patch('/points/charge').set(user.headers).send({ amount: 50_000 }).expect(200);
       await t.http().post(`/concerts/${concert.id}/queue-entry`).set(user.headers).expect(201);
+      // Shown up (the poll claims the place): later requests never move the window.
+      await t.http().get(`/concerts/${concert.id}/queue`).set(user.headers).expect(200);
     }
     const [heldSeat, paidSeat] = concert.seatIds;
     const held = await t
