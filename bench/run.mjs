@@ -52,6 +52,7 @@ const FULL = {
   rushSeats: 1_000,
   rushBuyers: 5_000,
   rushCapacity: 200,
+  rushClaimSeconds: 30,
   rush: {
     buyers: 400,
     seats: 1_000,
@@ -86,6 +87,8 @@ const SMOKE = {
   rushSeats: 60,
   rushBuyers: 150,
   rushCapacity: 20,
+  // Short, so that the smoke run's no-shows hand their places on quickly.
+  rushClaimSeconds: 3,
   rush: {
     buyers: 40,
     seats: 100,
@@ -299,6 +302,10 @@ async function main() {
       const facts = rush.facts;
       process.stdout.write(
         `\nSeat rush: ${facts.seats.toLocaleString('en-US')} seats, ${facts.buyers.toLocaleString('en-US')} buyers, capacity ${facts.capacity}: sold out in ${facts.timeToSellOutMs === null ? '–' : `${(facts.timeToSellOutMs / 1000).toFixed(1)} s`}, ${facts.purchases} purchases (${facts.purchasesPerSecond ?? '–'}/s), ${facts.holdConflicts} holds lost to another buyer (409)\n`,
+      );
+      const shows = facts.noShows;
+      process.stdout.write(
+        `Seat rush, no-shows (${shows.buyers} buyers never came back, claim time ${shows.claimSeconds} s): ${shows.admitted} admitted, held a place ${shows.maxHeldSeconds ?? '–'} s at most; capacity-seconds spent on no-shows ${shows.capacityShare ?? '–'} (before claims, each would have held a ${shows.windowSeconds} s window: ${shows.capacityShareBefore ?? '–'}); admission to claim of the buyers who came back p50 ${shows.claimP50Seconds ?? '–'} s, p90 ${shows.claimP90Seconds ?? '–'} s over ${shows.claims} claims (target p50 ≤ 2 s)\n`,
       );
     }
     const rushResult = results.find((result) => result.name === 'rush');

@@ -17,11 +17,11 @@ export async function createUsers(db, count) {
 }
 
 /** A concert on sale with its `queues` row and `prices.length` seats (seat i costs prices[i]). */
-export async function createConcert(db, { name, capacity, windowSeconds, prices = [] }) {
+export async function createConcert(db, { name, capacity, windowSeconds, claimSeconds = 30, prices = [] }) {
   const { rows } = await db.query(
-    `INSERT INTO concerts (name, venue, starts_at, sales_state, queue_capacity, queue_window_seconds)
-     VALUES ($1, 'Bench Arena', now() + interval '30 days', 'ON_SALE', $2, $3) RETURNING id`,
-    [name, capacity, windowSeconds],
+    `INSERT INTO concerts (name, venue, starts_at, sales_state, queue_capacity, queue_window_seconds, queue_claim_seconds)
+     VALUES ($1, 'Bench Arena', now() + interval '30 days', 'ON_SALE', $2, $3, $4) RETURNING id`,
+    [name, capacity, windowSeconds, claimSeconds],
   );
   const concertId = rows[0].id;
   await db.query('INSERT INTO queues (concert_id) VALUES ($1)', [concertId]);

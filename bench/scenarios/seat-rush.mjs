@@ -17,16 +17,21 @@ const MAX_POLL_MS = 5_000;
 const MAX_HOLD_ATTEMPTS = 10;
 /** Looks at a seat map with nothing available (others still paying) before a buyer gives up. */
 const MAX_EMPTY_LOOKS = 40;
+/** Buyers who enter the queue and never come back (closed the tab): 3 in 10, spread evenly. */
+const isNoShow = (index) => index % 10 < 3;
+const WINDOW_SECONDS = 900;
 
 /**
  * A concert goes on sale to more buyers than it has seats. Each buyer enters the queue,
  * polls until active, views a page of the seat map, holds 1–4 random available seats,
  * retries with other seats on 409, and pays. Buyers who find nothing leave the queue, so
  * the next one gets in. Ends when the last seat is sold (the buyers still waiting stop) or
- * at the time bound.
+ * at the time bound. Three buyers in ten never come back after entering: their places lapse
+ * after the claim time (NO_SHOW) and go on; the run reports the capacity-seconds they took,
+ * and how soon the others claimed their places after being admitted.
  */
 export async function run(ctx) {
-  const { rushSeats, rushBuyers, rushCapacity: capacity } = ctx.sizes;
+  const { rushSeats, rushBuyers, rushCapacity: capacity, rushClaimSeconds: claimSeconds } = ctx.sizes;
   const prices = Array.from(
     { length: rushSeats },
     (_, i) => PRICES[Math.floor((i / rushSeats) * PRICES.length)],
@@ -34,7 +39,8 @@ export async function run(ctx) {
   const concert = await createConcert(ctx.db, {
     name: 'Bench seat rush',
     capacity,
-    windowSeconds: 900,
+    windowSeconds: WINDOW_SECONDS,
+    claimSeconds,
     prices,
   });
   const buyerIds = ctx.userIds.slice(0, rushBuyers);
@@ -55,7 +61,14 @@ export async function run(ctx) {
   const deadline = ctx.deadline();
   const purchases = [];
   const unexpected = [];
-  const outcome = { served: 0, gaveUp: 0, stoppedWaiting: 0, holdConflicts: 0, maxRetryAfterMs: 0 };
+  const outcome = {
+    served: 0,
+    gaveUp: 0,
+    stoppedWaiting: 0,
+    holdConflicts: 0,
+    maxRetryAfterMs: 0,
+    missedClaims: 0,
+  };
   let seatsSold = 0;
   let soldOutAt = null;
   const isOver = () => soldOutAt !== null || Date.now() > deadline;
@@ -75,13 +88,15 @@ export async function run(ctx) {
     for (;;) {
       if (isOver()) return false;
       if (response.status === 200 || response.status === 201) {
+        // Unclaimed (claimBy) or claimed: the seat map that follows claims it.
         if (response.body.status === 'ACTIVE') return true;
         outcome.maxRetryAfterMs = Math.max(outcome.maxRetryAfterMs, response.body.retryAfterMs);
         await sleep(Math.min(response.body.retryAfterMs, MAX_POLL_MS));
         if (isOver()) return false;
         response = await send({ path: `/concerts/${concert.id}/queue`, token }, record.poll);
-      } else if (response.status === 404) {
-        // The window opened and lapsed between two polls: queue again.
+      } else if (response.status === 410) {
+        // The place opened and lapsed between two polls (NO_SHOW): queue again.
+        outcome.missedClaims += 1;
         response = await enter(token);
       } else {
         noteUnexpected('queue', response);
@@ -155,6 +170,11 @@ export async function run(ctx) {
 
   const buyer = async (index) => {
     const token = ctx.token(index);
+    if (isNoShow(index)) {
+      const entered = await enter(token);
+      if (entered.status !== 201) noteUnexpected('no-show entry', entered);
+      return;
+    }
     if (!(await waitForWindow(token))) {
       outcome.stoppedWaiting += 1;
       return;
@@ -180,6 +200,9 @@ export async function run(ctx) {
   const activeSeen = await watcher.stop();
 
   const check = await checkDatabase(ctx.db, concert.id, buyerIds, startingBalance);
+  const noShowIds = buyerIds.filter((_, index) => isNoShow(index));
+  const shows = await measureClaims(ctx.db, concert.id, noShowIds);
+  const noShowSlackSeconds = 3;
   const paidSeatIds = purchases.flatMap((purchase) => purchase.seatIds);
   const clientPaid = purchases.reduce((sum, purchase) => sum + purchase.totalAmount, 0);
   const sellOutMs = soldOutAt === null ? null : soldOutAt - startedAt;
@@ -256,6 +279,11 @@ export async function run(ctx) {
         ok: unexpected.length === 0,
         detail: unexpected.length ? unexpected.slice(0, 3).join(' | ') : 'yes',
       },
+      {
+        name: `no-shows hold a place at most the claim time (${claimSeconds} s, + ${noShowSlackSeconds} s for the sweeper)`,
+        ok: (shows.maxHeldSeconds ?? 0) <= claimSeconds + noShowSlackSeconds,
+        detail: `${shows.admitted} no-shows admitted, longest held ${shows.maxHeldSeconds ?? '–'} s`,
+      },
       { name: 'no 5xx or connection errors', ok: failures === 0, detail: `${failures}` },
     ],
     facts: {
@@ -271,7 +299,58 @@ export async function run(ctx) {
       buyersGaveUp: outcome.gaveUp,
       buyersStillWaitingAtSellOut: outcome.stoppedWaiting,
       maxRetryAfterMs: outcome.maxRetryAfterMs,
+      buyersWhoMissedTheirClaim: outcome.missedClaims,
+      noShows: {
+        buyers: noShowIds.length,
+        claimSeconds,
+        windowSeconds: WINDOW_SECONDS,
+        ...shows,
+        // Before claims, a no-show held a whole window: the same admissions, each for WINDOW_SECONDS.
+        capacityShareBefore:
+          shows.admitted + shows.otherSeconds > 0
+            ? round3(
+                (shows.admitted * WINDOW_SECONDS) / (shows.admitted * WINDOW_SECONDS + shows.otherSeconds),
+              )
+            : null,
+      },
     },
+  };
+}
+
+const round3 = (value) => Math.round(value * 1000) / 1000;
+
+/**
+ * How long places stayed taken, from admission until handed on (ended, else now): by the
+ * no-shows, and by everyone else; and, for the places claimed, how long after admission.
+ */
+async function measureClaims(db, concertId, noShowIds) {
+  const { rows } = await db.query(
+    `WITH held AS (
+       SELECT e.user_id = ANY($2::uuid[]) AS no_show, e.claimed_at - e.activated_at AS to_claim,
+              extract(epoch FROM coalesce(e.ended_at, clock_timestamp()) - e.activated_at)::float8 AS seconds
+       FROM queue_entries e WHERE e.concert_id = $1 AND e.activated_at IS NOT NULL
+     )
+     SELECT count(*) FILTER (WHERE no_show)::int AS admitted,
+            coalesce(sum(seconds) FILTER (WHERE no_show), 0)::float8 AS "noShowSeconds",
+            coalesce(sum(seconds) FILTER (WHERE NOT no_show), 0)::float8 AS "otherSeconds",
+            max(seconds) FILTER (WHERE no_show)::float8 AS "maxHeldSeconds",
+            count(to_claim)::int AS claims,
+            extract(epoch FROM percentile_cont(0.5) WITHIN GROUP (ORDER BY to_claim))::float8 AS "claimP50Seconds",
+            extract(epoch FROM percentile_cont(0.9) WITHIN GROUP (ORDER BY to_claim))::float8 AS "claimP90Seconds"
+     FROM held`,
+    [concertId, noShowIds],
+  );
+  const row = rows[0];
+  const total = row.noShowSeconds + row.otherSeconds;
+  const round = (value) => (value === null ? null : Math.round(value * 100) / 100);
+  return {
+    admitted: row.admitted,
+    otherSeconds: row.otherSeconds,
+    capacityShare: total > 0 ? round3(row.noShowSeconds / total) : null,
+    maxHeldSeconds: round(row.maxHeldSeconds),
+    claims: row.claims,
+    claimP50Seconds: round(row.claimP50Seconds),
+    claimP90Seconds: round(row.claimP90Seconds),
   };
 }
 

@@ -178,7 +178,7 @@ export interface paths {
         };
         /**
          * The caller's place in the queue, without entering
-         * @description Poll this while WAITING, after retryAfterMs. 404 QUEUE_ENTRY_NOT_FOUND once the window has lapsed.
+         * @description Poll this while WAITING, after retryAfterMs (about a second near the front). The first answer that shows ACTIVE claims the place and starts the window; a place not claimed within the claim time lapses (NO_SHOW). 410 QUEUE_ENTRY_ENDED with details.reason once the place ended (within the last hour), 404 when there is none.
          */
         get: operations["getQueueState"];
         put?: never;
@@ -503,6 +503,11 @@ export interface components {
         ChangeConcertSettingsDto: {
             /** @example 10 */
             queueCapacity?: number;
+            /**
+             * @description How long an admitted user has to show up; applies to the next admissions
+             * @example 30
+             */
+            queueClaimSeconds?: number;
             /** @example 300 */
             queueWindowSeconds?: number;
             /**
@@ -620,6 +625,11 @@ export interface components {
              */
             queueCapacity: number;
             /**
+             * @description How long an admitted user has to show up before the place goes to the next
+             * @example 30
+             */
+            queueClaimSeconds: number;
+            /**
              * @description Length of an active window
              * @example 300
              */
@@ -668,6 +678,11 @@ export interface components {
              * @example 5
              */
             queueCapacity: number;
+            /**
+             * @description How long an admitted user has to show up before the place goes to the next
+             * @example 30
+             */
+            queueClaimSeconds: number;
             /**
              * @description Users still waiting
              * @example 37
@@ -732,6 +747,11 @@ export interface components {
              */
             queueCapacity?: number;
             /**
+             * @description How long an admitted user has to show up (a poll, the seat map, a hold) before the place lapses as NO_SHOW; default QUEUE_CLAIM_SECONDS
+             * @example 30
+             */
+            queueClaimSeconds?: number;
+            /**
              * @description Length of an active window; default QUEUE_WINDOW_SECONDS
              * @example 300
              */
@@ -767,7 +787,7 @@ export interface components {
          * @description Stable, machine-readable reason; clients switch on this, not on `message`
          * @enum {string}
          */
-        ErrorCode: "VALIDATION_FAILED" | "INVALID_JSON" | "BAD_REQUEST" | "UNAUTHENTICATED" | "FORBIDDEN" | "ROUTE_NOT_FOUND" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_TIMEOUT" | "CONFLICT" | "CONCURRENT_UPDATE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "HEADERS_TOO_LARGE" | "RATE_LIMITED" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE" | "INVALID_IDEMPOTENCY_KEY" | "IDEMPOTENCY_KEY_IN_USE" | "IDEMPOTENCY_KEY_REUSED" | "EMAIL_ALREADY_REGISTERED" | "INVALID_CREDENTIALS" | "REFRESH_TOKEN_REUSED" | "CONCERT_NOT_FOUND" | "SALES_PAUSED" | "SALES_CLOSED" | "INVALID_SEAT_LAYOUT" | "CONCERT_DATE_IN_PAST" | "INVALID_SALES_CLOSE_AT" | "QUEUE_ENTRY_NOT_FOUND" | "QUEUE_NOT_ACTIVE" | "INVALID_AMOUNT" | "BALANCE_LIMIT_EXCEEDED" | "INSUFFICIENT_POINTS" | "SEAT_NOT_FOUND" | "SEAT_ALREADY_RESERVED" | "HOLD_LIMIT_EXCEEDED" | "RESERVATION_NOT_FOUND" | "RESERVATION_FORBIDDEN" | "RESERVATION_NOT_PENDING" | "RESERVATION_ALREADY_PAID" | "RESERVATION_EXPIRED" | "PAYMENT_NOT_FOUND";
+        ErrorCode: "VALIDATION_FAILED" | "INVALID_JSON" | "BAD_REQUEST" | "UNAUTHENTICATED" | "FORBIDDEN" | "ROUTE_NOT_FOUND" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_TIMEOUT" | "CONFLICT" | "CONCURRENT_UPDATE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "HEADERS_TOO_LARGE" | "RATE_LIMITED" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE" | "INVALID_IDEMPOTENCY_KEY" | "IDEMPOTENCY_KEY_IN_USE" | "IDEMPOTENCY_KEY_REUSED" | "EMAIL_ALREADY_REGISTERED" | "INVALID_CREDENTIALS" | "REFRESH_TOKEN_REUSED" | "CONCERT_NOT_FOUND" | "SALES_PAUSED" | "SALES_CLOSED" | "INVALID_SEAT_LAYOUT" | "CONCERT_DATE_IN_PAST" | "INVALID_SALES_CLOSE_AT" | "QUEUE_ENTRY_NOT_FOUND" | "QUEUE_NOT_ACTIVE" | "QUEUE_ENTRY_ENDED" | "INVALID_AMOUNT" | "BALANCE_LIMIT_EXCEEDED" | "INSUFFICIENT_POINTS" | "SEAT_NOT_FOUND" | "SEAT_ALREADY_RESERVED" | "HOLD_LIMIT_EXCEEDED" | "RESERVATION_NOT_FOUND" | "RESERVATION_FORBIDDEN" | "RESERVATION_NOT_PENDING" | "RESERVATION_ALREADY_PAID" | "RESERVATION_EXPIRED" | "PAYMENT_NOT_FOUND";
         ErrorResponse: {
             /**
              * @description Stable, machine-readable reason; clients switch on this, not on `message`
@@ -983,6 +1003,12 @@ export interface components {
              */
             asOf: string;
             /**
+             * Format: date-time
+             * @description ACTIVE and not claimed yet: the place lapses as NO_SHOW unless the seat map, a hold or a poll of this route claims it by then (the window then starts). Null once claimed, and while waiting
+             * @example null
+             */
+            claimBy: string | null;
+            /**
              * Format: uuid
              * @example a8d2c4e6-1b3f-4a5c-8e7d-9f0a1b2c3d4e
              */
@@ -1014,12 +1040,12 @@ export interface components {
              */
             queueTicket: string;
             /**
-             * @description Poll again after this many milliseconds (also sent as Retry-After, in seconds)
+             * @description Poll again after this many milliseconds (also sent as Retry-After, in seconds): about 1000 near the front, up to 60000 far back; while ACTIVE, never past the end of the window
              * @example 12000
              */
             retryAfterMs: number;
             /**
-             * @description ACTIVE: the window is open until expiresAt. WAITING: poll after retryAfterMs
+             * @description ACTIVE: the window is open until expiresAt (the answer that first shows ACTIVE claims the place, and the full window starts then). WAITING: poll after retryAfterMs
              * @example WAITING
              * @enum {string}
              */
@@ -1873,6 +1899,15 @@ export interface operations {
             };
             /** @description CONCERT_NOT_FOUND, QUEUE_ENTRY_NOT_FOUND */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description QUEUE_ENTRY_ENDED */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };

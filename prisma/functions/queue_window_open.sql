@@ -1,10 +1,22 @@
 -- The gate of seat maps and holds: the user's entry is ACTIVE and its window still open by the
--- database clock, so a lapsed window is closed before the sweeper marks it.
+-- database clock, so a lapsed window is closed before the sweeper marks it. An admitted user's
+-- first request through the gate claims the place: claimed_at = now and the full window
+-- (queue_window_seconds) starts now. The claim locks only the user's entry row; of concurrent
+-- claims one updates and the others re-check the row as claimed and change nothing.
 CREATE OR REPLACE FUNCTION "queue_window_open"(p_concert_id UUID, p_user_id UUID) RETURNS BOOLEAN
-LANGUAGE sql VOLATILE AS $$
-    SELECT EXISTS (
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    UPDATE queue_entries q
+    SET claimed_at = clock_timestamp(),
+        expires_at = clock_timestamp() + make_interval(secs => c.queue_window_seconds)
+    FROM concerts c
+    WHERE c.id = q.concert_id
+      AND q.concert_id = p_concert_id AND q.user_id = p_user_id AND q.status = 'ACTIVE'
+      AND q.claimed_at IS NULL AND q.expires_at > clock_timestamp();
+    RETURN EXISTS (
         SELECT 1 FROM queue_entries q
         WHERE q.concert_id = p_concert_id AND q.user_id = p_user_id AND q.status = 'ACTIVE'
           AND q.expires_at > clock_timestamp()
-    )
+    );
+END;
 $$;

@@ -4,5 +4,6 @@ export const MAX_SEAT_PRICE = 10_000_000;
 export const MAX_QUEUE_CAPACITY = 100_000;
 /** One day; keeps window arithmetic far from integer overflow. */
 export const MAX_QUEUE_WINDOW_SECONDS = 86_400;
+export const MAX_QUEUE_CLAIM_SECONDS = 3_600;
 /** POST /admin/concerts only: 50,000 explicit seats are a few MB of JSON, far above BODY_LIMIT_BYTES. */
 export const CREATE_CONCERT_BODY_LIMIT_BYTES = 8 * 1024 * 1024;

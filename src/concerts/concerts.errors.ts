@@ -24,7 +24,8 @@ export class NoConcertChangesError extends DomainError {
   readonly code = 'VALIDATION_FAILED';
 
   constructor() {
-    const message = 'Give at least one of salesState, salesCloseAt, queueCapacity, queueWindowSeconds';
+    const message =
+      'Give at least one of salesState, salesCloseAt, queueCapacity, queueWindowSeconds, queueClaimSeconds';
     super(message, { errors: [{ field: '', message, constraint: 'minProperties' }] });
   }
 }

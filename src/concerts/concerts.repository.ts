@@ -15,6 +15,7 @@ export interface ConcertRow {
   salesCloseAt: Date;
   queueCapacity: number;
   queueWindowSeconds: number;
+  queueClaimSeconds: number;
 }
 
 export interface ConcertWithSeatCount extends ConcertRow {
@@ -40,6 +41,7 @@ export interface NewConcert {
   salesCloseAt: Date | null;
   queueCapacity: number;
   queueWindowSeconds: number;
+  queueClaimSeconds: number;
 }
 
 export interface ConcertSettingsChange {
@@ -47,6 +49,7 @@ export interface ConcertSettingsChange {
   salesCloseAt?: Date;
   queueCapacity?: number;
   queueWindowSeconds?: number;
+  queueClaimSeconds?: number;
 }
 
 export interface SalesLock {
@@ -63,7 +66,8 @@ export type NotInserted = 'STARTS_IN_PAST' | 'SALES_CLOSE_IN_PAST';
 const CONCERT_COLUMNS = Prisma.sql`
   c.id, c.name, c.venue, c.starts_at AS "startsAt", sales_state_now(c)::text AS "salesState",
   coalesce(c.sales_close_at, c.starts_at) AS "salesCloseAt",
-  c.queue_capacity AS "queueCapacity", c.queue_window_seconds AS "queueWindowSeconds"`;
+  c.queue_capacity AS "queueCapacity", c.queue_window_seconds AS "queueWindowSeconds",
+  c.queue_claim_seconds AS "queueClaimSeconds"`;
 
 @Injectable()
 export class ConcertsRepository {
@@ -74,9 +78,9 @@ export class ConcertsRepository {
         SELECT ${concert.startsAt}::timestamptz > clock_timestamp() AS "startsInFuture",
                coalesce(${concert.salesCloseAt}::timestamptz, ${concert.startsAt}::timestamptz) > clock_timestamp() AS "closesInFuture"
       ), c AS (
-        INSERT INTO concerts (name, venue, starts_at, sales_close_at, queue_capacity, queue_window_seconds)
+        INSERT INTO concerts (name, venue, starts_at, sales_close_at, queue_capacity, queue_window_seconds, queue_claim_seconds)
         SELECT ${concert.name}, ${concert.venue}, ${concert.startsAt}::timestamptz, ${concert.salesCloseAt}::timestamptz,
-               ${concert.queueCapacity}, ${concert.queueWindowSeconds}
+               ${concert.queueCapacity}, ${concert.queueWindowSeconds}, ${concert.queueClaimSeconds}
         FROM checked WHERE "startsInFuture" AND "closesInFuture"
         RETURNING *
       )
@@ -158,6 +162,7 @@ export class ConcertsRepository {
           sales_close_at = COALESCE(${change.salesCloseAt ?? null}::timestamptz, sales_close_at),
           queue_capacity = COALESCE(${change.queueCapacity ?? null}::int, queue_capacity),
           queue_window_seconds = COALESCE(${change.queueWindowSeconds ?? null}::int, queue_window_seconds),
+          queue_claim_seconds = COALESCE(${change.queueClaimSeconds ?? null}::int, queue_claim_seconds),
           -- After the sales lock was taken: later than anything that ran before this change.
           updated_at = clock_timestamp()
         WHERE id = ${concertId}::uuid

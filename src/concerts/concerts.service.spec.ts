@@ -48,7 +48,7 @@ describe(ConcertsService.name, () => {
       // Reads outside a transaction hand the client to the repository as `tx`; the fake ignores it.
       FAKE_TX as PrismaService,
       fake<ConcertsRepository>(repo),
-      testConfig({ QUEUE_ACTIVE_CAPACITY: 9, QUEUE_WINDOW_SECONDS: 45 }),
+      testConfig({ QUEUE_ACTIVE_CAPACITY: 9, QUEUE_WINDOW_SECONDS: 45, QUEUE_CLAIM_SECONDS: 12 }),
       queueStates,
     );
   });
@@ -60,6 +60,7 @@ describe(ConcertsService.name, () => {
         salesState: 'ON_SALE',
         queueCapacity: 9,
         queueWindowSeconds: 45,
+        queueClaimSeconds: 12,
         seatCount: 3,
       });
       expect(repo.queues.has(concert.id)).toBe(true);
@@ -67,8 +68,10 @@ describe(ConcertsService.name, () => {
     });
 
     it('keeps queue settings given in the request', async () => {
-      const concert = await sut.createConcert(aRequest({ queueCapacity: 2, queueWindowSeconds: 600 }));
-      expect(concert).toMatchObject({ queueCapacity: 2, queueWindowSeconds: 600 });
+      const concert = await sut.createConcert(
+        aRequest({ queueCapacity: 2, queueWindowSeconds: 600, queueClaimSeconds: 20 }),
+      );
+      expect(concert).toMatchObject({ queueCapacity: 2, queueWindowSeconds: 600, queueClaimSeconds: 20 });
     });
 
     it('refuses a start time that is not in the future and creates nothing', async () => {

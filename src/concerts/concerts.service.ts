@@ -28,6 +28,7 @@ export interface NewConcertRequest extends SeatMapInput {
   salesCloseAt?: string;
   queueCapacity?: number;
   queueWindowSeconds?: number;
+  queueClaimSeconds?: number;
 }
 
 /** Concerts closed per sweeper pass at most; the rest wait for the next pass. */
@@ -68,6 +69,7 @@ export class ConcertsService {
         salesCloseAt,
         queueCapacity: request.queueCapacity ?? this.config.queue.activeCapacity,
         queueWindowSeconds: request.queueWindowSeconds ?? this.config.queue.windowSeconds,
+        queueClaimSeconds: request.queueClaimSeconds ?? this.config.queue.claimSeconds,
       });
       if (concert === 'STARTS_IN_PAST') throw new ConcertDateInPastError(startsAt);
       if (concert === 'SALES_CLOSE_IN_PAST') throw new InvalidSalesCloseAtError(salesCloseAt!, startsAt);
@@ -94,9 +96,15 @@ export class ConcertsService {
     concertId: string,
     change: ConcertSettingsRequest,
   ): Promise<ConcertWithSeatCount> {
-    const { salesState, queueCapacity, queueWindowSeconds } = change;
+    const { salesState, queueCapacity, queueWindowSeconds, queueClaimSeconds } = change;
     const salesCloseAt = change.salesCloseAt == null ? undefined : new Date(change.salesCloseAt);
-    if (salesState == null && salesCloseAt == null && queueCapacity == null && queueWindowSeconds == null)
+    if (
+      salesState == null &&
+      salesCloseAt == null &&
+      queueCapacity == null &&
+      queueWindowSeconds == null &&
+      queueClaimSeconds == null
+    )
       throw new NoConcertChangesError();
     const salesChange = salesState != null || salesCloseAt != null;
     return this.tx.run(async (tx) => {
@@ -113,6 +121,7 @@ export class ConcertsService {
         salesCloseAt,
         queueCapacity,
         queueWindowSeconds,
+        queueClaimSeconds,
       });
       if (!concert) throw new ConcertNotFoundError(concertId);
       if (salesChange && concert.salesState === 'CLOSED') await this.repo.closeSales(tx, concertId);

@@ -40,6 +40,7 @@ export async function prepareDatabase(env: Env, log: Log): Promise<PreparedDatab
       const created = await seedDemoData(url, {
         capacity: env.QUEUE_ACTIVE_CAPACITY,
         windowSeconds: env.QUEUE_WINDOW_SECONDS,
+        claimSeconds: env.QUEUE_CLAIM_SECONDS,
       });
       log(`Seed: ${created} demo concerts created`);
     }

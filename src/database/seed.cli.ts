@@ -9,6 +9,7 @@ try {
   const created = await seedDemoData(database.url, {
     capacity: env.QUEUE_ACTIVE_CAPACITY,
     windowSeconds: env.QUEUE_WINDOW_SECONDS,
+    claimSeconds: env.QUEUE_CLAIM_SECONDS,
   });
   console.log(`Seed: ${created} demo concerts created`);
 } finally {

@@ -22,7 +22,7 @@ const DEMO_CONCERTS = [
  */
 export async function seedDemoData(
   databaseUrl: string,
-  queueDefaults: { capacity: number; windowSeconds: number },
+  queueDefaults: { capacity: number; windowSeconds: number; claimSeconds: number },
 ): Promise<number> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
@@ -31,11 +31,18 @@ export async function seedDemoData(
     for (const concert of DEMO_CONCERTS) {
       await client.query('BEGIN');
       const { rows } = await client.query<{ id: string }>(
-        `INSERT INTO concerts (name, venue, starts_at, queue_capacity, queue_window_seconds)
-         SELECT $1, $2, date_trunc('hour', clock_timestamp()) + make_interval(days => $3) + interval '19 hours', $4, $5
+        `INSERT INTO concerts (name, venue, starts_at, queue_capacity, queue_window_seconds, queue_claim_seconds)
+         SELECT $1, $2, date_trunc('hour', clock_timestamp()) + make_interval(days => $3) + interval '19 hours', $4, $5, $6
          WHERE NOT EXISTS (SELECT 1 FROM concerts WHERE name = $1)
          RETURNING id`,
-        [concert.name, concert.venue, concert.daysAhead, queueDefaults.capacity, queueDefaults.windowSeconds],
+        [
+          concert.name,
+          concert.venue,
+          concert.daysAhead,
+          queueDefaults.capacity,
+          queueDefaults.windowSeconds,
+          queueDefaults.claimSeconds,
+        ],
       );
       if (rows[0]) {
         const concertId = rows[0].id;

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Counter, Histogram, Registry } from 'prom-client';
 
 export type HoldEndReason = 'paid' | 'cancelled' | 'expired';
-export type QueueExitReason = 'left' | 'expired';
+export type QueueExitReason = 'left' | 'expired' | 'no_show' | 'completed';
 
 /**
  * Counters of things that happen in this process, incremented by the services where they
@@ -37,7 +37,7 @@ export class EventMetrics {
     });
     this.queueEntriesEnded = new Counter({
       name: 'sail_queue_entries_ended_total',
-      help: 'Queue entries ended, by reason: left (waiting or active) or expired (window lapsed)',
+      help: 'Queue entries ended, by reason: left (waiting or active), expired (window lapsed), no_show (admitted, never claimed), completed (paid)',
       labelNames: ['reason'],
       registers,
     });
@@ -66,7 +66,8 @@ export class EventMetrics {
     });
     // Zero-valued series exist from the start, so dashboards and rate() see every reason.
     for (const reason of ['paid', 'cancelled', 'expired'] as const) this.holdsEnded.inc({ reason }, 0);
-    for (const reason of ['left', 'expired'] as const) this.queueEntriesEnded.inc({ reason }, 0);
+    for (const reason of ['left', 'expired', 'no_show', 'completed'] as const)
+      this.queueEntriesEnded.inc({ reason }, 0);
     for (const outcome of ['ok', 'error']) this.sweeperPasses.zero({ outcome });
   }
 

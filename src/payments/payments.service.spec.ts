@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Registry } from 'prom-client';
 import { EventMetrics } from '../metrics/event-metrics.js';
 import { FAKE_PRISMA, FAKE_TX, FakeTransactionRunner } from '../../test/fakes/fake-transaction-runner.js';
+import type { QueueExits } from '../queue/queue-exits.js';
 import { fake } from '../../test/fakes/fake.js';
 import { InMemoryIdempotencyRepository } from '../../test/fakes/in-memory-idempotency.repository.js';
 import { InMemoryPaymentsRepository } from '../../test/fakes/in-memory-payments.repository.js';
@@ -65,6 +66,7 @@ describe(PaymentsService.name, () => {
       fake<ReservationsRepository>(reservations),
       testConfig(),
       new EventMetrics(new Registry()),
+      fake<QueueExits>({ latest: () => Promise.resolve(null) }),
     );
     sut = new PaymentsService(
       FAKE_PRISMA,

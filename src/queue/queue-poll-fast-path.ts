@@ -16,7 +16,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * itself does). It answers only when it can answer exactly as QueueController's `state` would:
  * a valid access token, a concert id that is a UUID, the caller's ticket known (signed
  * `Queue-Ticket` or remembered by this replica), a fresh snapshot that says the ticket still
- * waits, and the concert's outflow measured. Everything else (no token, ACTIVE, the first
+ * waits. Everything else (no token, ACTIVE, the first
  * poll, a stale snapshot, any error) goes on to the controller unchanged, so both paths give
  * the same body and headers (the security and CORS headers come from hooks that run before
  * this one); a test compares them.

@@ -1,4 +1,5 @@
 import {
+  ACTIVE_POLL_MS,
   estimateWaitSeconds,
   humanizeWait,
   MAX_POLL_MS,
@@ -32,23 +33,23 @@ describe('waitingPosition', () => {
 
 describe('estimateWaitSeconds', () => {
   it('is zero for a position inside the capacity', () => {
-    expect(estimateWaitSeconds({ position: 5, capacity: 5, windowSeconds: 300, outflowPerSecond: 0 })).toBe(
-      0,
-    );
-  });
-
-  it('falls back to whole windows per batch of capacity without measured outflow', () => {
-    expect(estimateWaitSeconds({ position: 6, capacity: 5, windowSeconds: 300, outflowPerSecond: 0 })).toBe(
-      300,
-    );
-    expect(estimateWaitSeconds({ position: 16, capacity: 5, windowSeconds: 300, outflowPerSecond: 0 })).toBe(
-      900,
-    );
-  });
-
-  it('uses the measured outflow when there is one', () => {
     expect(
-      estimateWaitSeconds({ position: 25, capacity: 5, windowSeconds: 300, outflowPerSecond: 0.5 }),
+      estimateWaitSeconds({ position: 5, capacity: 5, windowSeconds: 300, admissionsPerSecond: null }),
+    ).toBe(0);
+  });
+
+  it('falls back to whole windows per batch of capacity without a measured admission rate', () => {
+    expect(
+      estimateWaitSeconds({ position: 6, capacity: 5, windowSeconds: 300, admissionsPerSecond: null }),
+    ).toBe(300);
+    expect(
+      estimateWaitSeconds({ position: 16, capacity: 5, windowSeconds: 300, admissionsPerSecond: null }),
+    ).toBe(900);
+  });
+
+  it('uses the measured admission rate when there is one', () => {
+    expect(
+      estimateWaitSeconds({ position: 25, capacity: 5, windowSeconds: 300, admissionsPerSecond: 0.5 }),
     ).toBe(40);
   });
 });
@@ -68,18 +69,34 @@ describe('humanizeWait', () => {
 });
 
 describe('retryAfterMs', () => {
-  it('polls about every second near the front', () => {
-    expect(retryAfterMs({ status: 'WAITING', waitSeconds: 0 }, () => 0.5)).toBe(MIN_POLL_MS);
+  const waiting = (position: number, waitSeconds: number) =>
+    ({ status: 'WAITING', position, capacity: 5, waitSeconds }) as const;
+
+  it('polls about every second within a capacity of the front, whatever the estimate', () => {
+    expect(retryAfterMs(waiting(10, 300), () => 0.5)).toBe(MIN_POLL_MS);
+    expect(retryAfterMs(waiting(10, 300), () => 1)).toBe(1_200);
   });
 
-  it('polls at most once a minute far back', () => {
-    expect(retryAfterMs({ status: 'WAITING', waitSeconds: 100_000 }, () => 1)).toBe(MAX_POLL_MS);
+  it('polls by the estimate farther back, at most once a minute', () => {
+    expect(retryAfterMs(waiting(11, 100), () => 0.5)).toBe(10_000);
+    expect(retryAfterMs(waiting(500, 100_000), () => 1)).toBe(MAX_POLL_MS);
   });
 
   it('spreads clients with jitter', () => {
-    const low = retryAfterMs({ status: 'WAITING', waitSeconds: 100 }, () => 0);
-    const high = retryAfterMs({ status: 'WAITING', waitSeconds: 100 }, () => 1);
-    expect(low).toBe(8_000);
-    expect(high).toBe(12_000);
+    expect(retryAfterMs(waiting(50, 100), () => 0)).toBe(8_000);
+    expect(retryAfterMs(waiting(50, 100), () => 1)).toBe(12_000);
+  });
+
+  it('never asks an active user to come back after the window ends', () => {
+    expect(retryAfterMs({ status: 'ACTIVE', msLeft: 300_000, claimed: true }, () => 0.5)).toBe(
+      ACTIVE_POLL_MS,
+    );
+    expect(retryAfterMs({ status: 'ACTIVE', msLeft: 4_200, claimed: true }, () => 1)).toBe(4_200);
+    expect(retryAfterMs({ status: 'ACTIVE', msLeft: -5, claimed: true }, () => 1)).toBe(0);
+  });
+
+  it('asks an admitted user whose place is unclaimed to come within a second', () => {
+    expect(retryAfterMs({ status: 'ACTIVE', msLeft: 30_000, claimed: false }, () => 1)).toBe(MIN_POLL_MS);
+    expect(retryAfterMs({ status: 'ACTIVE', msLeft: 400, claimed: false }, () => 1)).toBe(400);
   });
 });

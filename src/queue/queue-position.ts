@@ -24,19 +24,20 @@ export function waitingPosition(input: {
 
 /**
  * Seconds until a waiting user's window opens: the places that must free up before theirs
- * (position - capacity), at the measured outflow when there is one, otherwise assuming
- * each active user uses their whole window.
+ * (position - capacity), at the admission rate measured over the last minutes when there is
+ * one (windows ended early by payment, leave or no-show admit sooner, so they count),
+ * otherwise assuming each active user uses their whole window.
  */
 export function estimateWaitSeconds(input: {
   position: number;
   capacity: number;
   windowSeconds: number;
-  outflowPerSecond: number;
+  admissionsPerSecond: number | null;
 }): number {
-  const departuresNeeded = Math.max(0, input.position - input.capacity);
-  if (departuresNeeded === 0) return 0;
-  if (input.outflowPerSecond > 0) return Math.ceil(departuresNeeded / input.outflowPerSecond);
-  return input.windowSeconds * Math.ceil(departuresNeeded / input.capacity);
+  const admissionsNeeded = Math.max(0, input.position - input.capacity);
+  if (admissionsNeeded === 0) return 0;
+  if (input.admissionsPerSecond) return Math.ceil(admissionsNeeded / input.admissionsPerSecond);
+  return input.windowSeconds * Math.ceil(admissionsNeeded / input.capacity);
 }
 
 /** "less than a minute", "1 minute", "10 minutes", "2 hours 5 minutes". */
@@ -52,18 +53,30 @@ export function humanizeWait(seconds: number): string {
 
 export const MIN_POLL_MS = 1_000;
 export const MAX_POLL_MS = 60_000;
+/** An open window's "still open" poll; never later than the window's end. */
+export const ACTIVE_POLL_MS = 30_000;
+
+export type PollInput =
+  | { status: 'ACTIVE'; msLeft: number; claimed: boolean }
+  | { status: 'WAITING'; position: number; capacity: number; waitSeconds: number };
 
 /**
- * When to poll again: about ten polls over the expected wait, between one second near
- * the front and a minute far back, with ±20% jitter so that clients spread out instead
- * of arriving together. An active user only needs to learn that the window is still open.
+ * When to poll again, with ±20% jitter so that clients spread out instead of arriving
+ * together. A waiting user within a capacity's distance of the front can be admitted by any
+ * one window ending (a payment, a leave, a no-show), and an admitted place must be claimed
+ * within the claim time: about a second. Farther back, about ten polls over the expected
+ * wait, up to a minute. An active user only needs to learn that the window is still open,
+ * and never later than the window's end; one whose place is not claimed yet should come now
+ * (any request claims it), so about a second.
  */
-export function retryAfterMs(
-  input: { status: 'ACTIVE' | 'WAITING'; waitSeconds: number },
-  random: () => number = Math.random,
-): number {
-  const base = input.status === 'ACTIVE' ? 30_000 : (input.waitSeconds * 1000) / 10;
+export function retryAfterMs(input: PollInput, random: () => number = Math.random): number {
+  const jitter = 0.8 + 0.4 * random();
+  if (input.status === 'ACTIVE') {
+    const base = input.claimed ? ACTIVE_POLL_MS * jitter : MIN_POLL_MS;
+    return Math.max(0, Math.round(Math.min(base, input.msLeft)));
+  }
+  const nearFront = input.position - input.capacity <= input.capacity;
+  const base = nearFront ? MIN_POLL_MS : (input.waitSeconds * 1000) / 10;
   const clamped = Math.min(MAX_POLL_MS, Math.max(MIN_POLL_MS, base));
-  const jittered = clamped * (0.8 + 0.4 * random());
-  return Math.round(Math.min(MAX_POLL_MS, Math.max(MIN_POLL_MS, jittered)));
+  return Math.round(Math.min(MAX_POLL_MS, Math.max(MIN_POLL_MS, clamped * jitter)));
 }

@@ -95,7 +95,9 @@ export class QueueController {
   @ApiOperation({
     summary: "The caller's place in the queue, without entering",
     description:
-      'Poll this while WAITING, after retryAfterMs. 404 QUEUE_ENTRY_NOT_FOUND once the window has lapsed.',
+      'Poll this while WAITING, after retryAfterMs (about a second near the front). The first answer that shows ' +
+      'ACTIVE claims the place and starts the window; a place not claimed within the claim time lapses (NO_SHOW). ' +
+      '410 QUEUE_ENTRY_ENDED with details.reason once the place ended (within the last hour), 404 when there is none.',
   })
   @ApiHeader({
     name: 'queue-ticket',
@@ -103,7 +105,13 @@ export class QueueController {
     description: 'The queueTicket of an earlier answer; a missing or invalid one is ignored',
   })
   @ApiOkResponse({ type: QueueEntryResponse, headers: RETRY_AFTER_HEADER })
-  @ApiErrors('VALIDATION_FAILED', 'UNAUTHENTICATED', 'CONCERT_NOT_FOUND', 'QUEUE_ENTRY_NOT_FOUND')
+  @ApiErrors(
+    'VALIDATION_FAILED',
+    'UNAUTHENTICATED',
+    'CONCERT_NOT_FOUND',
+    'QUEUE_ENTRY_NOT_FOUND',
+    'QUEUE_ENTRY_ENDED',
+  )
   async state(
     @CurrentUser() user: AuthUser,
     @Param('concertId', ParseUUIDPipe) concertId: string,

@@ -1,4 +1,19 @@
 import { DomainError } from '../common/errors/domain-error.js';
+import type { QueueExit } from './queue.repository.js';
+
+const exitDetails = (exit: QueueExit | null | undefined) =>
+  exit ? { reason: exit.reason, endedAt: exit.endedAt.toISOString() } : {};
+
+/** The caller's entry ended within the last hour: `details.reason` says how. */
+export class QueueEntryEndedError extends DomainError {
+  readonly code = 'QUEUE_ENTRY_ENDED';
+  constructor(concertId: string, exit: QueueExit) {
+    super(`Your place in the queue of concert ${concertId} ended (${exit.reason}); enter again to queue`, {
+      concertId,
+      ...exitDetails(exit),
+    });
+  }
+}
 
 export class QueueEntryNotFoundError extends DomainError {
   readonly code = 'QUEUE_ENTRY_NOT_FOUND';
@@ -9,12 +24,11 @@ export class QueueEntryNotFoundError extends DomainError {
 
 export class QueueNotActiveError extends DomainError {
   readonly code = 'QUEUE_NOT_ACTIVE';
-  constructor(concertId: string) {
+  /** With `exit`, the caller's place ended recently and `details.reason` says how. */
+  constructor(concertId: string, exit?: QueueExit | null) {
     super(
       `You need an active queue window for concert ${concertId}; enter the queue and wait for your turn`,
-      {
-        concertId,
-      },
+      { concertId, ...exitDetails(exit) },
     );
   }
 }

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { QueueController } from './queue.controller.js';
+import { QueueExits } from './queue-exits.js';
 import { QueuePollFastPath } from './queue-poll-fast-path.js';
 import { QueueRepository } from './queue.repository.js';
 import { QueueStateReaderAdapter } from './queue-state-reader.adapter.js';
@@ -16,7 +17,8 @@ import { QueueTickets } from './queue-ticket.js';
     QueueSnapshots,
     QueueTickets,
     QueueStateReaderAdapter,
+    QueueExits,
   ],
-  exports: [QueueService, QueuePollFastPath, QueueStateReaderAdapter],
+  exports: [QueueService, QueuePollFastPath, QueueStateReaderAdapter, QueueExits],
 })
 export class QueueModule {}

@@ -11,6 +11,8 @@ export interface LiveEntryRow {
   status: LiveStatus;
   ticket: number;
   expiresAt: Date | null;
+  /** An admitted place not claimed yet lapses then (and expiresAt is the same instant); null once claimed. */
+  claimBy: Date | null;
   windowOpen: boolean;
   /**
    * Known in the statement: an ACTIVE entry's rank among the active ones, or a new entrant's
@@ -24,8 +26,25 @@ export interface LiveEntryRow {
   asOf: Date;
 }
 
-/** A user's live entry (ended as LEFT), or every window of the concert that lapsed (EXPIRED). */
+/** A user's live entry (ended as LEFT), or every window of the concert that lapsed (EXPIRED, NO_SHOW). */
 export type EntriesToEnd = { userId: string; status: 'LEFT' } | { lapsedWindows: true };
+
+/** What one call of end_queue_entries did: entries ended (in all, and by reason) and users admitted. */
+export interface EndedEntries {
+  ended: number;
+  admitted: number;
+  expired: number;
+  noShow: number;
+  completed: number;
+}
+
+/** Why a user's latest entry in a concert ended (COMPLETED is told as PAID). */
+export const QUEUE_EXIT_REASONS = ['LEFT', 'EXPIRED', 'NO_SHOW', 'PAID', 'SALES_CLOSED'] as const;
+export type QueueExitReason = (typeof QUEUE_EXIT_REASONS)[number];
+export interface QueueExit {
+  reason: QueueExitReason;
+  endedAt: Date;
+}
 
 /** What a replica needs to compute any waiting position of a concert; see QueueSnapshots. */
 export interface SnapshotRow {
@@ -46,6 +65,7 @@ interface RawLiveEntry {
   status: LiveStatus;
   ticket: bigint;
   expiresAt: Date | null;
+  claimBy: Date | null;
   windowOpen: boolean;
   position: bigint | null;
   capacity: number;
@@ -59,14 +79,17 @@ interface RawLiveEntry {
  * index, and the rank of an active entry over the active-entry index (at most `capacity`
  * rows), so no plan depends on how many entries the statistics think the concert has.
  */
-const SELECT_LIVE_ENTRY = Prisma.sql`
-  SELECT e.user_id AS "userId", e.concert_id AS "concertId", e.status::text AS status, e.ticket, e.expires_at AS "expiresAt",
+const LIVE_ENTRY_COLUMNS = Prisma.sql`
+         e.user_id AS "userId", e.concert_id AS "concertId", e.status::text AS status, e.ticket, e.expires_at AS "expiresAt",
+         CASE WHEN e.status = 'ACTIVE' AND e.claimed_at IS NULL THEN e.expires_at END AS "claimBy",
          (e.status = 'ACTIVE' AND e.expires_at > clock_timestamp()) AS "windowOpen",
          CASE WHEN e.status = 'ACTIVE'
            THEN 1 + (SELECT count(*) FROM queue_entries a
                      WHERE a.concert_id = e.concert_id AND a.status = 'ACTIVE' AND a.ticket < e.ticket)
          END AS position,
-         c.queue_capacity AS capacity, c.queue_window_seconds AS "windowSeconds", clock_timestamp() AS "asOf"
+         c.queue_capacity AS capacity, c.queue_window_seconds AS "windowSeconds", clock_timestamp() AS "asOf"`;
+const SELECT_LIVE_ENTRY = Prisma.sql`
+  SELECT ${LIVE_ENTRY_COLUMNS}
   FROM queue_entries e
   JOIN concerts c ON c.id = e.concert_id`;
 
@@ -82,11 +105,30 @@ const toLiveEntry = (row: RawLiveEntry): LiveEntryRow => ({
  */
 @Injectable()
 export class QueueRepository {
-  /** These users' live entries in one concert, in one indexed read (the truth behind a poll). */
+  /**
+   * These users' live entries in one concert, in one indexed statement (the truth behind a
+   * poll). A poll that sees its place ACTIVE claims it here (as queue_window_open does): the
+   * full window starts now. Of concurrent claims of one entry, one updates the row and the
+   * others, waiting for its lock, re-check it as claimed and change nothing.
+   */
   async findLiveEntries(tx: Tx, concertId: string, userIds: string[]): Promise<Map<string, LiveEntryRow>> {
     const rows = await tx.$queryRaw<(RawLiveEntry & { userId: string })[]>`
-      ${SELECT_LIVE_ENTRY}
-      WHERE e.concert_id = ${concertId}::uuid AND e.user_id = ANY(${userIds}::uuid[]) AND e.status IN ('WAITING', 'ACTIVE')`;
+      WITH claimed AS (
+        UPDATE queue_entries q
+        SET claimed_at = clock_timestamp(), expires_at = clock_timestamp() + make_interval(secs => g.queue_window_seconds)
+        FROM concerts g
+        WHERE g.id = q.concert_id AND q.concert_id = ${concertId}::uuid AND q.user_id = ANY(${userIds}::uuid[])
+          AND q.status = 'ACTIVE' AND q.claimed_at IS NULL AND q.expires_at > clock_timestamp()
+        RETURNING q.id, q.claimed_at, q.expires_at
+      )
+      SELECT ${LIVE_ENTRY_COLUMNS}
+      -- The statement's snapshot predates the claim: the claimed values come from RETURNING.
+      FROM (SELECT r.id, r.concert_id, r.user_id, r.status, r.ticket,
+                   coalesce(cl.claimed_at, r.claimed_at) AS claimed_at, coalesce(cl.expires_at, r.expires_at) AS expires_at
+            FROM queue_entries r LEFT JOIN claimed cl ON cl.id = r.id
+            WHERE r.concert_id = ${concertId}::uuid AND r.user_id = ANY(${userIds}::uuid[])
+              AND r.status IN ('WAITING', 'ACTIVE')) e
+      JOIN concerts c ON c.id = e.concert_id`;
     return new Map(rows.map(({ userId, ...entry }) => [userId, toLiveEntry(entry)]));
   }
 
@@ -161,19 +203,22 @@ export class QueueRepository {
           RETURNING q.last_ticket - b.n AS before_ticket, b.n,
                     GREATEST(0, b.n - (q.last_ticket - q.activated_count - d.departed)) AS admitted,
                     q.active_count, q.activated_count, d.departed,
-                    c.queue_capacity, c.queue_window_seconds
+                    c.queue_capacity, c.queue_window_seconds, c.queue_claim_seconds
         ), entry AS (
+          -- Admitted on arrival, like any admission: the claim time, until the first seat request
+          -- (or poll) claims the place. An entrant who never comes back holds it no longer.
           INSERT INTO queue_entries (concert_id, user_id, ticket, status, activated_at, expires_at)
           SELECT ${concertId}::uuid, nc.user_id, t.before_ticket + nc.k,
                  CASE WHEN nc.k <= t.admitted THEN 'ACTIVE' ELSE 'WAITING' END::"QueueEntryStatus",
                  CASE WHEN nc.k <= t.admitted THEN clock_timestamp() END,
-                 CASE WHEN nc.k <= t.admitted THEN clock_timestamp() + make_interval(secs => t.queue_window_seconds) END
+                 CASE WHEN nc.k <= t.admitted THEN clock_timestamp() + make_interval(secs => t.queue_claim_seconds) END
           FROM newcomers nc, ticket t
           RETURNING user_id, status, ticket, expires_at
         )
         SELECT false AS created, existing.* FROM existing
         UNION ALL
-        SELECT true, e.user_id, ${concertId}::uuid, e.status::text, e.ticket, e.expires_at, (e.status = 'ACTIVE'),
+        SELECT true, e.user_id, ${concertId}::uuid, e.status::text, e.ticket, e.expires_at,
+               CASE WHEN e.status = 'ACTIVE' THEN e.expires_at END, (e.status = 'ACTIVE'),
                -- New tickets are the last ones: every departure is ahead of them, and an admitted
                -- one has the earlier active entries and the earlier admitted of its batch ahead.
                CASE WHEN e.status = 'ACTIVE' THEN t.active_count - t.admitted + (e.ticket - t.before_ticket)
@@ -263,14 +308,14 @@ export class QueueRepository {
     concertId: string,
     ending: EntriesToEnd,
     options: { lockWaitMs?: number } = {},
-  ): Promise<{ ended: number; admitted: number } | null> {
+  ): Promise<EndedEntries | null> {
     if (options.lockWaitMs !== undefined) {
       await tx.$queryRaw`SELECT set_config('lock_timeout', ${`${options.lockWaitMs}ms`}, true)`;
     }
     // The function ends lapsed windows when given no user.
     const [userId, status] = 'userId' in ending ? [ending.userId, ending.status] : [null, 'EXPIRED'];
-    const rows = await tx.$queryRaw<{ ended: number; admitted: number }[]>`
-      SELECT ended, admitted
+    const rows = await tx.$queryRaw<EndedEntries[]>`
+      SELECT ended, admitted, expired, no_show AS "noShow", completed
       FROM end_queue_entries(${concertId}::uuid, ${userId}::uuid, ${status}::"QueueEntryStatus", false)`;
     return rows[0] ?? null;
   }
@@ -282,10 +327,12 @@ export class QueueRepository {
    * WAL flush. A crash can lose this admit, never a payment (committed before it): the entries
    * are then still ACTIVE with their windows over, and the next admit or sweep ends them.
    */
-  async endLapsedWindowsAndAdmit(tx: Tx, concertId: string): Promise<void> {
-    await tx.$queryRaw`
+  async endLapsedWindowsAndAdmit(tx: Tx, concertId: string): Promise<EndedEntries | null> {
+    const rows = await tx.$queryRaw<EndedEntries[]>`
       WITH async_commit AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true))
-      SELECT e.ended, e.admitted FROM async_commit, end_queue_entries(${concertId}::uuid, NULL, 'EXPIRED', false) e`;
+      SELECT e.ended, e.admitted, e.expired, e.no_show AS "noShow", e.completed
+      FROM async_commit, end_queue_entries(${concertId}::uuid, NULL, 'EXPIRED', false) e`;
+    return rows[0] ?? null;
   }
 
   /** Concerts with a lapsed window, or with a free place and someone waiting. */
@@ -302,12 +349,44 @@ export class QueueRepository {
     return rows.map((row) => row.concertId);
   }
 
-  /** Windows that ended (expired, paid, left) over the last `seconds`: the measured outflow. */
-  async countWindowsEndedSince(tx: Tx, concertId: string, seconds: number): Promise<number> {
+  /**
+   * Users admitted over the last `seconds` (every window that ended early, by payment, leave
+   * or no-show, admitted someone sooner): the measured admission rate. Bounded: an index
+   * range over the admissions of that span, and `limit` rows at most.
+   */
+  async countAdmissionsSince(tx: Tx, concertId: string, seconds: number, limit: number): Promise<number> {
     const rows = await tx.$queryRaw<{ count: bigint }[]>`
-      SELECT count(*) AS count FROM queue_entries
-      WHERE concert_id = ${concertId}::uuid AND activated_at IS NOT NULL
-        AND ended_at > clock_timestamp() - make_interval(secs => ${seconds})`;
+      SELECT count(*) AS count FROM (
+        SELECT 1 FROM queue_entries
+        WHERE concert_id = ${concertId}::uuid AND activated_at > clock_timestamp() - make_interval(secs => ${seconds})
+        LIMIT ${limit}
+      ) recent`;
     return Number(rows[0]?.count ?? 0);
+  }
+
+  /**
+   * Why the user's latest entry in the concert ended, if it ended within `withinSeconds`: a
+   * stored end, or an ACTIVE entry whose window (or claim time) lapsed before the sweeper
+   * marked it. Null when none (never entered, or long ago).
+   */
+  async findLatestExit(
+    tx: Tx,
+    concertId: string,
+    userId: string,
+    withinSeconds: number,
+  ): Promise<QueueExit | null> {
+    const rows = await tx.$queryRaw<{ reason: QueueExitReason; endedAt: Date }[]>`
+      SELECT CASE WHEN e.status = 'COMPLETED' OR (e.status = 'ACTIVE' AND e.ended_at IS NOT NULL) THEN 'PAID'
+                  WHEN e.status = 'ACTIVE' AND e.claimed_at IS NULL THEN 'NO_SHOW'
+                  WHEN e.status = 'ACTIVE' THEN 'EXPIRED'
+                  ELSE e.status::text END AS reason,
+             coalesce(e.ended_at, e.expires_at) AS "endedAt"
+      FROM queue_entries e
+      WHERE e.user_id = ${userId}::uuid AND e.concert_id = ${concertId}::uuid
+        AND (e.status NOT IN ('WAITING', 'ACTIVE') OR (e.status = 'ACTIVE' AND e.expires_at <= clock_timestamp()))
+        AND coalesce(e.ended_at, e.expires_at) > clock_timestamp() - make_interval(secs => ${withinSeconds})
+      ORDER BY e.ticket DESC
+      LIMIT 1`;
+    return rows[0] ?? null;
   }
 }

@@ -4,13 +4,14 @@ import { classifyDatabaseError } from '../common/errors/database-errors.js';
 import { EventMetrics } from '../metrics/event-metrics.js';
 import { PrismaService } from '../prisma/prisma.service.js';
 import { TransactionRunner } from '../prisma/transaction-runner.js';
-import { ConcurrentEntryError, QueueEntryNotFoundError } from './queue.errors.js';
+import { ConcurrentEntryError, QueueEntryEndedError, QueueEntryNotFoundError } from './queue.errors.js';
 import { PerConcertBatcher } from './per-concert-batcher.js';
 import { PerConcertCoalescer } from './per-concert-coalescer.js';
 import { estimateWaitSeconds, retryAfterMs } from './queue-position.js';
+import { QueueExits } from './queue-exits.js';
 import { QueueSnapshots, type QueueSnapshot } from './queue-snapshots.js';
 import { QueueTickets } from './queue-ticket.js';
-import { QueueRepository, type LiveEntryRow } from './queue.repository.js';
+import { QueueRepository, type EndedEntries, type LiveEntryRow } from './queue.repository.js';
 
 export interface QueueState {
   concertId: string;
@@ -18,6 +19,8 @@ export interface QueueState {
   position: number;
   waitSeconds: number | null;
   expiresAt: Date | null;
+  /** ACTIVE but not claimed yet: the place lapses (NO_SHOW) unless claimed by then. */
+  claimBy: Date | null;
   retryAfterMs: number;
   /** The database clock of the data the answer comes from (a waiting position's snapshot). */
   asOf: Date;
@@ -25,16 +28,12 @@ export interface QueueState {
   queueTicket: string;
 }
 
-interface OutflowMeasurement {
-  perSecond: Promise<number>;
-  measuredAt: number;
-  /** The figure once measured; the previous measurement's meanwhile. */
-  value: number | undefined;
-}
+/** Admissions are counted over this span, at most once per concert and replica per ADMISSION_RATE_CACHE_MS. */
+const ADMISSION_RATE_SECONDS = 180;
+const ADMISSION_RATE_CACHE_MS = 5_000;
+/** Bounds the count's cost; beyond it the rate reads as this many per span (over 500 a second). */
+const ADMISSION_RATE_MAX_COUNT = 100_000;
 
-/** Outflow is measured over this window and cached briefly: every poll would otherwise count it. */
-const OUTFLOW_WINDOW_SECONDS = 300;
-const OUTFLOW_CACHE_MS = 5_000;
 const SWEEP_BATCH = 100;
 /** How long a sweep waits for a busy concert's queue row before leaving it for the next pass. */
 const SWEEP_LOCK_WAIT_MS = 250;
@@ -44,11 +43,14 @@ const ENTRY_ATTEMPTS = 3;
 const READ_ATTEMPTS = 3;
 /** Waiting users whose ticket a replica remembers (about 100 bytes each); the oldest is dropped beyond this. */
 const MAX_REMEMBERED_TICKETS = 200_000;
+/** Concerts whose admission rate a replica keeps. */
+const MAX_CONCERT_RATES = 1_000;
 
 @Injectable()
 export class QueueService implements OnApplicationShutdown {
   private readonly logger = new Logger(QueueService.name);
-  private readonly outflowCache = new Map<string, OutflowMeasurement>();
+  /** Per concert: admissions over the last ADMISSION_RATE_SECONDS as last counted, and when that count started. */
+  private readonly admissionCounts = new Map<string, { admitted: number | null; measuredAt: number }>();
   /** Concurrent entries into one concert go in as one statement: one queue-row lock per batch. */
   private readonly entries = new PerConcertBatcher((concertId, userIds) =>
     this.enterBatch(concertId, userIds),
@@ -63,7 +65,7 @@ export class QueueService implements OnApplicationShutdown {
    * served by one more call. A failure is only logged: the sweeper's next pass does the same.
    */
   private readonly admits = new PerConcertCoalescer(
-    (concertId) => this.repo.endLapsedWindowsAndAdmit(this.prisma, concertId),
+    async (concertId) => this.countEnded(await this.repo.endLapsedWindowsAndAdmit(this.prisma, concertId)),
     (concertId, error) =>
       this.logger.warn(`Admit after payment in concert ${concertId} failed: ${String(error)}`),
   );
@@ -81,6 +83,7 @@ export class QueueService implements OnApplicationShutdown {
     private readonly snapshots: QueueSnapshots,
     private readonly queueTickets: QueueTickets,
     private readonly metrics: EventMetrics,
+    private readonly exits: QueueExits,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
@@ -131,25 +134,16 @@ export class QueueService implements OnApplicationShutdown {
 
   /**
    * The caller's WAITING state when this replica can give it without waiting for anything:
-   * their ticket is known, the concert's snapshot is fresh, says they still wait, and the
-   * concert's outflow has been measured. Null otherwise, and then getState answers.
+   * their ticket is known and the concert's snapshot is fresh and says they still wait. Null
+   * otherwise, and then getState answers. QueuePollFastPath answers steady polls with it.
    */
   waitingStateNow(userId: string, concertId: string, queueTicket?: string): QueueState | null {
     const ticket = this.knownTicket(userId, concertId, queueTicket);
     if (ticket === undefined) return null;
     const snapshot = this.snapshots.peek(concertId, ticket);
     const position = snapshot?.positionOf(ticket);
-    const outflowPerSecond = this.outflowNow(concertId);
-    if (!snapshot || !position || outflowPerSecond === undefined) return null;
-    return this.waitingStateOf(
-      concertId,
-      userId,
-      ticket,
-      snapshot,
-      position,
-      snapshot.asOf,
-      outflowPerSecond,
-    );
+    if (!snapshot || !position) return null;
+    return this.waitingState(concertId, userId, ticket, snapshot, position, snapshot.asOf);
   }
 
   /** The ticket the caller sent back signed, or the one this replica remembers for them. */
@@ -196,7 +190,9 @@ export class QueueService implements OnApplicationShutdown {
     }
     const result = await this.repo.endEntriesAndRefill(this.prisma, concertId, { userId, status: 'LEFT' });
     if (!result) throw new ConcertNotFoundError(concertId);
-    this.metrics.queueEntriesEndedCount('left', result.ended);
+    // A window a payment had marked ends as COMPLETED even when its owner leaves.
+    this.metrics.queueEntriesEndedCount('left', result.ended - result.completed);
+    this.countEnded(result);
   }
 
   /**
@@ -222,12 +218,12 @@ export class QueueService implements OnApplicationShutdown {
     for (const concertId of concertIds) {
       const result = await this.sweepConcert(concertId, { lockWaitMs: SWEEP_LOCK_WAIT_MS }).catch(
         (error: unknown) => {
-          if (classifyDatabaseError(error)?.code === 'CONCURRENT_UPDATE') return { expired: 0, admitted: 0 };
+          if (classifyDatabaseError(error)?.code === 'CONCURRENT_UPDATE') return null;
           throw error;
         },
       );
-      expired += result.expired;
-      admitted += result.admitted;
+      expired += (result?.expired ?? 0) + (result?.noShow ?? 0);
+      admitted += result?.admitted ?? 0;
     }
     return { expired, admitted };
   }
@@ -247,13 +243,20 @@ export class QueueService implements OnApplicationShutdown {
   private async sweepConcert(
     concertId: string,
     options: { lockWaitMs?: number } = {},
-  ): Promise<{ expired: number; admitted: number }> {
-    const swept = await this.tx.run(async (tx) => {
-      const result = await this.repo.endEntriesAndRefill(tx, concertId, { lapsedWindows: true }, options);
-      return { expired: result?.ended ?? 0, admitted: result?.admitted ?? 0 };
-    });
-    this.metrics.queueEntriesEndedCount('expired', swept.expired);
+  ): Promise<EndedEntries | null> {
+    const swept = await this.tx.run((tx) =>
+      this.repo.endEntriesAndRefill(tx, concertId, { lapsedWindows: true }, options),
+    );
+    this.countEnded(swept);
     return swept;
+  }
+
+  /** Windows ended by lapsing (EXPIRED, NO_SHOW) or by a payment (COMPLETED), in the metric by reason. */
+  private countEnded(ended: EndedEntries | null): void {
+    if (!ended) return;
+    this.metrics.queueEntriesEndedCount('expired', ended.expired);
+    this.metrics.queueEntriesEndedCount('no_show', ended.noShow);
+    this.metrics.queueEntriesEndedCount('completed', ended.completed);
   }
 
   /** Reads the caller's entry (coalesced with concurrent polls of the concert) and answers from it. */
@@ -264,7 +267,8 @@ export class QueueService implements OnApplicationShutdown {
       if (!entry || (entry.status === 'ACTIVE' && !entry.windowOpen)) {
         if (!(await this.repo.findSalesState(this.prisma, concertId)))
           throw new ConcertNotFoundError(concertId);
-        throw new QueueEntryNotFoundError(concertId);
+        const exit = await this.exits.latest(userId, concertId);
+        throw exit ? new QueueEntryEndedError(concertId, exit) : new QueueEntryNotFoundError(concertId);
       }
       const state = await this.stateOf(userId, entry);
       if (state) return state;
@@ -286,7 +290,12 @@ export class QueueService implements OnApplicationShutdown {
         position: entry.position!,
         waitSeconds: null,
         expiresAt: entry.expiresAt,
-        retryAfterMs: retryAfterMs({ status: 'ACTIVE', waitSeconds: 0 }),
+        claimBy: entry.claimBy,
+        retryAfterMs: retryAfterMs({
+          status: 'ACTIVE',
+          msLeft: entry.expiresAt!.getTime() - entry.asOf.getTime(),
+          claimed: entry.claimBy === null,
+        }),
         asOf: entry.asOf,
         queueTicket: this.queueTickets.sign(entry.concertId, userId, entry.ticket),
       };
@@ -304,32 +313,24 @@ export class QueueService implements OnApplicationShutdown {
     return this.waitingState(entry.concertId, userId, entry.ticket, snapshot, position, snapshot.asOf);
   }
 
-  private async waitingState(
+  /**
+   * A waiting user's state from a snapshot (or the statement that entered them), with no
+   * database round trip: the wait comes from the concert's admission rate cached on this
+   * replica, whose refresh runs in the background.
+   */
+  waitingState(
     concertId: string,
     userId: string,
     ticket: number,
     queue: Pick<QueueSnapshot, 'capacity' | 'windowSeconds'>,
     position: number,
     asOf: Date,
-  ): Promise<QueueState> {
-    const outflowPerSecond = this.outflowNow(concertId) ?? (await this.outflowPerSecond(concertId));
-    return this.waitingStateOf(concertId, userId, ticket, queue, position, asOf, outflowPerSecond);
-  }
-
-  private waitingStateOf(
-    concertId: string,
-    userId: string,
-    ticket: number,
-    queue: Pick<QueueSnapshot, 'capacity' | 'windowSeconds'>,
-    position: number,
-    asOf: Date,
-    outflowPerSecond: number,
   ): QueueState {
     const waitSeconds = estimateWaitSeconds({
       position,
       capacity: queue.capacity,
       windowSeconds: queue.windowSeconds,
-      outflowPerSecond,
+      admissionsPerSecond: this.admissionsPerSecond(concertId, queue.capacity),
     });
     return {
       concertId,
@@ -337,7 +338,8 @@ export class QueueService implements OnApplicationShutdown {
       position,
       waitSeconds,
       expiresAt: null,
-      retryAfterMs: retryAfterMs({ status: 'WAITING', waitSeconds }),
+      claimBy: null,
+      retryAfterMs: retryAfterMs({ status: 'WAITING', position, capacity: queue.capacity, waitSeconds }),
       asOf,
       queueTicket: this.queueTickets.sign(concertId, userId, ticket),
     };
@@ -350,40 +352,27 @@ export class QueueService implements OnApplicationShutdown {
   }
 
   /**
-   * Windows that ended per second over the last few minutes. One measurement per concert is
-   * shared: while it is fresh, or its successor runs, every poll uses it instead of counting again.
+   * Admissions per second over the last ADMISSION_RATE_SECONDS, as last counted on this
+   * replica. Null (the full-window estimate then) before the first count, or while the count
+   * is no more than one capacity: those are the places filled on arrival, not a rate. A count
+   * older than ADMISSION_RATE_CACHE_MS starts one count in the background; no poll waits for it.
    */
-  private outflowPerSecond(concertId: string): Promise<number> {
-    const cached = this.outflowCache.get(concertId);
-    if (cached && Date.now() - cached.measuredAt < OUTFLOW_CACHE_MS) return cached.perSecond;
-    const perSecond = this.repo
-      .countWindowsEndedSince(this.prisma, concertId, OUTFLOW_WINDOW_SECONDS)
-      .then((ended) => ended / OUTFLOW_WINDOW_SECONDS);
-    const measurement: OutflowMeasurement = { perSecond, measuredAt: Date.now(), value: cached?.value };
-    this.outflowCache.set(concertId, measurement);
-    perSecond.then(
-      (value) => {
-        measurement.value = value;
-      },
-      // A failed measurement is not kept: the next poll measures again.
-      () => {
-        if (this.outflowCache.get(concertId) === measurement) this.outflowCache.delete(concertId);
-      },
-    );
-    // While it runs, the previous measurement answers: no steady poll waits for this count.
-    return cached?.perSecond ?? perSecond;
-  }
-
-  /**
-   * The last outflow measured, without waiting; starts the next measurement when it is due.
-   * Undefined until the concert's first measurement has finished.
-   */
-  private outflowNow(concertId: string): number | undefined {
-    const cached = this.outflowCache.get(concertId);
-    if (!cached || Date.now() - cached.measuredAt >= OUTFLOW_CACHE_MS) {
-      this.outflowPerSecond(concertId).catch(() => undefined);
+  private admissionsPerSecond(concertId: string, capacity: number): number | null {
+    const cached = this.admissionCounts.get(concertId);
+    const rate = (admitted: number | null | undefined) =>
+      admitted && admitted > capacity ? admitted / ADMISSION_RATE_SECONDS : null;
+    if (cached && Date.now() - cached.measuredAt < ADMISSION_RATE_CACHE_MS) return rate(cached.admitted);
+    const measurement = { admitted: cached?.admitted ?? null, measuredAt: Date.now() };
+    if (!cached && this.admissionCounts.size >= MAX_CONCERT_RATES) {
+      this.admissionCounts.delete(this.admissionCounts.keys().next().value!);
     }
-    return this.outflowCache.get(concertId)?.value;
+    this.admissionCounts.set(concertId, measurement);
+    this.repo
+      .countAdmissionsSince(this.prisma, concertId, ADMISSION_RATE_SECONDS, ADMISSION_RATE_MAX_COUNT)
+      .then((admitted) => (measurement.admitted = admitted))
+      // A failed count keeps the previous one; the next poll after the cache time counts again.
+      .catch(() => undefined);
+    return rate(measurement.admitted);
   }
 }
 

@@ -1,10 +1,12 @@
 import { Module } from '@nestjs/common';
+import { QueueModule } from '../queue/queue.module.js';
 import { ReservationsController } from './reservations.controller.js';
 import { ReservationsRepository } from './reservations.repository.js';
 import { ReservationsService } from './reservations.service.js';
 
 /** Exports ReservationsService: payments read the reservations they confirmed through it, the sweeper expires holds. */
 @Module({
+  imports: [QueueModule],
   controllers: [ReservationsController],
   providers: [ReservationsService, ReservationsRepository],
   exports: [ReservationsService],

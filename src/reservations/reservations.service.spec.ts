@@ -8,6 +8,7 @@ import { testConfig } from '../../test/fakes/test-config.js';
 import { ConcertNotFoundError, SalesClosedError, SalesPausedError } from '../concerts/concerts.errors.js';
 import type { TransactionRunner } from '../prisma/transaction-runner.js';
 import { QueueNotActiveError } from '../queue/queue.errors.js';
+import type { QueueExits } from '../queue/queue-exits.js';
 import {
   HoldLimitExceededError,
   InvalidSeatSelectionError,
@@ -46,6 +47,7 @@ describe(ReservationsService.name, () => {
       fake<ReservationsRepository>(repo),
       config,
       new EventMetrics(new Registry()),
+      fake<QueueExits>({ latest: () => Promise.resolve(null) }),
     );
   });
 
@@ -66,6 +68,7 @@ describe(ReservationsService.name, () => {
         salesCloseAt: new Date('2025-02-01T19:00:00Z'),
         queueCapacity: 5,
         queueWindowSeconds: 300,
+        queueClaimSeconds: 30,
       });
       repo.addSeats(concertId, 5);
     });

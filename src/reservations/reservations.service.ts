@@ -8,6 +8,7 @@ import type { ReservationStatus, SeatStatus } from '../generated/prisma/enums.js
 import { PrismaService } from '../prisma/prisma.service.js';
 import { TransactionRunner, type Tx } from '../prisma/transaction-runner.js';
 import { QueueNotActiveError } from '../queue/queue.errors.js';
+import { QueueExits } from '../queue/queue-exits.js';
 import { effectiveStatus } from './reservation-status.js';
 import {
   HoldLimitExceededError,
@@ -61,6 +62,7 @@ export class ReservationsService {
     private readonly repo: ReservationsRepository,
     private readonly config: AppConfig,
     private readonly metrics: EventMetrics,
+    private readonly queueExits: QueueExits,
   ) {}
 
   /**
@@ -84,7 +86,7 @@ export class ReservationsService {
     );
     if (!map) throw new ConcertNotFoundError(concertId);
     if (map.concert.salesState === 'CLOSED') throw new SalesClosedError({ concertId });
-    if (!map.windowOpen) throw new QueueNotActiveError(concertId);
+    if (!map.windowOpen) throw await this.queueNotActive(userId, concertId);
     if (status === undefined) this.seatCounts.set(concertId, map.total);
     return { concert: map.concert, seats: map.seats, page, limit, total: map.total };
   }
@@ -115,7 +117,7 @@ export class ReservationsService {
       case 'SALES_CLOSED':
         throw new SalesClosedError({ concertId });
       case 'QUEUE_NOT_ACTIVE':
-        throw new QueueNotActiveError(concertId);
+        throw await this.queueNotActive(userId, concertId);
       case 'HOLD_LIMIT_EXCEEDED':
         throw new HoldLimitExceededError(this.config.maxSeatsPerReservation, result.held, seatIds.length);
       case 'SEAT_NOT_FOUND':
@@ -175,6 +177,11 @@ export class ReservationsService {
   }
 
   /** The DTO checks the same for HTTP; the maximum is configuration, so the service has the last word. */
+  /** The gate's refusal, with how the caller's place ended when it did within the last hour. */
+  private async queueNotActive(userId: string, concertId: string): Promise<QueueNotActiveError> {
+    return new QueueNotActiveError(concertId, await this.queueExits.latest(userId, concertId));
+  }
+
   private assertSeatSelection(seatIds: string[]): void {
     const max = this.config.maxSeatsPerReservation;
     if (!seatIds.length) throw new InvalidSeatSelectionError('none given', max);

@@ -58,6 +58,7 @@ describe('Concerts', () => {
         salesCloseAt: '2031-07-15T10:00:00.000Z',
         queueCapacity: 7,
         queueWindowSeconds: 120,
+        queueClaimSeconds: 30,
         seatCount: 15,
       });
       const concertId = res.body.id as string;
@@ -344,6 +345,7 @@ describe('Concerts', () => {
         salesCloseAt: expect.any(String),
         queueCapacity: 7,
         queueWindowSeconds: 120,
+        queueClaimSeconds: 30,
         seatCount: 2,
       });
     });
@@ -381,6 +383,7 @@ describe('Concerts', () => {
         salesCloseAt: expect.any(String),
         queueCapacity: 4,
         queueWindowSeconds: 90,
+        queueClaimSeconds: 30,
         seatCount: 6,
         seatCounts: { available: 3, held: 1, sold: 2 },
         revenue: 14_000,
@@ -416,6 +419,7 @@ describe('Concerts', () => {
         salesState: 'ON_SALE',
         queueCapacity: 50,
         queueWindowSeconds: 90,
+        queueClaimSeconds: 30,
         seatCount: 2,
       });
       const again = await t

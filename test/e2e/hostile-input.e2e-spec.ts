@@ -269,6 +269,8 @@ describe('Hostile input on every route', () => {
     for (const user of [victim, attacker]) {
       await t.http().patch('/points/charge').set(user.headers).send({ amount: 50_000 }).expect(200);
       await t.http().post(`/concerts/${concert.id}/queue-entry`).set(user.headers).expect(201);
+      // Shown up (the poll claims the place): later requests never move the window.
+      await t.http().get(`/concerts/${concert.id}/queue`).set(user.headers).expect(200);
     }
     const [heldSeat, paidSeat] = concert.seatIds;
     const held = await t
@@ -417,6 +419,7 @@ describe('Hostile input on every route', () => {
         ],
         queueCapacity: [...BAD_NUMBERS, 100_001],
         queueWindowSeconds: [...BAD_NUMBERS, 86_401],
+        queueClaimSeconds: [...BAD_NUMBERS, 3_601],
         layout: [
           ...NOT_STRINGS.filter((value) => !isRecord(value)),
           { rows: [] },
@@ -443,12 +446,13 @@ describe('Hostile input on every route', () => {
         salesCloseAt: BAD_SALES_CLOSE_AT,
         queueCapacity: [...BAD_NUMBERS, 100_001],
         queueWindowSeconds: [...BAD_NUMBERS, 86_401],
+        queueClaimSeconds: [...BAD_NUMBERS, 3_601],
       },
       isValidBody: (body) =>
         Object.entries(body).every(([field, value]) =>
           field === 'salesState'
             ? ['ON_SALE', 'PAUSED', 'CLOSED'].includes(value as string)
-            : field === 'queueCapacity' || field === 'queueWindowSeconds'
+            : field === 'queueCapacity' || field === 'queueWindowSeconds' || field === 'queueClaimSeconds'
               ? Number.isInteger(value) && (value as number) >= 1
               : false,
         ),

@@ -124,7 +124,8 @@ describe('Payments', () => {
 
       // The buyer's window ended with the payment, and the admit that follows it (the sweeper
       // is off here) gives the place to the waiting user.
-      await t.http().get(`/concerts/${concert.id}/queue`).set(buyer.headers).expect(404);
+      const ended = await t.http().get(`/concerts/${concert.id}/queue`).set(buyer.headers).expect(410);
+      expect(ended.body).toMatchObject({ code: 'QUEUE_ENTRY_ENDED', details: { reason: 'PAID' } });
       await waitFor(
         async () =>
           (await t.http().get(`/concerts/${concert.id}/queue`).set(next.headers).expect(200)).body.status ===

@@ -36,7 +36,8 @@ async function expectExactPositions(t: TestApp, concertId: string, users: TestUs
   const answers = await Promise.all(users.map((user) => stateOf(t, user, concertId)));
   users.forEach((user, i) => {
     const expected = truth.get(user.id);
-    if (!expected) expect(answers[i]!.status).toBe(404);
+    // Gone from the line (left): told so, with the reason.
+    if (!expected) expect([answers[i]!.status, answers[i]!.body.details?.reason]).toEqual([410, 'LEFT']);
     else
       expect([user.id, answers[i]!.body.queuePosition, answers[i]!.body.status]).toEqual([
         user.id,
@@ -143,7 +144,7 @@ describe('Queue positions from the per-replica snapshot', () => {
     }
   });
 
-  it('answers 404 once a remembered user has left through another replica', async () => {
+  it('answers 410 LEFT once a remembered user has left through another replica', async () => {
     const concert = await createConcert(t, { capacity: 1 });
     const [first, second] = await createUsers(t, 2);
     await enter(t, first!, concert.id);
@@ -151,7 +152,7 @@ describe('Queue positions from the per-replica snapshot', () => {
     await stateOf(t, second!, concert.id).expect(200);
     await leave(other, second!, concert.id);
     await snapshotAge();
-    await stateOf(t, second!, concert.id).expect(404);
+    expect((await stateOf(t, second!, concert.id).expect(410)).body.details.reason).toBe('LEFT');
     // Entering again takes a new ticket at the back, and is answered from it.
     await enter(other, second!, concert.id);
     await snapshotAge();

@@ -157,7 +157,10 @@ describe('Queue: position, leaving and admission', () => {
       queuePosition: 3,
       status: 'WAITING',
     });
-    await stateOf(t, users[0]!, concert.id).expect(404);
+    expect((await stateOf(t, users[0]!, concert.id).expect(410)).body).toMatchObject({
+      code: 'QUEUE_ENTRY_ENDED',
+      details: { reason: 'LEFT' },
+    });
     expect(await activeCount(t, concert.id)).toBe(2);
   });
 
@@ -192,8 +195,13 @@ describe('Queue: position, leaving and admission', () => {
     await t.db.query(`UPDATE queue_entries SET expires_at = now() - interval '1 second' WHERE user_id = $1`, [
       active!.id,
     ]);
-    expect((await gate(active!).expect(403)).body).toMatchObject({ code: 'QUEUE_NOT_ACTIVE' });
-    await stateOf(t, active!, concert.id).expect(404);
+    expect((await gate(active!).expect(403)).body).toMatchObject({
+      code: 'QUEUE_NOT_ACTIVE',
+      details: { reason: 'EXPIRED', endedAt: expect.any(String) },
+    });
+    expect((await stateOf(t, active!, concert.id).expect(410)).body.details).toMatchObject({
+      reason: 'EXPIRED',
+    });
   });
 
   it('re-enters a user whose window lapsed at the back, admitting the next one', async () => {
@@ -235,19 +243,27 @@ describe('Queue: the sweeper', () => {
   it('admits the sixth user when a window expires', async () => {
     const concert = await createConcert(t, { windowSeconds: 1 });
     const users = await createUsers(t, 6);
-    for (const user of users.slice(0, 5)) await enter(t, user, concert.id);
+    // Each claims at once (a poll), so their windows of 1 s lapse as EXPIRED.
+    for (const user of users.slice(0, 5)) {
+      await enter(t, user, concert.id);
+      await stateOf(t, user, concert.id).expect(200);
+    }
     // Later entrants get later windows: only the sixth is left waiting once the first five lapse.
     expect((await enter(t, users[5]!, concert.id)).body.status).toBe('WAITING');
 
     await waitFor(async () => (await stateOf(t, users[5]!, concert.id)).body.status === 'ACTIVE');
     expect(await activeCount(t, concert.id)).toBeLessThanOrEqual(5);
-    await stateOf(t, users[0]!, concert.id).expect(404);
+    expect((await stateOf(t, users[0]!, concert.id).expect(410)).body.details).toMatchObject({
+      reason: 'EXPIRED',
+    });
   });
 
   it('never exceeds the capacity with two app instances sweeping one database', async () => {
     const second = await createTestApp({ EXPIRY_SWEEP_INTERVAL_MS: 100 }, { databaseUrl: t.databaseUrl });
     try {
-      const concert = await createConcert(t, { capacity: 3, windowSeconds: 1 });
+      // Claims in play: half the users poll (a poll that sees ACTIVE claims, and the window
+      // starts then), the others never come back and lapse as NO_SHOW after the claim time.
+      const concert = await createConcert(t, { capacity: 3, windowSeconds: 1, claimSeconds: 1 });
       const users = await createUsers(t, 30);
       let maxActive = 0;
       let sampling = true;
@@ -260,6 +276,9 @@ describe('Queue: the sweeper', () => {
       await Promise.all(users.map((user, i) => enter(i % 2 ? second : t, user, concert.id).expect(201)));
       // Everyone is admitted in turn as windows lapse: 30 users, 3 at a time, 1 s each.
       await waitFor(async () => {
+        await Promise.all(
+          users.filter((_, i) => i % 2).map((user, i) => stateOf(i % 2 ? second : t, user, concert.id)),
+        );
         const { rows } = await t.db.query<{ n: number }>(
           `SELECT count(*)::int AS n FROM queue_entries WHERE concert_id = $1 AND activated_at IS NOT NULL`,
           [concert.id],
@@ -275,6 +294,12 @@ describe('Queue: the sweeper', () => {
       );
       expect(Number(rows[0].activated_count)).toBe(30);
       expect(rows[0].active_count).toBe(await activeCount(t, concert.id));
+      const { rows: ends } = await t.db.query<{ status: string; claimed: boolean }>(
+        `SELECT status, claimed_at IS NOT NULL AS claimed FROM queue_entries WHERE concert_id = $1 AND status <> 'ACTIVE'`,
+        [concert.id],
+      );
+      expect(ends.some((end) => end.status === 'NO_SHOW' && !end.claimed)).toBe(true);
+      expect(ends.some((end) => end.status === 'EXPIRED' && end.claimed)).toBe(true);
     } finally {
       await second.close();
     }

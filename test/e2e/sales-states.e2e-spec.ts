@@ -92,7 +92,10 @@ describe('Sales states', () => {
         [concert.id],
       );
       expect(rows[0]).toEqual({ sales_state: 'CLOSED', active_count: 0 });
-      expect((await queueState(buyer, concert.id).expect(404)).body.code).toBe('QUEUE_ENTRY_NOT_FOUND');
+      expect((await queueState(buyer, concert.id).expect(410)).body).toMatchObject({
+        code: 'QUEUE_ENTRY_ENDED',
+        details: { reason: 'SALES_CLOSED', endedAt: expect.any(String) },
+      });
       const mine = await t.http().get('/reservation').set(buyer.headers).expect(200);
       expect(mine.body.reservations).toEqual([expect.objectContaining({ id: held, status: 'SALES_CLOSED' })]);
       expect(await checkInvariants(t.db)).toEqual([]);

@@ -23,19 +23,22 @@ export async function createConcert(
     price?: number;
     capacity?: number;
     windowSeconds?: number;
+    /** Default: the column's default (30). */
+    claimSeconds?: number;
     salesState?: 'ON_SALE' | 'PAUSED' | 'CLOSED';
     startsInDays?: number;
   } = {},
 ): Promise<ConcertFixture> {
   const { rows } = await t.db.query<{ id: string }>(
-    `INSERT INTO concerts (name, venue, starts_at, sales_state, queue_capacity, queue_window_seconds)
-     VALUES ($1, 'Test Hall', now() + make_interval(days => $2), $3, $4, $5) RETURNING id`,
+    `INSERT INTO concerts (name, venue, starts_at, sales_state, queue_capacity, queue_window_seconds, queue_claim_seconds)
+     VALUES ($1, 'Test Hall', now() + make_interval(days => $2), $3, $4, $5, coalesce($6, 30)) RETURNING id`,
     [
       options.name ?? `Concert ${Math.random().toString(36).slice(2, 8)}`,
       options.startsInDays ?? 30,
       options.salesState ?? 'ON_SALE',
       options.capacity ?? t.env.QUEUE_ACTIVE_CAPACITY,
       options.windowSeconds ?? t.env.QUEUE_WINDOW_SECONDS,
+      options.claimSeconds ?? null,
     ],
   );
   const id = rows[0]!.id;

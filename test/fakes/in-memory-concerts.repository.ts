@@ -40,6 +40,7 @@ export class InMemoryConcertsRepository implements PublicOf<ConcertsRepository> 
       salesState: 'ON_SALE',
       queueCapacity: 5,
       queueWindowSeconds: 300,
+      queueClaimSeconds: 30,
       ...fields,
       startsAt,
       salesCloseAt: fields.salesCloseAt ?? startsAt,
@@ -151,6 +152,7 @@ export class InMemoryConcertsRepository implements PublicOf<ConcertsRepository> 
     concert.salesCloseAt = change.salesCloseAt ?? concert.salesCloseAt;
     concert.queueCapacity = change.queueCapacity ?? concert.queueCapacity;
     concert.queueWindowSeconds = change.queueWindowSeconds ?? concert.queueWindowSeconds;
+    concert.queueClaimSeconds = change.queueClaimSeconds ?? concert.queueClaimSeconds;
     return {
       ...concert,
       salesState: this.salesStateNow(concert),

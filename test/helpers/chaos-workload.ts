@@ -44,7 +44,8 @@ export interface ChaosReport {
 const ALLOWED: Record<string, number[]> = {
   charge: [200, 409],
   'enter queue': [200, 201, 409],
-  'poll queue': [200, 404],
+  // 410: the place ended (left, lapsed unclaimed or expired, paid) within the hour.
+  'poll queue': [200, 404, 410],
   'leave queue': [204, 409],
   'seat map': [200, 403],
   hold: [201, 403, 409],

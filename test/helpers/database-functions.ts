@@ -49,10 +49,14 @@ export class FunctionTestDatabase {
     );
   }
 
-  /** The user enters and is admitted by the real admission (the sweeper's call). */
-  async openWindow(concertId: string, userId: string): Promise<void> {
+  /**
+   * The user enters and is admitted by the real admission (the sweeper's call), then claims
+   * the place as their first seat request would (unless `claimed: false`).
+   */
+  async openWindow(concertId: string, userId: string, options: { claimed?: boolean } = {}): Promise<void> {
     await this.enter(concertId, userId);
     await this.endQueueEntries(concertId, null);
+    if (options.claimed ?? true) await this.queueWindowOpen(concertId, userId);
     const { rows } = await this.db.query(
       `SELECT 1 FROM queue_entries WHERE concert_id = $1 AND user_id = $2 AND status = 'ACTIVE'`,
       [concertId, userId],
@@ -141,6 +145,22 @@ export class FunctionTestDatabase {
       `SELECT ended, admitted FROM end_queue_entries($1::uuid, $2::uuid, $3::"QueueEntryStatus", $4)`,
       [concertId, userId, userId ? (options.status ?? 'LEFT') : 'EXPIRED', options.onlyActive ?? false],
     );
+    return rows[0];
+  }
+
+  /** end_queue_entries with every column it answers: the ended entries by reason too. */
+  async endQueueEntriesByReason(
+    concertId: string,
+    userId: string | null,
+    options: { status?: 'LEFT' | 'COMPLETED' } = {},
+  ): Promise<Record<'ended' | 'admitted' | 'expired' | 'no_show' | 'completed', number> | undefined> {
+    const { rows } = await this.db.query<
+      Record<'ended' | 'admitted' | 'expired' | 'no_show' | 'completed', number>
+    >(`SELECT * FROM end_queue_entries($1::uuid, $2::uuid, $3::"QueueEntryStatus", false)`, [
+      concertId,
+      userId,
+      userId ? (options.status ?? 'LEFT') : 'EXPIRED',
+    ]);
     return rows[0];
   }
 

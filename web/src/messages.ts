@@ -31,7 +31,11 @@ export function fanMessage(error: unknown): string {
     case 'RESERVATION_ALREADY_PAID':
       return 'These seats are paid already: they are in My tickets.';
     case 'QUEUE_NOT_ACTIVE':
+    case 'QUEUE_ENTRY_ENDED':
     case 'QUEUE_ENTRY_NOT_FOUND':
+      if (details.reason === 'LEFT') return 'You left the queue. Join it again to try once more.';
+      if (details.reason === 'PAID') return 'Your purchase is done. To buy more, join the queue again.';
+      if (details.reason === 'SALES_CLOSED') return 'Sales for this concert are closed.';
       return "Your turn ended: you didn't come back in time. Join the queue again to try once more.";
     case 'CONCERT_NOT_ON_SALE':
     case 'SALES_PAUSED':

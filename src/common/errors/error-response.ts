@@ -107,7 +107,11 @@ const ERROR_EXAMPLES: Record<ErrorCode, ErrorExample> = {
   },
   QUEUE_NOT_ACTIVE: {
     message: `You need an active queue window for concert ${EXAMPLE.concertId}; enter the queue and wait for your turn`,
-    details: { concertId: EXAMPLE.concertId },
+    details: { concertId: EXAMPLE.concertId, reason: 'EXPIRED', endedAt: '2026-12-04T18:05:00.000Z' },
+  },
+  QUEUE_ENTRY_ENDED: {
+    message: `Your place in the queue of concert ${EXAMPLE.concertId} ended (NO_SHOW); enter again to queue`,
+    details: { concertId: EXAMPLE.concertId, reason: 'NO_SHOW', endedAt: '2026-12-04T18:00:30.000Z' },
   },
   INVALID_AMOUNT: {
     message: 'Amount must be an integer from 1 to 1000000',

@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsEnum, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { SalesState } from '../../generated/prisma/enums.js';
-import { MAX_QUEUE_CAPACITY, MAX_QUEUE_WINDOW_SECONDS } from '../concert-limits.js';
+import { MAX_QUEUE_CAPACITY, MAX_QUEUE_CLAIM_SECONDS, MAX_QUEUE_WINDOW_SECONDS } from '../concert-limits.js';
 import { IsZonedDateTime } from './create-concert.dto.js';
 
 /** At least one field; the service refuses an empty change. */
@@ -41,4 +41,17 @@ export class ChangeConcertSettingsDto {
   @Min(1)
   @Max(MAX_QUEUE_WINDOW_SECONDS)
   queueWindowSeconds?: number;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: MAX_QUEUE_CLAIM_SECONDS,
+    description: 'How long an admitted user has to show up; applies to the next admissions',
+    example: 30,
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_QUEUE_CLAIM_SECONDS)
+  queueClaimSeconds?: number;
 }

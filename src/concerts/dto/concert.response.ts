@@ -37,6 +37,13 @@ export class ConcertResponse {
   @ApiProperty({ type: 'integer', description: 'Length of an active window', example: 300 })
   queueWindowSeconds!: number;
 
+  @ApiProperty({
+    type: 'integer',
+    description: 'How long an admitted user has to show up before the place goes to the next',
+    example: 30,
+  })
+  queueClaimSeconds!: number;
+
   @ApiProperty({ type: 'integer', example: 50 })
   seatCount!: number;
 }
@@ -51,6 +58,7 @@ export function toConcertResponse(concert: ConcertWithSeatCount): ConcertRespons
     salesCloseAt: concert.salesCloseAt.toISOString(),
     queueCapacity: concert.queueCapacity,
     queueWindowSeconds: concert.queueWindowSeconds,
+    queueClaimSeconds: concert.queueClaimSeconds,
     seatCount: concert.seatCount,
   };
 }

@@ -19,6 +19,7 @@ import {
 } from 'class-validator';
 import {
   MAX_QUEUE_CAPACITY,
+  MAX_QUEUE_CLAIM_SECONDS,
   MAX_QUEUE_WINDOW_SECONDS,
   MAX_SEAT_PRICE,
   MAX_SEATS_PER_CONCERT,
@@ -162,6 +163,20 @@ export class CreateConcertDto {
   @Min(1)
   @Max(MAX_QUEUE_WINDOW_SECONDS)
   queueWindowSeconds?: number;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: MAX_QUEUE_CLAIM_SECONDS,
+    description:
+      'How long an admitted user has to show up (a poll, the seat map, a hold) before the place lapses as NO_SHOW; default QUEUE_CLAIM_SECONDS',
+    example: 30,
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_QUEUE_CLAIM_SECONDS)
+  queueClaimSeconds?: number;
 
   @ApiPropertyOptional({
     type: [SeatDto],

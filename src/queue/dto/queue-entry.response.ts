@@ -20,7 +20,9 @@ export class QueueEntryResponse {
 
   @ApiProperty({
     enum: ['ACTIVE', 'WAITING'],
-    description: 'ACTIVE: the window is open until expiresAt. WAITING: poll after retryAfterMs',
+    description:
+      'ACTIVE: the window is open until expiresAt (the answer that first shows ACTIVE claims the place, and the ' +
+      'full window starts then). WAITING: poll after retryAfterMs',
     example: 'WAITING',
   })
   status!: 'ACTIVE' | 'WAITING';
@@ -47,10 +49,24 @@ export class QueueEntryResponse {
   })
   expiresAt!: string | null;
 
+  /** ACTIVE but not claimed yet: the place lapses (NO_SHOW) unless a request claims it by then. */
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description:
+      'ACTIVE and not claimed yet: the place lapses as NO_SHOW unless the seat map, a hold or a poll of this ' +
+      'route claims it by then (the window then starts). Null once claimed, and while waiting',
+    example: null,
+  })
+  claimBy!: string | null;
+
   /** Poll again after this many milliseconds (also sent as Retry-After). */
   @ApiProperty({
     type: 'integer',
-    description: 'Poll again after this many milliseconds (also sent as Retry-After, in seconds)',
+    description:
+      'Poll again after this many milliseconds (also sent as Retry-After, in seconds): about 1000 near the front, ' +
+      'up to 60000 far back; while ACTIVE, never past the end of the window',
     example: 12_000,
   })
   retryAfterMs!: number;

@@ -11,6 +11,7 @@ export function toQueueEntryResponse(userId: string, state: QueueState): QueueEn
     estimatedWaitTime: state.waitSeconds === null ? null : humanizeWait(state.waitSeconds),
     estimatedWaitSeconds: state.waitSeconds,
     expiresAt: state.expiresAt?.toISOString() ?? null,
+    claimBy: state.claimBy?.toISOString() ?? null,
     retryAfterMs: state.retryAfterMs,
     asOf: state.asOf.toISOString(),
     queueTicket: state.queueTicket,

@@ -55,7 +55,7 @@ describe('end_queue_entries', () => {
     expect(await f.state()).toEqual(before);
   });
 
-  it('admits the longest-waiting users into free places, with a window by the database clock', async () => {
+  it('admits the longest-waiting users into free places, with the claim time by the database clock', async () => {
     const { concertId, waiting } = await queue({ capacity: 2, active: 0, waiting: 3 });
     const { rows: clock } = await f.db.query<{ now: Date }>('SELECT clock_timestamp() AS now');
 
@@ -72,7 +72,8 @@ describe('end_queue_entries', () => {
       [waiting[1], 'ACTIVE'],
       [waiting[2], 'WAITING'],
     ]);
-    expect(rows.slice(0, 2).map((row) => Math.round(row.window_ms))).toEqual([60_000, 60_000]);
+    // Unclaimed: the concert's claim time (30 s), not the window, until queue_window_open claims.
+    expect(rows.slice(0, 2).map((row) => Math.round(row.window_ms))).toEqual([30_000, 30_000]);
     expect(rows[0]!.since).toBeGreaterThanOrEqual(-1);
     expect(await counters(concertId)).toEqual({ active: 2, activated: 2, leftWaiting: 0, lastTicket: 3 });
   });
@@ -200,6 +201,58 @@ describe('end_queue_entries', () => {
   });
 });
 
+describe('end_queue_entries: ended entries by reason', () => {
+  let f: FunctionTestDatabase;
+
+  beforeAll(async () => {
+    f = await FunctionTestDatabase.create();
+  });
+  afterAll(() => f.close());
+
+  it('tells lapsed claimed windows (EXPIRED), unclaimed places (NO_SHOW) and paid windows (COMPLETED) apart', async () => {
+    const concert = await f.concert({ capacity: 3, windowSeconds: 60 });
+    const [claimed, unclaimed, paid, next] = [await f.user(), await f.user(), await f.user(), await f.user()];
+    for (const user of [claimed, unclaimed, paid]) {
+      await f.openWindow(concert.id, user, { claimed: user !== unclaimed });
+    }
+    await f.enter(concert.id, next);
+    await f.db.query(
+      `UPDATE queue_entries SET expires_at = clock_timestamp() - interval '1 second' WHERE user_id = ANY($1)`,
+      [[claimed, unclaimed]],
+    );
+    // What a payment does to the payer's entry.
+    await f.db.query(
+      `UPDATE queue_entries SET expires_at = clock_timestamp(), ended_at = clock_timestamp() WHERE user_id = $1`,
+      [paid],
+    );
+
+    expect(await f.endQueueEntriesByReason(concert.id, null)).toEqual({
+      ended: 3,
+      admitted: 1,
+      expired: 1,
+      no_show: 1,
+      completed: 1,
+    });
+    expect(await f.entryStatus(concert.id, claimed)).toBe('EXPIRED');
+    expect(await f.entryStatus(concert.id, unclaimed)).toBe('NO_SHOW');
+    expect(await f.entryStatus(concert.id, paid)).toBe('COMPLETED');
+    expect(await f.entryStatus(concert.id, next)).toBe('ACTIVE');
+  });
+
+  it('counts a user leaving as ended only (LEFT is not one of the lapse reasons)', async () => {
+    const concert = await f.concert({ capacity: 1 });
+    const user = await f.user();
+    await f.openWindow(concert.id, user);
+    expect(await f.endQueueEntriesByReason(concert.id, user, { status: 'LEFT' })).toEqual({
+      ended: 1,
+      admitted: 0,
+      expired: 0,
+      no_show: 0,
+      completed: 0,
+    });
+  });
+});
+
 describe('queue_window_open', () => {
   let f: FunctionTestDatabase;
 
@@ -222,6 +275,44 @@ describe('queue_window_open', () => {
 
     await f.endQueueEntries(concert.id, admitted, { status: 'COMPLETED' });
     expect(await f.queueWindowOpen(concert.id, admitted)).toBe(false);
+  });
+
+  it('claims an admitted place once: the full window starts at the first call', async () => {
+    const concert = await f.concert({ capacity: 1, windowSeconds: 60 });
+    const userId = await f.user();
+    await f.openWindow(concert.id, userId, { claimed: false });
+    const window = () =>
+      f.db
+        .query<{ claimed_at: Date | null; ms: number }>(
+          `SELECT claimed_at, (extract(epoch FROM expires_at - coalesce(claimed_at, activated_at)) * 1000)::float8 AS ms
+           FROM queue_entries WHERE user_id = $1`,
+          [userId],
+        )
+        .then(({ rows }) => rows[0]!);
+    expect(await window()).toMatchObject({ claimed_at: null, ms: 30_000 });
+
+    const answers = await Promise.all(Array.from({ length: 6 }, () => f.queueWindowOpen(concert.id, userId)));
+    expect(answers).toEqual(Array(6).fill(true));
+    const claimed = await window();
+    expect(claimed.claimed_at).toBeInstanceOf(Date);
+    expect(Math.round(claimed.ms)).toBe(60_000);
+
+    // A later call finds it claimed and moves nothing.
+    expect(await f.queueWindowOpen(concert.id, userId)).toBe(true);
+    expect(await window()).toEqual(claimed);
+  });
+
+  it('does not claim a place whose claim time has lapsed', async () => {
+    const concert = await f.concert({ capacity: 1 });
+    const userId = await f.user();
+    await f.openWindow(concert.id, userId, { claimed: false });
+    await f.db.query(
+      `UPDATE queue_entries SET expires_at = clock_timestamp() - interval '1 millisecond' WHERE user_id = $1`,
+      [userId],
+    );
+    expect(await f.queueWindowOpen(concert.id, userId)).toBe(false);
+    const { rows } = await f.db.query(`SELECT claimed_at FROM queue_entries WHERE user_id = $1`, [userId]);
+    expect(rows).toEqual([{ claimed_at: null }]);
   });
 
   it('is closed once the window lapses by the clock, before the sweeper marks it', async () => {

@@ -57,7 +57,10 @@ export function ConcertPage({ concertId }: { concertId: string }) {
         setNotice(null);
       } catch (failure) {
         if (cancelled) return;
-        if (failure instanceof ApiFailure && failure.code === 'QUEUE_ENTRY_NOT_FOUND')
+        if (
+          failure instanceof ApiFailure &&
+          (failure.code === 'QUEUE_ENTRY_NOT_FOUND' || failure.code === 'QUEUE_ENTRY_ENDED')
+        )
           return setPhase({ kind: 'ended' });
         setNotice(fanMessage(failure));
         const wait = failure instanceof ApiFailure ? failure.retryAfterMs : null;
