@@ -32,7 +32,7 @@ export class AppConfig {
     registrationsPerAddress: number;
     refreshesPerSession: number;
   };
-  readonly queue: { activeCapacity: number; windowSeconds: number };
+  readonly queue: { activeCapacity: number; windowSeconds: number; preQueueOpensSeconds: number };
   readonly reservationHoldSeconds: number;
   readonly maxSeatsPerReservation: number;
   readonly sweeper: { enabled: boolean; intervalMs: number };
@@ -69,7 +69,11 @@ export class AppConfig {
       registrationsPerAddress: get('REGISTRATIONS_PER_ADDRESS_PER_MINUTE'),
       refreshesPerSession: get('REFRESHES_PER_SESSION_PER_MINUTE'),
     };
-    this.queue = { activeCapacity: get('QUEUE_ACTIVE_CAPACITY'), windowSeconds: get('QUEUE_WINDOW_SECONDS') };
+    this.queue = {
+      activeCapacity: get('QUEUE_ACTIVE_CAPACITY'),
+      windowSeconds: get('QUEUE_WINDOW_SECONDS'),
+      preQueueOpensSeconds: get('PRE_QUEUE_OPENS_SECONDS'),
+    };
     this.reservationHoldSeconds = get('RESERVATION_HOLD_SECONDS');
     this.maxSeatsPerReservation = get('MAX_SEATS_PER_RESERVATION');
     this.sweeper = { enabled: get('SWEEPER_ENABLED'), intervalMs: get('EXPIRY_SWEEP_INTERVAL_MS') };

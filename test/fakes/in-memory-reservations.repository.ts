@@ -184,6 +184,13 @@ export class InMemoryReservationsRepository implements PublicOf<ReservationsRepo
   readonly openWindows = new Set<string>();
   readonly concerts = new Map<string, ConcertRow>();
 
+  async findPendingOpening(_tx: Tx, concertId: string): Promise<{ salesOpenAt: Date } | undefined> {
+    const concert = this.concerts.get(concertId);
+    return concert?.salesState === 'UPCOMING' && concert.salesOpenAt
+      ? { salesOpenAt: concert.salesOpenAt }
+      : undefined;
+  }
+
   async findSeatMap(
     _tx: Tx,
     userId: string,
