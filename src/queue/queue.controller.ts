@@ -8,7 +8,6 @@ import {
   Param,
   ParseUUIDPipe,
   Post,
-  Query,
   Res,
 } from '@nestjs/common';
 import {
@@ -24,9 +23,7 @@ import {
 import type { FastifyReply } from 'fastify';
 import type { AuthUser } from '../common/auth/auth-user.js';
 import { CurrentUser } from '../common/auth/current-user.decorator.js';
-import { Public } from '../common/auth/public.decorator.js';
 import { ApiErrors } from '../common/openapi/api-errors.decorator.js';
-import { DrawQueryDto, DrawResponse, toDrawResponse } from './dto/draw.response.js';
 import { QueueEntryResponse } from './dto/queue-entry.response.js';
 import { toQueueEntryResponse } from './dto/to-queue-entry-response.js';
 import { QueueService } from './queue.service.js';
@@ -119,24 +116,6 @@ export class QueueController {
     const state = await this.queue.getState(user.id, concertId, queueTicket);
     void reply.header('Retry-After', Math.ceil(state.retryAfterMs / 1000));
     return toQueueEntryResponse(user.id, state);
-  }
-
-  @Get('draw')
-  @Public()
-  @ApiOperation({
-    summary: "The pre-queue's draw: commitment, seed and drawn order (public)",
-    description:
-      'From the start: drawCommitment = sha256(seed). After the draw at salesOpenAt: drawSeed and the entry ids in drawn ' +
-      'order, paginated; the order is ascending sha256(seed bytes ‖ entry id bytes), so anyone can recompute it. ' +
-      '404 DRAW_NOT_FOUND for a concert whose sales opened at once.',
-  })
-  @ApiOkResponse({ type: DrawResponse })
-  @ApiErrors('VALIDATION_FAILED', 'CONCERT_NOT_FOUND', 'DRAW_NOT_FOUND')
-  async draw(
-    @Param('concertId', ParseUUIDPipe) concertId: string,
-    @Query() query: DrawQueryDto,
-  ): Promise<DrawResponse> {
-    return toDrawResponse(concertId, await this.queue.getDraw(concertId, query.page, query.limit));
   }
 
   @Delete('queue-entry')

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { DrawController } from './draw.controller.js';
 import { QueueController } from './queue.controller.js';
 import { QueueRepository } from './queue.repository.js';
 import { QueueStateReaderAdapter } from './queue-state-reader.adapter.js';
@@ -7,7 +8,7 @@ import { QueueSnapshots } from './queue-snapshots.js';
 import { QueueTickets } from './queue-ticket.js';
 
 @Module({
-  controllers: [QueueController],
+  controllers: [QueueController, DrawController],
   providers: [QueueService, QueueRepository, QueueSnapshots, QueueTickets, QueueStateReaderAdapter],
   exports: [QueueService, QueueStateReaderAdapter],
 })
