@@ -135,7 +135,10 @@ export class ConcertsService {
       if (salesChange) {
         const sales = await this.repo.lockSales(tx, concertId);
         if (!sales) throw new ConcertNotFoundError(concertId);
-        if (sales.salesState === 'CLOSED' && (salesCloseAt != null || (salesState ?? 'CLOSED') !== 'CLOSED'))
+        if (
+          sales.salesState === 'CLOSED' &&
+          (salesCloseAt != null || salesOpenAt != null || (salesState ?? 'CLOSED') !== 'CLOSED')
+        )
           throw new SalesClosedError({ concertId });
         if (salesCloseAt && (salesCloseAt <= sales.now || salesCloseAt > sales.startsAt))
           throw new InvalidSalesCloseAtError(salesCloseAt, sales.startsAt);

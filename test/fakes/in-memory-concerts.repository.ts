@@ -78,7 +78,7 @@ export class InMemoryConcertsRepository implements PublicOf<ConcertsRepository> 
       salesCloseAt: concert.salesCloseAt ?? concert.startsAt,
     };
     this.concerts.set(row.id, row);
-    return { ...row };
+    return { ...row, salesState: this.salesStateNow(row) };
   }
 
   async lockSales(_tx: Tx, concertId: string): Promise<SalesLock | null> {
