@@ -325,7 +325,7 @@ async function main() {
     if (drawResult) {
       const facts = drawResult.facts;
       process.stdout.write(
-        `\nDraw of ${facts.entrants.toLocaleString('en-US')} pre-queued: transaction ${facts.drawMs} ms; polls meanwhile max ${facts.pollsDuringMaxMs} ms; late entries (waiting for it) max ${facts.lateEntriesMaxMs} ms; first polls after it p50 ${facts.firstPollsAfter.p50} / p99 ${facts.firstPollsAfter.p99} / max ${facts.firstPollsAfter.max} ms\n`,
+        `\nDraw of ${facts.entrants.toLocaleString('en-US')} pre-queued: transaction ${facts.drawMs} ms (database CPU ${facts.drawCpuMs ?? '–'} ms); polls meanwhile max ${facts.pollsDuringMaxMs} ms; late entries (waiting for it) max ${facts.lateEntriesMaxMs} ms; first polls after it p50 ${facts.firstPollsAfter.p50} / p99 ${facts.firstPollsAfter.p99} / max ${facts.firstPollsAfter.max} ms\n`,
       );
     }
     const line = results.find((result) => result.name === 'long-line');

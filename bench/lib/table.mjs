@@ -123,7 +123,7 @@ export function judgeTargets(results) {
     targets.push({
       name: `Draw of ${integer(facts.entrants)} pre-queued in under 5 s`,
       met: facts.drawMs < 5_000,
-      actual: `${integer(facts.drawMs)} ms`,
+      actual: `${integer(facts.drawMs)} ms wall, ${integer(facts.drawCpuMs)} ms of database CPU`,
     });
     targets.push({
       name: 'Polls during the draw keep answering (none waits over 1 s)',

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { createConcert } from '../lib/fixtures.mjs';
 import { Recorder, runClosedLoop } from '../lib/load.mjs';
@@ -6,6 +7,16 @@ import { note, progressBar } from '../lib/progress.mjs';
 import { serverFailures } from '../lib/stats.mjs';
 
 export const name = 'draw';
+
+/** CPU milliseconds a local PostgreSQL backend has used (utime + stime), or null where /proc cannot tell. */
+function backendCpuMs(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * (1000 / 100);
+  } catch {
+    return null;
+  }
+}
 
 /**
  * The pre-queue's draw (issue 21): `drawEntrants` users pre-queued straight in SQL, polled
@@ -85,9 +96,14 @@ export async function run(ctx) {
   await new Promise((resolve) => setTimeout(resolve, 200));
   const client = await ctx.db.connect();
   let drawMs;
+  let drawCpuMs;
   let drawn;
   let entering;
   try {
+    const {
+      rows: [{ pid }],
+    } = await client.query('SELECT pg_backend_pid() AS pid');
+    const cpuBefore = backendCpuMs(pid);
     const startedAt = performance.now();
     await client.query('BEGIN');
     await client.query('UPDATE concerts SET sales_open_at = clock_timestamp() WHERE id = $1', [concert.id]);
@@ -100,6 +116,9 @@ export async function run(ctx) {
     } = await client.query('SELECT outcome, entrants, admitted FROM draw_pre_queue($1)', [concert.id]));
     await client.query('COMMIT');
     drawMs = performance.now() - startedAt;
+    const cpuAfter = backendCpuMs(pid);
+    // The draw's own CPU: on this shared machine its wall time also counts the others' load.
+    drawCpuMs = cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore;
   } finally {
     client.release();
   }
@@ -212,6 +231,7 @@ export async function run(ctx) {
     facts: {
       entrants,
       drawMs: Math.round(drawMs),
+      drawCpuMs,
       pollsDuringMaxMs: duringSummary.latencyMs.max,
       lateEntriesMaxMs: lateSummary.latencyMs.max,
       firstPollsAfter: afterSummary.latencyMs,

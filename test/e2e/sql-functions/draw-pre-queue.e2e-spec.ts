@@ -118,6 +118,18 @@ describe('draw_pre_queue', () => {
     expect(await salesState(concertId)).toBe('ON_SALE');
   });
 
+  it('draws a concert paused before its opening but admits nobody until it resumes', async () => {
+    const { concertId } = await preQueued({ capacity: 2, entrants: 3 });
+    await f.db.query(`UPDATE concerts SET sales_state = 'PAUSED' WHERE id = $1`, [concertId]);
+    expect(await draw(concertId)).toEqual({ outcome: 'DRAWN', entrants: 3, admitted: 0 });
+    const { rows } = await f.db.query<{ status: string }>(
+      'SELECT status FROM queue_entries WHERE concert_id = $1 ORDER BY ticket',
+      [concertId],
+    );
+    expect(rows.map((row) => row.status)).toEqual(['WAITING', 'WAITING', 'WAITING']);
+    expect(await salesState(concertId)).toBe('PAUSED');
+  });
+
   it('answers ALREADY_DRAWN the second time, and changes nothing', async () => {
     const { concertId } = await preQueued({ capacity: 1, entrants: 3 });
     await draw(concertId);
