@@ -31,6 +31,8 @@ export interface LiveEntryRow {
 
 export interface ConcertSales {
   salesState: string;
+  /** As the operator set it: PAUSED stops the pre-queue too. */
+  storedState: string;
   salesOpenAt: Date | null;
   preQueueOpensAt: Date | null;
 }
@@ -213,7 +215,7 @@ export class QueueRepository {
           INSERT INTO queue_entries (concert_id, user_id, ticket, status)
           SELECT ${concertId}::uuid, nc.user_id, NULL, 'PRE_QUEUE'
           FROM newcomers nc, sales, concerts c
-          WHERE sales.state = 'UPCOMING' AND c.id = ${concertId}::uuid
+          WHERE sales.state = 'UPCOMING' AND c.id = ${concertId}::uuid AND c.sales_state = 'ON_SALE'
             AND clock_timestamp() >= c.sales_open_at - make_interval(secs => c.pre_queue_opens_seconds)
           RETURNING id, user_id, status
         ), entry AS (
@@ -308,7 +310,7 @@ export class QueueRepository {
    */
   async findSales(tx: Tx, concertId: string): Promise<ConcertSales | null> {
     const rows = await tx.$queryRaw<ConcertSales[]>`
-      SELECT sales_state_now(c)::text AS "salesState", c.sales_open_at AS "salesOpenAt",
+      SELECT sales_state_now(c)::text AS "salesState", c.sales_state::text AS "storedState", c.sales_open_at AS "salesOpenAt",
              c.sales_open_at - make_interval(secs => c.pre_queue_opens_seconds) AS "preQueueOpensAt"
       FROM concerts c WHERE c.id = ${concertId}::uuid`;
     return rows[0] ?? null;

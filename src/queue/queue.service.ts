@@ -104,7 +104,7 @@ export class QueueService implements OnApplicationShutdown {
     if (!result) {
       const sales = await this.repo.findSales(this.prisma, concertId);
       if (!sales) throw new ConcertNotFoundError(concertId);
-      if (sales.salesState === 'UPCOMING')
+      if (sales.salesState === 'UPCOMING' && sales.storedState !== 'PAUSED')
         throw new PreQueueNotOpenError(concertId, sales.preQueueOpensAt!, sales.salesOpenAt!);
       // ON_SALE here: it was paused when the batch ran and resumed since.
       throw sales.salesState === 'CLOSED'

@@ -278,6 +278,24 @@ describe('The pre-queue and its draw', () => {
     });
   });
 
+  it('takes no pre-queue entry while the operator has paused sales', async () => {
+    const concertId = await createConcert({ salesOpenAt: inMs(HOUR_MS) });
+    await t
+      .http()
+      .patch(`/admin/concerts/${concertId}`)
+      .set(admin.headers)
+      .send({ salesState: 'PAUSED' })
+      .expect(200);
+    expect((await enter(await createUser(t), concertId).expect(409)).body.code).toBe('SALES_PAUSED');
+    await t
+      .http()
+      .patch(`/admin/concerts/${concertId}`)
+      .set(admin.headers)
+      .send({ salesState: 'ON_SALE' })
+      .expect(200);
+    expect((await enter(await createUser(t), concertId).expect(201)).body.status).toBe('PRE_QUEUE');
+  });
+
   it('answers 404 DRAW_NOT_FOUND for a concert that opened at once', async () => {
     const concertId = await createConcert({});
     expect((await draw(concertId).expect(404)).body.code).toBe('DRAW_NOT_FOUND');
