@@ -25,6 +25,7 @@ import { LoadClient, runClosedLoop } from './lib/load.mjs';
 import { freePort, startServer } from './lib/processes.mjs';
 import { note } from './lib/progress.mjs';
 import { judgeTargets, renderText } from './lib/table.mjs';
+import * as draw from './scenarios/draw.mjs';
 import * as loginStorm from './scenarios/login-storm.mjs';
 import * as machineLimits from './scenarios/machine-limits.mjs';
 import * as longLine from './scenarios/long-line.mjs';
@@ -62,6 +63,9 @@ const FULL = {
     openLoopMaxRate: null,
     openLoopRateWithoutSql: 100,
   },
+  drawEntrants: 100_000,
+  drawPolls: 20_000,
+  drawLate: 1_000,
   loginUsers: 2_000,
   hashRequests: 1_000,
   hashWarmup: 128,
@@ -98,13 +102,16 @@ const SMOKE = {
     openLoopMaxRate: 40,
     openLoopRateWithoutSql: 40,
   },
+  drawEntrants: 2_000,
+  drawPolls: 300,
+  drawLate: 40,
   loginUsers: 60,
   hashRequests: 40,
   hashWarmup: 16,
   phaseTimeoutMs: 60_000,
 };
 
-const SCENARIOS = [machineLimits, queueStorm, positionPolling, longLine, seatRush, rush, loginStorm];
+const SCENARIOS = [machineLimits, queueStorm, positionPolling, longLine, seatRush, rush, draw, loginStorm];
 
 /** Users the rush takes (pgbench's buyers twice, its two closed loops, the open loop at most). */
 const rushUsers = (sizes) => 2 * 16 * 64 + 2 * sizes.rush.buyers + 10_000;
@@ -226,6 +233,7 @@ async function main() {
       sizes.warmup,
       ...sizes.pollSizes,
       lineUsers,
+      options.scenarios.includes(draw) ? sizes.drawEntrants + sizes.drawLate : 0,
     );
     note(`Creating ${userCount} users…`);
     const userIds = await createUsers(db, userCount);
@@ -318,6 +326,13 @@ async function main() {
       const open = rushResult.facts.openLoop;
       process.stdout.write(
         `\nRush, open loop: ${open.rate} buyers/s, ${open.purchases} purchases, ${open.purchasesPerSecond}/s; database connections busy ${open.waitEvents.busyConnections}: ${JSON.stringify(open.waitEvents.byState)}; CPU ${JSON.stringify(open.cpu)}\n`,
+      );
+    }
+    const drawResult = results.find((result) => result.name === 'draw');
+    if (drawResult) {
+      const facts = drawResult.facts;
+      process.stdout.write(
+        `\nDraw of ${facts.entrants.toLocaleString('en-US')} pre-queued: transaction ${facts.drawMs} ms (database CPU ${facts.drawCpuMs ?? '–'} ms); polls meanwhile max ${facts.pollsDuringMaxMs} ms; late entries (waiting for it) max ${facts.lateEntriesMaxMs} ms; first polls after it p50 ${facts.firstPollsAfter.p50} / p99 ${facts.firstPollsAfter.p99} / max ${facts.firstPollsAfter.max} ms\n`,
       );
     }
     const line = results.find((result) => result.name === 'long-line');

@@ -117,6 +117,20 @@ export function judgeTargets(results) {
       actual: `${change >= 0 ? '+' : ''}${Math.round(change * 100)}% req/s, p50 ${ms(first.latencyMs.p50)} → ${ms(last.latencyMs.p50)} ms`,
     });
   }
+  const draw = find('draw');
+  if (draw) {
+    const facts = draw.facts;
+    targets.push({
+      name: `Draw of ${integer(facts.entrants)} pre-queued in under 5 s`,
+      met: facts.drawMs < 5_000,
+      actual: `${integer(facts.drawMs)} ms wall, ${integer(facts.drawCpuMs)} ms of database CPU`,
+    });
+    targets.push({
+      name: 'Polls during the draw keep answering (none waits over 1 s)',
+      met: facts.pollsDuringMaxMs < 1_000,
+      actual: `max ${ms(facts.pollsDuringMaxMs)} ms; entries waiting for the draw max ${ms(facts.lateEntriesMaxMs)} ms`,
+    });
+  }
   const line = find('long-line');
   if (line) {
     const steady = line.rows.filter((row) => row.limit === 'json');

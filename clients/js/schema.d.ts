@@ -34,7 +34,7 @@ export interface paths {
         };
         /**
          * A concert with seat counts by state, revenue and queue counts (ADMIN)
-         * @description The live figures of an on-sale: poll it for a dashboard.
+         * @description The live figures of an on-sale, the pre-queue size before the opening included: poll it for a dashboard.
          */
         get: operations["adminGetConcert"];
         put?: never;
@@ -44,7 +44,7 @@ export interface paths {
         head?: never;
         /**
          * Change sales state and queue settings (ADMIN)
-         * @description Give at least one field. Queue admission uses the new settings from its next admission on. PAUSED stops entries, admissions and new holds (holds made can be paid). CLOSED is final: it releases every unpaid hold and ends every queue place in the same transaction; a CLOSED concert (also one whose salesCloseAt passed) answers 409 SALES_CLOSED to any other salesState or salesCloseAt.
+         * @description Give at least one field. Queue admission uses the new settings from its next admission on. PAUSED stops entries, admissions and new holds (holds made can be paid). CLOSED is final: it releases every unpaid hold and ends every queue place in the same transaction; a CLOSED concert (also one whose salesCloseAt passed) answers 409 SALES_CLOSED to any other salesState or salesCloseAt. salesOpenAt (an opening with a pre-queue) can be set only before the opening and before anyone has queued.
          */
         patch: operations["adminChangeConcert"];
         trace?: never;
@@ -169,6 +169,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/concerts/{concertId}/draw": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The pre-queue's draw: commitment, seed and drawn order (public)
+         * @description From the start: drawCommitment = sha256(seed). After the draw at salesOpenAt: drawSeed and the entry ids in drawn order, paginated; the order is ascending sha256(seed bytes ‖ entry id bytes), so anyone can recompute it. 404 DRAW_NOT_FOUND for a concert whose sales opened at once.
+         */
+        get: operations["getDraw"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/concerts/{concertId}/queue": {
         parameters: {
             query?: never;
@@ -198,13 +218,13 @@ export interface paths {
         };
         /**
          * Enter the queue of a concert (the original route)
-         * @description Takes a place at the back of the queue, or returns the place already held (200). WAITING: poll GET /concerts/{concertId}/queue after retryAfterMs. ACTIVE: list seats, hold and pay before expiresAt.
+         * @description Takes a place at the back of the queue, or returns the place already held (200). WAITING: poll GET /concerts/{concertId}/queue after retryAfterMs. ACTIVE: list seats, hold and pay before expiresAt. Before salesOpenAt (from preQueueOpensAt): PRE_QUEUE with no position; places are drawn at the opening (GET /concerts/{concertId}/draw), and retryAfterMs brings you back shortly after it.
          */
         get: operations["enterQueue"];
         put?: never;
         /**
          * Enter the queue of a concert
-         * @description Takes a place at the back of the queue, or returns the place already held (200). WAITING: poll GET /concerts/{concertId}/queue after retryAfterMs. ACTIVE: list seats, hold and pay before expiresAt.
+         * @description Takes a place at the back of the queue, or returns the place already held (200). WAITING: poll GET /concerts/{concertId}/queue after retryAfterMs. ACTIVE: list seats, hold and pay before expiresAt. Before salesOpenAt (from preQueueOpensAt): PRE_QUEUE with no position; places are drawn at the opening (GET /concerts/{concertId}/draw), and retryAfterMs brings you back shortly after it.
          */
         post: operations["enterQueueByPost"];
         /**
@@ -448,7 +468,7 @@ export interface paths {
         put?: never;
         /**
          * Hold seats until expiresAt (needs an ACTIVE queue window)
-         * @description All the seats or none. At most MAX_SEATS_PER_RESERVATION (4) live holds per user and concert. Pay with POST /payment before expiresAt; an unpaid hold lapses and its seat is free again. Refused while sales are PAUSED or CLOSED (409), whatever the window.
+         * @description All the seats or none. At most MAX_SEATS_PER_RESERVATION (4) live holds per user and concert. Pay with POST /payment before expiresAt; an unpaid hold lapses and its seat is free again. Refused while sales are PAUSED or CLOSED (409), whatever the window, and before they open (409 SALES_NOT_OPEN).
          */
         post: operations["holdSeats"];
         delete?: never;
@@ -501,6 +521,11 @@ export interface components {
             availableDates: components["schemas"]["AvailableDateResponse"][];
         };
         ChangeConcertSettingsDto: {
+            /**
+             * @description How long before salesOpenAt the pre-queue takes entries; default PRE_QUEUE_OPENS_SECONDS
+             * @example 1800
+             */
+            preQueueOpensSeconds?: number;
             /** @example 10 */
             queueCapacity?: number;
             /**
@@ -516,6 +541,12 @@ export interface components {
              * @example 2030-07-15T12:00:00+09:00
              */
             salesCloseAt?: string;
+            /**
+             * Format: date-time
+             * @description When sales open: in the future, before the sales close, with a time zone offset. Until then the concert is UPCOMING and entries from preQueueOpensSeconds before go to a pre-queue, drawn in a random, auditable order at the opening. Only before the opening and before anyone has queued.
+             * @example 2030-07-01T10:00:00+09:00
+             */
+            salesOpenAt?: string;
             /**
              * @description PAUSED: no entry, admission or new hold; holds already made can be paid. CLOSED: final; every unpaid hold is released and every queue place ended at once.
              * @example PAUSED
@@ -586,7 +617,7 @@ export interface components {
             /** @example Summer Rock Fest */
             name: string;
             /**
-             * @description The caller's place; null when not in this concert's queue
+             * @description The caller's place; null when not in this concert's queue, or in its pre-queue
              * @example 42
              */
             queuePosition: number | null;
@@ -596,6 +627,12 @@ export interface components {
              * @example 2024-07-15T10:00:00.000Z
              */
             salesCloseAt: string;
+            /**
+             * Format: date-time
+             * @description When sales open (UPCOMING until then); null: they opened at once
+             * @example null
+             */
+            salesOpenAt: string | null;
             /** @example ON_SALE */
             salesState: components["schemas"]["SalesState"];
             /**
@@ -607,7 +644,7 @@ export interface components {
              * @example WAITING
              * @enum {string|null}
              */
-            status: "ACTIVE" | "WAITING" | null;
+            status: "PRE_QUEUE" | "ACTIVE" | "WAITING" | null;
             /** @example Olympic Hall */
             venue: string;
         };
@@ -619,6 +656,17 @@ export interface components {
             id: string;
             /** @example Summer Rock Fest */
             name: string;
+            /**
+             * Format: date-time
+             * @description From when entries go to the pre-queue (salesOpenAt − preQueueOpensSeconds); null without salesOpenAt
+             * @example null
+             */
+            preQueueOpensAt: string | null;
+            /**
+             * @description How long before salesOpenAt the pre-queue opens
+             * @example 1800
+             */
+            preQueueOpensSeconds: number;
             /**
              * @description Users with an active window at once
              * @example 5
@@ -640,6 +688,12 @@ export interface components {
              * @example 2024-07-15T10:00:00.000Z
              */
             salesCloseAt: string;
+            /**
+             * Format: date-time
+             * @description When sales open, after the pre-queue and its draw; null: they opened at once
+             * @example null
+             */
+            salesOpenAt: string | null;
             /**
              * @description As of now: CLOSED once salesCloseAt has passed
              * @example ON_SALE
@@ -667,12 +721,34 @@ export interface components {
              */
             admittedLastMinute: number;
             /**
+             * Format: date-time
+             * @description When the pre-queue was drawn; null before (or without a salesOpenAt)
+             * @example null
+             */
+            drawnAt: string | null;
+            /**
              * Format: uuid
              * @example a8d2c4e6-1b3f-4a5c-8e7d-9f0a1b2c3d4e
              */
             id: string;
             /** @example Summer Rock Fest */
             name: string;
+            /**
+             * @description Users in the pre-queue, waiting for the draw
+             * @example 0
+             */
+            preQueueLength: number;
+            /**
+             * Format: date-time
+             * @description From when entries go to the pre-queue (salesOpenAt − preQueueOpensSeconds); null without salesOpenAt
+             * @example null
+             */
+            preQueueOpensAt: string | null;
+            /**
+             * @description How long before salesOpenAt the pre-queue opens
+             * @example 1800
+             */
+            preQueueOpensSeconds: number;
             /**
              * @description Users with an active window at once
              * @example 5
@@ -704,6 +780,12 @@ export interface components {
              * @example 2024-07-15T10:00:00.000Z
              */
             salesCloseAt: string;
+            /**
+             * Format: date-time
+             * @description When sales open, after the pre-queue and its draw; null: they opened at once
+             * @example null
+             */
+            salesOpenAt: string | null;
             /**
              * @description As of now: CLOSED once salesCloseAt has passed
              * @example ON_SALE
@@ -742,6 +824,11 @@ export interface components {
             /** @example Summer Rock Fest */
             name: string;
             /**
+             * @description How long before salesOpenAt the pre-queue takes entries; default PRE_QUEUE_OPENS_SECONDS
+             * @example 1800
+             */
+            preQueueOpensSeconds?: number;
+            /**
              * @description Users with an active window at once; default QUEUE_ACTIVE_CAPACITY
              * @example 5
              */
@@ -762,6 +849,12 @@ export interface components {
              * @example 2030-07-15T12:00:00+09:00
              */
             salesCloseAt?: string;
+            /**
+             * Format: date-time
+             * @description When sales open: in the future, before the sales close, with a time zone offset. Until then the concert is UPCOMING and entries from preQueueOpensSeconds before go to a pre-queue, drawn in a random, auditable order at the opening. Without it, sales open at once.
+             * @example 2030-07-01T10:00:00+09:00
+             */
+            salesOpenAt?: string;
             /** @description An explicit seat list; give this or `layout` */
             seats?: components["schemas"]["SeatDto"][];
             /**
@@ -783,11 +876,53 @@ export interface components {
             /** @example correct horse battery */
             password: string;
         };
+        DrawResponse: {
+            /**
+             * Format: uuid
+             * @example a8d2c4e6-1b3f-4a5c-8e7d-9f0a1b2c3d4e
+             */
+            concertId: string;
+            /**
+             * @description sha256 of the seed, hex: published from the start, before anyone enters
+             * @example c3ab8ff13720e8ad9047dd39466b3c8974e592c2fa383d4a3960714caef0c4f2
+             */
+            drawCommitment: string;
+            /**
+             * Format: date-time
+             * @description When the draw ran; null before
+             * @example null
+             */
+            drawnAt: string | null;
+            /**
+             * @description The 32-byte seed, hex; null until the draw
+             * @example null
+             */
+            drawSeed: string | null;
+            /**
+             * @description Entries drawn; before the draw, the entries in the pre-queue now
+             * @example 100000
+             */
+            entrants: number;
+            /**
+             * @description This page of the entry ids in drawn order (the first is ticket 1): ascending sha256(seed bytes ‖ entry id bytes). Empty before the draw
+             * @example [
+             *       "5b9e2f14-6c3a-4d7e-a1b8-0f2c4d6e8a13"
+             *     ]
+             */
+            entryIds: string[];
+            pagination: components["schemas"]["PaginationResponse"];
+            /**
+             * Format: date-time
+             * @description When sales open; the draw runs then
+             * @example 2030-07-01T10:00:00.000Z
+             */
+            salesOpenAt: string;
+        };
         /**
          * @description Stable, machine-readable reason; clients switch on this, not on `message`
          * @enum {string}
          */
-        ErrorCode: "VALIDATION_FAILED" | "INVALID_JSON" | "BAD_REQUEST" | "UNAUTHENTICATED" | "FORBIDDEN" | "ROUTE_NOT_FOUND" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_TIMEOUT" | "CONFLICT" | "CONCURRENT_UPDATE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "HEADERS_TOO_LARGE" | "RATE_LIMITED" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE" | "INVALID_IDEMPOTENCY_KEY" | "IDEMPOTENCY_KEY_IN_USE" | "IDEMPOTENCY_KEY_REUSED" | "EMAIL_ALREADY_REGISTERED" | "INVALID_CREDENTIALS" | "REFRESH_TOKEN_REUSED" | "CONCERT_NOT_FOUND" | "SALES_PAUSED" | "SALES_CLOSED" | "INVALID_SEAT_LAYOUT" | "CONCERT_DATE_IN_PAST" | "INVALID_SALES_CLOSE_AT" | "QUEUE_ENTRY_NOT_FOUND" | "QUEUE_NOT_ACTIVE" | "QUEUE_ENTRY_ENDED" | "INVALID_AMOUNT" | "BALANCE_LIMIT_EXCEEDED" | "INSUFFICIENT_POINTS" | "SEAT_NOT_FOUND" | "SEAT_ALREADY_RESERVED" | "HOLD_LIMIT_EXCEEDED" | "RESERVATION_NOT_FOUND" | "RESERVATION_FORBIDDEN" | "RESERVATION_NOT_PENDING" | "RESERVATION_ALREADY_PAID" | "RESERVATION_EXPIRED" | "PAYMENT_NOT_FOUND";
+        ErrorCode: "VALIDATION_FAILED" | "INVALID_JSON" | "BAD_REQUEST" | "UNAUTHENTICATED" | "FORBIDDEN" | "ROUTE_NOT_FOUND" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_TIMEOUT" | "CONFLICT" | "CONCURRENT_UPDATE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "HEADERS_TOO_LARGE" | "RATE_LIMITED" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE" | "INVALID_IDEMPOTENCY_KEY" | "IDEMPOTENCY_KEY_IN_USE" | "IDEMPOTENCY_KEY_REUSED" | "EMAIL_ALREADY_REGISTERED" | "INVALID_CREDENTIALS" | "REFRESH_TOKEN_REUSED" | "CONCERT_NOT_FOUND" | "SALES_PAUSED" | "SALES_CLOSED" | "SALES_NOT_OPEN" | "SALES_ALREADY_OPEN" | "INVALID_SALES_OPEN_AT" | "INVALID_SEAT_LAYOUT" | "CONCERT_DATE_IN_PAST" | "INVALID_SALES_CLOSE_AT" | "QUEUE_ENTRY_NOT_FOUND" | "QUEUE_NOT_ACTIVE" | "QUEUE_ENTRY_ENDED" | "PRE_QUEUE_NOT_OPEN" | "DRAW_NOT_FOUND" | "INVALID_AMOUNT" | "BALANCE_LIMIT_EXCEEDED" | "INSUFFICIENT_POINTS" | "SEAT_NOT_FOUND" | "SEAT_ALREADY_RESERVED" | "HOLD_LIMIT_EXCEEDED" | "RESERVATION_NOT_FOUND" | "RESERVATION_FORBIDDEN" | "RESERVATION_NOT_PENDING" | "RESERVATION_ALREADY_PAID" | "RESERVATION_EXPIRED" | "PAYMENT_NOT_FOUND";
         ErrorResponse: {
             /**
              * @description Stable, machine-readable reason; clients switch on this, not on `message`
@@ -1014,6 +1149,12 @@ export interface components {
              */
             concertId: string;
             /**
+             * Format: uuid
+             * @description Your entry id, on answers that read your entry (entering, the pre-queue, the first poll after the draw, ACTIVE): the draw orders entries by it, so keep it to find your place in GET /concerts/{concertId}/draw
+             * @example 5b9e2f14-6c3a-4d7e-a1b8-0f2c4d6e8a13
+             */
+            entryId?: string;
+            /**
              * @description null while active
              * @example 600
              */
@@ -1030,26 +1171,32 @@ export interface components {
              */
             expiresAt: string | null;
             /**
-             * @description 1-based; positions 1..capacity are ACTIVE
+             * @description 1-based; positions 1..capacity are ACTIVE. Null in the pre-queue: places are drawn at the opening
              * @example 42
              */
-            queuePosition: number;
+            queuePosition: number | null;
             /**
              * @description Your place, signed for you and this concert. Send it back in a Queue-Ticket header when polling: any server then answers from its snapshot. Optional; polls without it are answered too
              * @example 1042.3q2-7wAAAAAAAAAAAAAAAA
              */
-            queueTicket: string;
+            queueTicket: string | null;
             /**
              * @description Poll again after this many milliseconds (also sent as Retry-After, in seconds): about 1000 near the front, up to 60000 far back; while ACTIVE, never past the end of the window
              * @example 12000
              */
             retryAfterMs: number;
             /**
-             * @description ACTIVE: the window is open until expiresAt (the answer that first shows ACTIVE claims the place, and the full window starts then). WAITING: poll after retryAfterMs
+             * Format: date-time
+             * @description The concert's opening, on answers that read your entry; null when its sales opened at once
+             * @example 2030-07-01T10:00:00.000Z
+             */
+            salesOpenAt?: string | null;
+            /**
+             * @description ACTIVE: the window is open until expiresAt (the answer that first shows ACTIVE claims the place, and the full window starts then). WAITING: poll after retryAfterMs. PRE_QUEUE: entered before the opening; poll after retryAfterMs, shortly after salesOpenAt, for the drawn place
              * @example WAITING
              * @enum {string}
              */
-            status: "ACTIVE" | "WAITING";
+            status: "PRE_QUEUE" | "ACTIVE" | "WAITING";
             /**
              * Format: uuid
              * @example 3f1c9a52-7d4e-4b8a-9c61-2e5f0d8b7a14
@@ -1116,7 +1263,7 @@ export interface components {
          * @description As of now: CLOSED once salesCloseAt has passed
          * @enum {string}
          */
-        SalesState: "ON_SALE" | "PAUSED" | "CLOSED";
+        SalesState: "UPCOMING" | "ON_SALE" | "PAUSED" | "CLOSED";
         SeatCountsResponse: {
             /**
              * @description Includes holds that have lapsed
@@ -1296,7 +1443,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConcertResponse"];
                 };
             };
-            /** @description VALIDATION_FAILED, INVALID_JSON, INVALID_SEAT_LAYOUT, CONCERT_DATE_IN_PAST, INVALID_SALES_CLOSE_AT */
+            /** @description VALIDATION_FAILED, INVALID_JSON, INVALID_SEAT_LAYOUT, CONCERT_DATE_IN_PAST, INVALID_SALES_CLOSE_AT, INVALID_SALES_OPEN_AT */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1447,7 +1594,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConcertResponse"];
                 };
             };
-            /** @description VALIDATION_FAILED, INVALID_JSON, INVALID_SALES_CLOSE_AT */
+            /** @description VALIDATION_FAILED, INVALID_JSON, INVALID_SALES_CLOSE_AT, INVALID_SALES_OPEN_AT */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1483,7 +1630,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description SALES_CLOSED, CONCURRENT_UPDATE */
+            /** @description SALES_ALREADY_OPEN, SALES_CLOSED, CONCURRENT_UPDATE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1855,6 +2002,59 @@ export interface operations {
             };
         };
     };
+    getDraw: {
+        parameters: {
+            query?: {
+                limit?: number;
+                page?: number;
+            };
+            header?: never;
+            path: {
+                concertId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DrawResponse"];
+                };
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description CONCERT_NOT_FOUND, DRAW_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     getQueueState: {
         parameters: {
             query?: never;
@@ -1988,7 +2188,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description SALES_PAUSED, SALES_CLOSED, CONCURRENT_UPDATE */
+            /** @description SALES_PAUSED, SALES_CLOSED, PRE_QUEUE_NOT_OPEN, CONCURRENT_UPDATE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2070,7 +2270,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description SALES_PAUSED, SALES_CLOSED, CONCURRENT_UPDATE */
+            /** @description SALES_PAUSED, SALES_CLOSED, PRE_QUEUE_NOT_OPEN, CONCURRENT_UPDATE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2809,7 +3009,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description SALES_CLOSED */
+            /** @description SALES_NOT_OPEN, SALES_CLOSED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3004,7 +3204,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description SALES_PAUSED, SALES_CLOSED, SEAT_ALREADY_RESERVED, HOLD_LIMIT_EXCEEDED, CONCURRENT_UPDATE */
+            /** @description SALES_NOT_OPEN, SALES_PAUSED, SALES_CLOSED, SEAT_ALREADY_RESERVED, HOLD_LIMIT_EXCEEDED, CONCURRENT_UPDATE */
             409: {
                 headers: {
                     [name: string]: unknown;

@@ -1,7 +1,8 @@
 -- Closes a concert's sales for good, in the caller's transaction: stores CLOSED, releases
 -- every unpaid hold (seat AVAILABLE, reservation SALES_CLOSED, or EXPIRED if it had lapsed)
--- and ends every live queue entry (SALES_CLOSED; EXPIRED for a lapsed window, COMPLETED for a
--- window a payment ended). Idempotent.
+-- and ends every live queue entry, pre-queued ones included (SALES_CLOSED; EXPIRED for a lapsed
+-- window, NO_SHOW for a lapsed place never claimed, COMPLETED for a window a payment ended).
+-- Idempotent.
 -- Locks: the sales lock (exclusive) → seats by id → reservations → queues → queue_entries.
 -- Answers the holds released and the entries ended; no row when the concert does not exist.
 CREATE OR REPLACE FUNCTION "close_concert_sales"(p_concert_id UUID)
@@ -33,10 +34,12 @@ BEGIN
     WITH ended_entries AS (
         UPDATE queue_entries e
         SET status = CASE WHEN e.status = 'ACTIVE' AND e.ended_at IS NOT NULL THEN 'COMPLETED'
+                          WHEN e.status = 'ACTIVE' AND e.expires_at <= clock_timestamp() AND e.claimed_at IS NULL
+                              THEN 'NO_SHOW'
                           WHEN e.status = 'ACTIVE' AND e.expires_at <= clock_timestamp() THEN 'EXPIRED'
                           ELSE 'SALES_CLOSED' END::"QueueEntryStatus",
             ended_at = coalesce(e.ended_at, clock_timestamp())
-        WHERE e.concert_id = p_concert_id AND e.status IN ('WAITING', 'ACTIVE')
+        WHERE e.concert_id = p_concert_id AND e.status IN ('PRE_QUEUE', 'WAITING', 'ACTIVE')
         RETURNING e.activated_at IS NOT NULL AS was_active
     )
     SELECT count(*)::INTEGER, (count(*) FILTER (WHERE was_active))::INTEGER INTO v_ended, v_ended_active

@@ -47,6 +47,7 @@ export class AdminConcertsController {
     'INVALID_SEAT_LAYOUT',
     'CONCERT_DATE_IN_PAST',
     'INVALID_SALES_CLOSE_AT',
+    'INVALID_SALES_OPEN_AT',
     'UNAUTHENTICATED',
     'FORBIDDEN',
     'PAYLOAD_TOO_LARGE',
@@ -71,7 +72,8 @@ export class AdminConcertsController {
   @ApiParam({ name: 'id', format: 'uuid', description: 'Concert id' })
   @ApiOperation({
     summary: 'A concert with seat counts by state, revenue and queue counts (ADMIN)',
-    description: 'The live figures of an on-sale: poll it for a dashboard.',
+    description:
+      'The live figures of an on-sale, the pre-queue size before the opening included: poll it for a dashboard.',
   })
   @ApiOkResponse({ type: ConcertStatsResponse })
   @ApiErrors('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN', 'CONCERT_NOT_FOUND')
@@ -87,7 +89,8 @@ export class AdminConcertsController {
       'Give at least one field. Queue admission uses the new settings from its next admission on. ' +
       'PAUSED stops entries, admissions and new holds (holds made can be paid). CLOSED is final: it ' +
       'releases every unpaid hold and ends every queue place in the same transaction; a CLOSED concert ' +
-      '(also one whose salesCloseAt passed) answers 409 SALES_CLOSED to any other salesState or salesCloseAt.',
+      '(also one whose salesCloseAt passed) answers 409 SALES_CLOSED to any other salesState or salesCloseAt. ' +
+      'salesOpenAt (an opening with a pre-queue) can be set only before the opening and before anyone has queued.',
   })
   @ApiOkResponse({ type: ConcertResponse })
   @ApiErrors(
@@ -97,6 +100,8 @@ export class AdminConcertsController {
     'FORBIDDEN',
     'CONCERT_NOT_FOUND',
     'INVALID_SALES_CLOSE_AT',
+    'INVALID_SALES_OPEN_AT',
+    'SALES_ALREADY_OPEN',
     'SALES_CLOSED',
     'CONCURRENT_UPDATE',
   )

@@ -25,7 +25,7 @@ export class NoConcertChangesError extends DomainError {
 
   constructor() {
     const message =
-      'Give at least one of salesState, salesCloseAt, queueCapacity, queueWindowSeconds, queueClaimSeconds';
+      'Give at least one of salesState, salesCloseAt, salesOpenAt, preQueueOpensSeconds, queueCapacity, queueWindowSeconds, queueClaimSeconds';
     super(message, { errors: [{ field: '', message, constraint: 'minProperties' }] });
   }
 }
@@ -63,6 +63,41 @@ export class InvalidSalesCloseAtError extends DomainError {
     super('salesCloseAt must be in the future and not after startsAt', {
       salesCloseAt: salesCloseAt.toISOString(),
       startsAt: startsAt.toISOString(),
+    });
+  }
+}
+
+/** UPCOMING: before salesOpenAt, until the pre-queue's draw. No seat map, hold or payment yet. */
+export class SalesNotOpenError extends DomainError {
+  readonly code = 'SALES_NOT_OPEN';
+
+  constructor(concertId: string, salesOpenAt: Date | null) {
+    super(`Sales of concert ${concertId} open at ${salesOpenAt?.toISOString() ?? 'their opening'}`, {
+      concertId,
+      salesState: 'UPCOMING',
+      salesOpenAt: salesOpenAt?.toISOString() ?? null,
+    });
+  }
+}
+
+/** The opening can be set only before it (not drawn yet) and before anyone has queued. */
+export class SalesAlreadyOpenError extends DomainError {
+  readonly code = 'SALES_ALREADY_OPEN';
+
+  constructor(concertId: string) {
+    super(`Sales of concert ${concertId} have opened (or someone has queued): its opening cannot be set`, {
+      concertId,
+    });
+  }
+}
+
+export class InvalidSalesOpenAtError extends DomainError {
+  readonly code = 'INVALID_SALES_OPEN_AT';
+
+  constructor(salesOpenAt: Date, salesCloseAt: Date) {
+    super('salesOpenAt must be in the future and before salesCloseAt (else startsAt)', {
+      salesOpenAt: salesOpenAt.toISOString(),
+      salesCloseAt: salesCloseAt.toISOString(),
     });
   }
 }

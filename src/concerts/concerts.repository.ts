@@ -13,6 +13,10 @@ export interface ConcertRow {
   salesState: SalesState;
   /** When sales close by themselves: the operator's salesCloseAt, else startsAt. */
   salesCloseAt: Date;
+  /** When sales open (UPCOMING before, and until the pre-queue's draw); null: they opened at once. */
+  salesOpenAt: Date | null;
+  /** How long before salesOpenAt the pre-queue takes entries. */
+  preQueueOpensSeconds: number;
   queueCapacity: number;
   queueWindowSeconds: number;
   queueClaimSeconds: number;
@@ -32,6 +36,9 @@ export interface ConcertStatsRow extends ConcertWithSeatCount {
   activeUsers: number;
   /** Windows opened in the last 60 seconds. */
   admittedLastMinute: number;
+  /** Entries waiting for the draw. */
+  preQueueLength: number;
+  drawnAt: Date | null;
 }
 
 export interface NewConcert {
@@ -39,6 +46,10 @@ export interface NewConcert {
   venue: string;
   startsAt: Date;
   salesCloseAt: Date | null;
+  salesOpenAt: Date | null;
+  preQueueOpensSeconds: number;
+  /** The draw's secret seed, hex: chosen with salesOpenAt (see draw_pre_queue). */
+  drawSeed: string | null;
   queueCapacity: number;
   queueWindowSeconds: number;
   queueClaimSeconds: number;
@@ -47,6 +58,10 @@ export interface NewConcert {
 export interface ConcertSettingsChange {
   salesState?: SalesState;
   salesCloseAt?: Date;
+  salesOpenAt?: Date;
+  /** Kept when the concert has a seed already. */
+  drawSeed?: string;
+  preQueueOpensSeconds?: number;
   queueCapacity?: number;
   queueWindowSeconds?: number;
   queueClaimSeconds?: number;
@@ -56,16 +71,21 @@ export interface SalesLock {
   /** As of now, read under the lock. */
   salesState: SalesState;
   startsAt: Date;
+  salesCloseAt: Date | null;
+  salesOpenAt: Date | null;
+  /** Not drawn yet, and either UPCOMING already or nobody has ever entered its queue. */
+  openingMovable: boolean;
   now: Date;
 }
 
 /** Why a concert was not inserted: the database clock had passed one of its times. */
-export type NotInserted = 'STARTS_IN_PAST' | 'SALES_CLOSE_IN_PAST';
+export type NotInserted = 'STARTS_IN_PAST' | 'SALES_CLOSE_IN_PAST' | 'SALES_OPEN_IN_PAST';
 
 /** The columns of ConcertRow for concerts `c`. */
 const CONCERT_COLUMNS = Prisma.sql`
   c.id, c.name, c.venue, c.starts_at AS "startsAt", sales_state_now(c)::text AS "salesState",
   coalesce(c.sales_close_at, c.starts_at) AS "salesCloseAt",
+  c.sales_open_at AS "salesOpenAt", c.pre_queue_opens_seconds AS "preQueueOpensSeconds",
   c.queue_capacity AS "queueCapacity", c.queue_window_seconds AS "queueWindowSeconds",
   c.queue_claim_seconds AS "queueClaimSeconds"`;
 
@@ -73,22 +93,28 @@ const CONCERT_COLUMNS = Prisma.sql`
 export class ConcertsRepository {
   /** Inserts nothing unless startsAt and salesCloseAt (when given) are after the database clock. */
   async insertUpcomingConcert(tx: Tx, concert: NewConcert): Promise<ConcertRow | NotInserted> {
-    const rows = await tx.$queryRaw<(Partial<ConcertRow> & { startsInFuture: boolean })[]>`
+    const rows = await tx.$queryRaw<
+      (Partial<ConcertRow> & { startsInFuture: boolean; closesInFuture: boolean })[]
+    >`
       WITH checked AS (
         SELECT ${concert.startsAt}::timestamptz > clock_timestamp() AS "startsInFuture",
-               coalesce(${concert.salesCloseAt}::timestamptz, ${concert.startsAt}::timestamptz) > clock_timestamp() AS "closesInFuture"
+               coalesce(${concert.salesCloseAt}::timestamptz, ${concert.startsAt}::timestamptz) > clock_timestamp() AS "closesInFuture",
+               coalesce(${concert.salesOpenAt}::timestamptz > clock_timestamp(), true) AS "opensInFuture"
       ), c AS (
-        INSERT INTO concerts (name, venue, starts_at, sales_close_at, queue_capacity, queue_window_seconds, queue_claim_seconds)
+        INSERT INTO concerts (name, venue, starts_at, sales_close_at, sales_open_at, pre_queue_opens_seconds, draw_seed,
+                              queue_capacity, queue_window_seconds, queue_claim_seconds)
         SELECT ${concert.name}, ${concert.venue}, ${concert.startsAt}::timestamptz, ${concert.salesCloseAt}::timestamptz,
+               ${concert.salesOpenAt}::timestamptz, ${concert.preQueueOpensSeconds}::int, decode(${concert.drawSeed}::text, 'hex'),
                ${concert.queueCapacity}, ${concert.queueWindowSeconds}, ${concert.queueClaimSeconds}
-        FROM checked WHERE "startsInFuture" AND "closesInFuture"
+        FROM checked WHERE "startsInFuture" AND "closesInFuture" AND "opensInFuture"
         RETURNING *
       )
-      SELECT checked."startsInFuture", inserted.* FROM checked
+      SELECT checked."startsInFuture", checked."closesInFuture", inserted.* FROM checked
       LEFT JOIN (SELECT ${CONCERT_COLUMNS} FROM c) inserted ON true`;
-    const { startsInFuture, ...row } = rows[0]!;
+    const { startsInFuture, closesInFuture, ...row } = rows[0]!;
     if (row.id) return row as ConcertRow;
-    return startsInFuture ? 'SALES_CLOSE_IN_PAST' : 'STARTS_IN_PAST';
+    if (!startsInFuture) return 'STARTS_IN_PAST';
+    return closesInFuture ? 'SALES_OPEN_IN_PAST' : 'SALES_CLOSE_IN_PAST';
   }
 
   async createQueue(tx: Tx, concertId: string): Promise<void> {
@@ -109,7 +135,8 @@ export class ConcertsRepository {
     const rows = await tx.$queryRaw<ConcertStatsRow[]>`
       SELECT ${CONCERT_COLUMNS}, seat.total AS "seatCount", seat.available AS "availableSeats", seat.held AS "heldSeats", seat.sold AS "soldSeats",
              seat.revenue, entry.waiting AS "queueLength", entry.active AS "activeUsers",
-             admitted.still_active + admitted.ended AS "admittedLastMinute"
+             admitted.still_active + admitted.ended AS "admittedLastMinute",
+             entry.pre_queued AS "preQueueLength", c.drawn_at AS "drawnAt"
       FROM concerts c
       CROSS JOIN LATERAL (
         SELECT count(*)::int AS total,
@@ -121,8 +148,9 @@ export class ConcertsRepository {
       ) seat
       CROSS JOIN LATERAL (
         SELECT count(*) FILTER (WHERE e.status = 'WAITING')::int AS waiting,
-               count(*) FILTER (WHERE e.status = 'ACTIVE' AND e.expires_at > clock_timestamp())::int AS active
-        FROM queue_entries e WHERE e.concert_id = c.id AND e.status IN ('WAITING', 'ACTIVE')
+               count(*) FILTER (WHERE e.status = 'ACTIVE' AND e.expires_at > clock_timestamp())::int AS active,
+               count(*) FILTER (WHERE e.status = 'PRE_QUEUE')::int AS pre_queued
+        FROM queue_entries e WHERE e.concert_id = c.id AND e.status IN ('PRE_QUEUE', 'WAITING', 'ACTIVE')
       ) entry
       -- A window opened in the last minute is either still open or ended since: two index ranges, never the whole line.
       CROSS JOIN LATERAL (
@@ -144,7 +172,11 @@ export class ConcertsRepository {
    */
   async lockSales(tx: Tx, concertId: string): Promise<SalesLock | null> {
     const rows = await tx.$queryRaw<SalesLock[]>`
-      SELECT lock_concert_sales(c.id, true)::text AS "salesState", c.starts_at AS "startsAt", clock_timestamp() AS now
+      SELECT lock_concert_sales(c.id, true)::text AS "salesState", c.starts_at AS "startsAt",
+             c.sales_close_at AS "salesCloseAt", c.sales_open_at AS "salesOpenAt",
+             c.drawn_at IS NULL AND (c.sales_open_at IS NOT NULL
+               OR NOT EXISTS (SELECT 1 FROM queue_entries e WHERE e.concert_id = c.id)) AS "openingMovable",
+             clock_timestamp() AS now
       FROM concerts c WHERE c.id = ${concertId}::uuid`;
     return rows[0] ?? null;
   }
@@ -160,6 +192,9 @@ export class ConcertsRepository {
         UPDATE concerts SET
           sales_state = COALESCE(${change.salesState ?? null}::"SalesState", sales_state),
           sales_close_at = COALESCE(${change.salesCloseAt ?? null}::timestamptz, sales_close_at),
+          sales_open_at = COALESCE(${change.salesOpenAt ?? null}::timestamptz, sales_open_at),
+          draw_seed = COALESCE(draw_seed, decode(${change.drawSeed ?? null}::text, 'hex')),
+          pre_queue_opens_seconds = COALESCE(${change.preQueueOpensSeconds ?? null}::int, pre_queue_opens_seconds),
           queue_capacity = COALESCE(${change.queueCapacity ?? null}::int, queue_capacity),
           queue_window_seconds = COALESCE(${change.queueWindowSeconds ?? null}::int, queue_window_seconds),
           queue_claim_seconds = COALESCE(${change.queueClaimSeconds ?? null}::int, queue_claim_seconds),
@@ -201,12 +236,15 @@ export class ConcertsRepository {
     return rows.map((row) => row.id);
   }
 
-  /** Concerts on sale or paused whose sales have not closed yet, soonest first: a fan sees a pause, not a vanishing concert. */
+  /**
+   * Concerts upcoming, on sale or paused whose sales have not closed yet, soonest first: a fan
+   * sees a pause, not a vanishing concert, and an opening ahead.
+   */
   listUpcomingOnSaleOrPaused(tx: Tx): Promise<ConcertRow[]> {
     return tx.$queryRaw<ConcertRow[]>`
       SELECT ${CONCERT_COLUMNS}
       FROM concerts c
-      WHERE c.sales_state IN ('ON_SALE', 'PAUSED') AND sales_state_now(c) IN ('ON_SALE', 'PAUSED')
+      WHERE c.sales_state IN ('ON_SALE', 'PAUSED') AND sales_state_now(c) IN ('UPCOMING', 'ON_SALE', 'PAUSED')
       ORDER BY c.starts_at, c.id`;
   }
 

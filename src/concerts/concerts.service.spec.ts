@@ -9,8 +9,10 @@ import {
   ConcertDateInPastError,
   ConcertNotFoundError,
   InvalidSalesCloseAtError,
+  InvalidSalesOpenAtError,
   InvalidSeatLayoutError,
   NoConcertChangesError,
+  SalesAlreadyOpenError,
   SalesClosedError,
 } from './concerts.errors.js';
 import { ConcertsService, type NewConcertRequest } from './concerts.service.js';
@@ -130,6 +132,22 @@ describe(ConcertsService.name, () => {
     });
   });
 
+  describe('createConcert with an opening', () => {
+    it('creates it UPCOMING with the default pre-queue time, and refuses an opening not before the close', async () => {
+      await expect(sut.createConcert(aRequest({ salesOpenAt: inHours(2) }))).resolves.toMatchObject({
+        salesState: 'UPCOMING',
+        salesOpenAt: new Date(inHours(2)),
+        preQueueOpensSeconds: 1800,
+      });
+      await expect(sut.createConcert(aRequest({ salesOpenAt: inHours(24) }))).rejects.toBeInstanceOf(
+        InvalidSalesOpenAtError,
+      );
+      await expect(sut.createConcert(aRequest({ salesOpenAt: inHours(-1) }))).rejects.toBeInstanceOf(
+        InvalidSalesOpenAtError,
+      );
+    });
+  });
+
   describe('changeConcertSettings', () => {
     it('changes the given settings and keeps the others', async () => {
       const concert = repo.add({ queueCapacity: 5, queueWindowSeconds: 300 });
@@ -155,6 +173,41 @@ describe(ConcertsService.name, () => {
         salesState: 'CLOSED',
         queueCapacity: 3,
       });
+    });
+
+    it('sets an opening: UPCOMING until drawn, only before anyone queued and before the close', async () => {
+      const concert = repo.add({ startsAt: new Date(inHours(10)) });
+      await expect(
+        sut.changeConcertSettings(concert.id, { salesOpenAt: inHours(11) }),
+      ).rejects.toBeInstanceOf(InvalidSalesOpenAtError);
+      await expect(
+        sut.changeConcertSettings(concert.id, { salesOpenAt: inHours(-1) }),
+      ).rejects.toBeInstanceOf(InvalidSalesOpenAtError);
+      await expect(sut.changeConcertSettings(concert.id, { salesOpenAt: inHours(2) })).resolves.toMatchObject(
+        {
+          salesState: 'UPCOMING',
+          salesOpenAt: new Date(inHours(2)),
+        },
+      );
+      // Moved again while still upcoming; no longer once drawn.
+      await expect(sut.changeConcertSettings(concert.id, { salesOpenAt: inHours(3) })).resolves.toMatchObject(
+        {
+          salesOpenAt: new Date(inHours(3)),
+        },
+      );
+      repo.drawn.add(concert.id);
+      await expect(sut.changeConcertSettings(concert.id, { salesOpenAt: inHours(4) })).rejects.toBeInstanceOf(
+        SalesAlreadyOpenError,
+      );
+      const queued = repo.add({ startsAt: new Date(inHours(10)) });
+      repo.entered.add(queued.id);
+      await expect(sut.changeConcertSettings(queued.id, { salesOpenAt: inHours(2) })).rejects.toBeInstanceOf(
+        SalesAlreadyOpenError,
+      );
+      const closed = repo.add({ salesState: 'CLOSED' });
+      await expect(sut.changeConcertSettings(closed.id, { salesOpenAt: inHours(2) })).rejects.toBeInstanceOf(
+        SalesClosedError,
+      );
     });
 
     it('treats a concert past its sales close time as CLOSED', async () => {

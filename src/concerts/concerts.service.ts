@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
 import { classifyDatabaseError } from '../common/errors/database-errors.js';
 import { AppConfig } from '../config/app-config.js';
 import { PrismaService } from '../prisma/prisma.service.js';
@@ -7,7 +8,9 @@ import {
   ConcertDateInPastError,
   ConcertNotFoundError,
   InvalidSalesCloseAtError,
+  InvalidSalesOpenAtError,
   NoConcertChangesError,
+  SalesAlreadyOpenError,
   SalesClosedError,
 } from './concerts.errors.js';
 import {
@@ -26,17 +29,28 @@ export interface NewConcertRequest extends SeatMapInput {
   startsAt: string;
   /** When sales close by themselves, before startsAt; they close at startsAt without it. */
   salesCloseAt?: string;
+  /** When sales open, after a pre-queue and its draw; without it, at once. */
+  salesOpenAt?: string;
+  preQueueOpensSeconds?: number;
   queueCapacity?: number;
   queueWindowSeconds?: number;
   queueClaimSeconds?: number;
 }
 
+/** The draw's secret seed: 32 random bytes, hex. Its sha256 is published at once (the commitment). */
+const newDrawSeed = (): string => randomBytes(32).toString('hex');
+
 /** Concerts closed per sweeper pass at most; the rest wait for the next pass. */
 const CLOSE_SWEEP_BATCH = 100;
 
-export interface ConcertSettingsRequest extends Omit<ConcertSettingsChange, 'salesCloseAt'> {
+export interface ConcertSettingsRequest extends Omit<
+  ConcertSettingsChange,
+  'salesCloseAt' | 'salesOpenAt' | 'drawSeed'
+> {
   /** ISO 8601; in the future and not after startsAt. */
   salesCloseAt?: string;
+  /** ISO 8601; in the future and before the sales close; only before the opening and before anyone queued. */
+  salesOpenAt?: string;
 }
 
 export interface ConcertListing extends ConcertRow {
@@ -60,19 +74,27 @@ export class ConcertsService {
     const seats = planSeats(request);
     const startsAt = new Date(request.startsAt);
     const salesCloseAt = request.salesCloseAt == null ? null : new Date(request.salesCloseAt);
+    const salesOpenAt = request.salesOpenAt == null ? null : new Date(request.salesOpenAt);
     if (salesCloseAt && salesCloseAt > startsAt) throw new InvalidSalesCloseAtError(salesCloseAt, startsAt);
+    if (salesOpenAt && salesOpenAt >= (salesCloseAt ?? startsAt))
+      throw new InvalidSalesOpenAtError(salesOpenAt, salesCloseAt ?? startsAt);
     return this.tx.run(async (tx) => {
       const concert = await this.repo.insertUpcomingConcert(tx, {
         name: request.name,
         venue: request.venue,
         startsAt,
         salesCloseAt,
+        salesOpenAt,
+        preQueueOpensSeconds: request.preQueueOpensSeconds ?? this.config.queue.preQueueOpensSeconds,
+        drawSeed: salesOpenAt ? newDrawSeed() : null,
         queueCapacity: request.queueCapacity ?? this.config.queue.activeCapacity,
         queueWindowSeconds: request.queueWindowSeconds ?? this.config.queue.windowSeconds,
         queueClaimSeconds: request.queueClaimSeconds ?? this.config.queue.claimSeconds,
       });
       if (concert === 'STARTS_IN_PAST') throw new ConcertDateInPastError(startsAt);
       if (concert === 'SALES_CLOSE_IN_PAST') throw new InvalidSalesCloseAtError(salesCloseAt!, startsAt);
+      if (concert === 'SALES_OPEN_IN_PAST')
+        throw new InvalidSalesOpenAtError(salesOpenAt!, salesCloseAt ?? startsAt);
       await this.repo.createQueue(tx, concert.id);
       const seatCount = await this.repo.insertSeats(tx, concert.id, seats);
       return { ...concert, seatCount };
@@ -91,34 +113,53 @@ export class ConcertsService {
    * every entry, admission, hold and payment of the concert falls wholly before or after it;
    * closing also releases every unpaid hold and ends every live queue entry in the same
    * transaction. CLOSED is final: reopening would need back the queue the close dismissed.
+   * The opening (salesOpenAt) moves only while the concert is not drawn and nobody has taken a
+   * ticket: drawn tickets are 1..k (see draw_pre_queue).
    */
   async changeConcertSettings(
     concertId: string,
     change: ConcertSettingsRequest,
   ): Promise<ConcertWithSeatCount> {
-    const { salesState, queueCapacity, queueWindowSeconds, queueClaimSeconds } = change;
+    const { salesState, queueCapacity, queueWindowSeconds, queueClaimSeconds, preQueueOpensSeconds } = change;
     const salesCloseAt = change.salesCloseAt == null ? undefined : new Date(change.salesCloseAt);
+    const salesOpenAt = change.salesOpenAt == null ? undefined : new Date(change.salesOpenAt);
     if (
       salesState == null &&
       salesCloseAt == null &&
+      salesOpenAt == null &&
+      preQueueOpensSeconds == null &&
       queueCapacity == null &&
       queueWindowSeconds == null &&
       queueClaimSeconds == null
     )
       throw new NoConcertChangesError();
-    const salesChange = salesState != null || salesCloseAt != null;
+    const salesChange = salesState != null || salesCloseAt != null || salesOpenAt != null;
     return this.tx.run(async (tx) => {
       if (salesChange) {
         const sales = await this.repo.lockSales(tx, concertId);
         if (!sales) throw new ConcertNotFoundError(concertId);
-        if (sales.salesState === 'CLOSED' && (salesCloseAt != null || (salesState ?? 'CLOSED') !== 'CLOSED'))
+        if (
+          sales.salesState === 'CLOSED' &&
+          (salesCloseAt != null || salesOpenAt != null || (salesState ?? 'CLOSED') !== 'CLOSED')
+        )
           throw new SalesClosedError({ concertId });
         if (salesCloseAt && (salesCloseAt <= sales.now || salesCloseAt > sales.startsAt))
           throw new InvalidSalesCloseAtError(salesCloseAt, sales.startsAt);
+        const closesAt = salesCloseAt ?? sales.salesCloseAt ?? sales.startsAt;
+        if (salesOpenAt) {
+          if (!sales.openingMovable) throw new SalesAlreadyOpenError(concertId);
+          if (salesOpenAt <= sales.now || salesOpenAt >= closesAt)
+            throw new InvalidSalesOpenAtError(salesOpenAt, closesAt);
+        } else if (sales.salesOpenAt && sales.openingMovable && sales.salesOpenAt >= closesAt) {
+          throw new InvalidSalesOpenAtError(sales.salesOpenAt, closesAt);
+        }
       }
       const concert = await this.repo.changeConcertSettings(tx, concertId, {
         salesState,
         salesCloseAt,
+        salesOpenAt,
+        drawSeed: salesOpenAt ? newDrawSeed() : undefined,
+        preQueueOpensSeconds,
         queueCapacity,
         queueWindowSeconds,
         queueClaimSeconds,

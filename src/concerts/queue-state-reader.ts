@@ -1,7 +1,8 @@
 /** The caller's place in one concert's queue, as GET /concerts shows it. */
 export interface QueueState {
-  queuePosition: number;
-  status: 'ACTIVE' | 'WAITING';
+  /** Null in the pre-queue: places are drawn at the opening. */
+  queuePosition: number | null;
+  status: 'PRE_QUEUE' | 'ACTIVE' | 'WAITING';
   estimatedWaitTime: string | null;
 }
 

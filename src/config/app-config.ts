@@ -32,7 +32,12 @@ export class AppConfig {
     registrationsPerAddress: number;
     refreshesPerSession: number;
   };
-  readonly queue: { activeCapacity: number; windowSeconds: number; claimSeconds: number };
+  readonly queue: {
+    activeCapacity: number;
+    windowSeconds: number;
+    claimSeconds: number;
+    preQueueOpensSeconds: number;
+  };
   readonly reservationHoldSeconds: number;
   readonly maxSeatsPerReservation: number;
   readonly sweeper: { enabled: boolean; intervalMs: number };
@@ -73,6 +78,7 @@ export class AppConfig {
       activeCapacity: get('QUEUE_ACTIVE_CAPACITY'),
       windowSeconds: get('QUEUE_WINDOW_SECONDS'),
       claimSeconds: get('QUEUE_CLAIM_SECONDS'),
+      preQueueOpensSeconds: get('PRE_QUEUE_OPENS_SECONDS'),
     };
     this.reservationHoldSeconds = get('RESERVATION_HOLD_SECONDS');
     this.maxSeatsPerReservation = get('MAX_SEATS_PER_RESERVATION');

@@ -63,6 +63,8 @@ export class Env {
   @IsInt() @Min(1) @Max(100_000) QUEUE_ACTIVE_CAPACITY: number = 5;
   @IsInt() @Min(1) QUEUE_WINDOW_SECONDS: number = 300;
   @IsInt() @Min(1) @Max(3_600) QUEUE_CLAIM_SECONDS: number = 30;
+  /** Default per concert: how long before its salesOpenAt the pre-queue takes entries. */
+  @IsInt() @Min(0) @Max(7 * 86_400) PRE_QUEUE_OPENS_SECONDS: number = 1800;
   @IsInt() @Min(1) RESERVATION_HOLD_SECONDS: number = 300;
   @IsInt() @Min(1) @Max(50) MAX_SEATS_PER_RESERVATION: number = 4;
   @IsInt() @Min(50) EXPIRY_SWEEP_INTERVAL_MS: number = 1000;

@@ -1,4 +1,5 @@
 import { PAY_RESERVATIONS_OUTCOMES } from '../payments/payments.repository.js';
+import { DRAW_PRE_QUEUE_OUTCOMES } from '../queue/queue.repository.js';
 import { HOLD_SEATS_OUTCOMES } from '../reservations/reservations.repository.js';
 import { unexpectedOutcome } from './function-outcomes.js';
 import { readFunctionSources } from './sql-functions.js';
@@ -26,6 +27,7 @@ function outcomeLiterals(body: string): Set<string> {
 
 /** Each database function that answers an `outcome`, with the set its repository declares. */
 const DECLARED: Record<string, readonly string[]> = {
+  draw_pre_queue: DRAW_PRE_QUEUE_OUTCOMES,
   hold_seats: HOLD_SEATS_OUTCOMES,
   pay_reservations: PAY_RESERVATIONS_OUTCOMES,
 };

@@ -16,7 +16,8 @@ const KEY_CLEANUP_EVERY_MS = 60_000;
 
 /**
  * The scheduled job: every EXPIRY_SWEEP_INTERVAL_MS it closes the sales of concerts whose
- * close time passed (their holds released, their queue places ended), expires lapsed queue
+ * close time passed (their holds released, their queue places ended), draws the pre-queues
+ * of concerts whose opening passed (exactly once, whichever replica), expires lapsed queue
  * windows (admitting the next users) and unpaid holds, and once a minute deletes idempotency keys
  * past their 24 h retention. Every replica runs it; the work itself
  * uses SKIP LOCKED, so replicas share it instead of doing it twice. Reads are never
@@ -71,6 +72,12 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
     if (sales.closed) {
       this.logger.debug(
         `Closed sales of ${sales.closed} concerts: released ${sales.released} holds, ended ${sales.ended} queue places`,
+      );
+    }
+    const draws = await this.queue.drawDuePreQueues();
+    if (draws.drawn) {
+      this.logger.log(
+        `Drew the pre-queues of ${draws.drawn} concerts: ${draws.entrants} entrants, ${draws.admitted} admitted`,
       );
     }
     const windows = await this.queue.sweep();

@@ -36,7 +36,9 @@ const RETRY_AFTER_HEADER = {
 };
 const ENTER_DESCRIPTION =
   'Takes a place at the back of the queue, or returns the place already held (200). ' +
-  'WAITING: poll GET /concerts/{concertId}/queue after retryAfterMs. ACTIVE: list seats, hold and pay before expiresAt.';
+  'WAITING: poll GET /concerts/{concertId}/queue after retryAfterMs. ACTIVE: list seats, hold and pay before expiresAt. ' +
+  'Before salesOpenAt (from preQueueOpensAt): PRE_QUEUE with no position; places are drawn at the opening ' +
+  '(GET /concerts/{concertId}/draw), and retryAfterMs brings you back shortly after it.';
 
 /** The answers of both entry routes, GET (the seed's) and POST. */
 const ApiEnterResponses = () =>
@@ -53,6 +55,7 @@ const ApiEnterResponses = () =>
       'CONCERT_NOT_FOUND',
       'SALES_PAUSED',
       'SALES_CLOSED',
+      'PRE_QUEUE_NOT_OPEN',
       'CONCURRENT_UPDATE',
     ),
   );

@@ -41,3 +41,22 @@ export class ConcurrentEntryError extends DomainError {
     });
   }
 }
+
+/** Before the pre-queue opens (PRE_QUEUE_OPENS_SECONDS before salesOpenAt), nobody can enter. */
+export class PreQueueNotOpenError extends DomainError {
+  readonly code = 'PRE_QUEUE_NOT_OPEN';
+  constructor(concertId: string, preQueueOpensAt: Date, salesOpenAt: Date) {
+    super(`The pre-queue of concert ${concertId} opens at ${preQueueOpensAt.toISOString()}`, {
+      concertId,
+      preQueueOpensAt: preQueueOpensAt.toISOString(),
+      salesOpenAt: salesOpenAt.toISOString(),
+    });
+  }
+}
+
+export class DrawNotFoundError extends DomainError {
+  readonly code = 'DRAW_NOT_FOUND';
+  constructor(concertId: string) {
+    super(`Concert ${concertId} has no pre-queue draw: its sales opened at once`, { concertId });
+  }
+}

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { DrawController } from './draw.controller.js';
 import { QueueController } from './queue.controller.js';
 import { QueueExits } from './queue-exits.js';
 import { QueuePollFastPath } from './queue-poll-fast-path.js';
@@ -9,7 +10,7 @@ import { QueueSnapshots } from './queue-snapshots.js';
 import { QueueTickets } from './queue-ticket.js';
 
 @Module({
-  controllers: [QueueController],
+  controllers: [QueueController, DrawController],
   providers: [
     QueueService,
     QueuePollFastPath,

@@ -3,13 +3,16 @@ import { classifyDatabaseError } from '../common/errors/database-errors.js';
 import { Prisma } from '../generated/prisma/client.js';
 import type { Tx } from '../prisma/transaction-runner.js';
 
-export type LiveStatus = 'WAITING' | 'ACTIVE';
+export type LiveStatus = 'PRE_QUEUE' | 'WAITING' | 'ACTIVE';
 
 /** A user's live entry; a waiting position needs the concert's snapshot (see queue-snapshots.ts). */
 export interface LiveEntryRow {
+  /** The entry's id: the draw orders pre-queued entries by it (see draw_pre_queue). */
+  entryId: string;
   concertId: string;
   status: LiveStatus;
-  ticket: number;
+  /** Null while PRE_QUEUE: the draw gives it. */
+  ticket: number | null;
   expiresAt: Date | null;
   /** An admitted place not claimed yet lapses then (and expiresAt is the same instant); null once claimed. */
   claimBy: Date | null;
@@ -24,6 +27,46 @@ export interface LiveEntryRow {
   windowSeconds: number;
   /** The database clock when the row was read. */
   asOf: Date;
+  /** The concert's opening; null when its sales opened at once. */
+  salesOpenAt: Date | null;
+}
+
+export interface ConcertSales {
+  salesState: string;
+  /** As the operator set it: PAUSED stops the pre-queue too. */
+  storedState: string;
+  salesOpenAt: Date | null;
+  preQueueOpensAt: Date | null;
+}
+
+/** What draw_pre_queue answers; declared once here, kept equal to its source by function-outcomes.spec.ts. */
+export const DRAW_PRE_QUEUE_OUTCOMES = [
+  'DRAWN',
+  'ALREADY_DRAWN',
+  'NOT_OPEN_YET',
+  'NO_DRAW',
+  'SALES_CLOSED',
+  'CONCERT_NOT_FOUND',
+] as const;
+export type DrawOutcome = (typeof DRAW_PRE_QUEUE_OUTCOMES)[number];
+
+export interface DrawResult {
+  outcome: DrawOutcome;
+  /** DRAWN, ALREADY_DRAWN: the entries drawn. */
+  entrants: number | null;
+  /** DRAWN: the users admitted at once. */
+  admitted: number | null;
+}
+
+export interface DrawRow {
+  salesOpenAt: Date | null;
+  drawnAt: Date | null;
+  /** sha256 of the seed, hex; null for a concert without an opening. */
+  commitment: string | null;
+  /** Hex; null until drawn. */
+  seed: string | null;
+  entrants: number;
+  entryIds: string[];
 }
 
 /** A user's live entry (ended as LEFT), or every window of the concert that lapsed (EXPIRED, NO_SHOW). */
@@ -61,9 +104,10 @@ export interface SnapshotRow {
 }
 
 interface RawLiveEntry {
+  entryId: string;
   concertId: string;
   status: LiveStatus;
-  ticket: bigint;
+  ticket: bigint | null;
   expiresAt: Date | null;
   claimBy: Date | null;
   windowOpen: boolean;
@@ -71,6 +115,7 @@ interface RawLiveEntry {
   capacity: number;
   windowSeconds: number;
   asOf: Date;
+  salesOpenAt: Date | null;
 }
 
 /**
@@ -87,7 +132,8 @@ const LIVE_ENTRY_COLUMNS = Prisma.sql`
            THEN 1 + (SELECT count(*) FROM queue_entries a
                      WHERE a.concert_id = e.concert_id AND a.status = 'ACTIVE' AND a.ticket < e.ticket)
          END AS position,
-         c.queue_capacity AS capacity, c.queue_window_seconds AS "windowSeconds", clock_timestamp() AS "asOf"`;
+         c.queue_capacity AS capacity, c.queue_window_seconds AS "windowSeconds", clock_timestamp() AS "asOf",
+         e.id AS "entryId", c.sales_open_at AS "salesOpenAt"`;
 const SELECT_LIVE_ENTRY = Prisma.sql`
   SELECT ${LIVE_ENTRY_COLUMNS}
   FROM queue_entries e
@@ -95,7 +141,7 @@ const SELECT_LIVE_ENTRY = Prisma.sql`
 
 const toLiveEntry = (row: RawLiveEntry): LiveEntryRow => ({
   ...row,
-  ticket: Number(row.ticket),
+  ticket: row.ticket === null ? null : Number(row.ticket),
   position: row.position === null ? null : Number(row.position),
 });
 
@@ -127,7 +173,7 @@ export class QueueRepository {
                    coalesce(cl.claimed_at, r.claimed_at) AS claimed_at, coalesce(cl.expires_at, r.expires_at) AS expires_at
             FROM queue_entries r LEFT JOIN claimed cl ON cl.id = r.id
             WHERE r.concert_id = ${concertId}::uuid AND r.user_id = ANY(${userIds}::uuid[])
-              AND r.status IN ('WAITING', 'ACTIVE')) e
+              AND r.status IN ('PRE_QUEUE', 'WAITING', 'ACTIVE')) e
       JOIN concerts c ON c.id = e.concert_id`;
     return new Map(rows.map(({ userId, ...entry }) => [userId, toLiveEntry(entry)]));
   }
@@ -137,7 +183,7 @@ export class QueueRepository {
     if (!concertIds.length) return [];
     const rows = await tx.$queryRaw<RawLiveEntry[]>`
       ${SELECT_LIVE_ENTRY}
-      WHERE e.user_id = ${userId}::uuid AND e.concert_id = ANY(${concertIds}::uuid[]) AND e.status IN ('WAITING', 'ACTIVE')`;
+      WHERE e.user_id = ${userId}::uuid AND e.concert_id = ANY(${concertIds}::uuid[]) AND e.status IN ('PRE_QUEUE', 'WAITING', 'ACTIVE')`;
     return rows.map(toLiveEntry);
   }
 
@@ -172,7 +218,7 @@ export class QueueRepository {
         existing AS MATERIALIZED (
           ${SELECT_LIVE_ENTRY}
           WHERE e.concert_id = ${concertId}::uuid AND e.user_id = ANY(${userIds}::uuid[])
-            AND e.status IN ('WAITING', 'ACTIVE')
+            AND e.status IN ('PRE_QUEUE', 'WAITING', 'ACTIVE')
         ),
         newcomers AS MATERIALIZED (
           SELECT r.user_id, row_number() OVER (ORDER BY r.ord) AS k
@@ -204,6 +250,16 @@ export class QueueRepository {
                     GREATEST(0, b.n - (q.last_ticket - q.activated_count - d.departed)) AS admitted,
                     q.active_count, q.activated_count, d.departed,
                     c.queue_capacity, c.queue_window_seconds, c.queue_claim_seconds
+        ),
+        -- UPCOMING and the pre-queue open (issue 21): newcomers wait for the draw, with no ticket
+        -- and without the queue row. The draw takes the sales lock exclusively, so it sees them.
+        pre_queued AS (
+          INSERT INTO queue_entries (concert_id, user_id, ticket, status)
+          SELECT ${concertId}::uuid, nc.user_id, NULL, 'PRE_QUEUE'
+          FROM newcomers nc, sales, concerts c
+          WHERE sales.state = 'UPCOMING' AND c.id = ${concertId}::uuid AND c.sales_state = 'ON_SALE'
+            AND clock_timestamp() >= c.sales_open_at - make_interval(secs => c.pre_queue_opens_seconds)
+          RETURNING id, user_id, status
         ), entry AS (
           -- Admitted on arrival, like any admission: the claim time, until the first seat request
           -- (or poll) claims the place. An entrant who never comes back holds it no longer.
@@ -213,7 +269,7 @@ export class QueueRepository {
                  CASE WHEN nc.k <= t.admitted THEN clock_timestamp() END,
                  CASE WHEN nc.k <= t.admitted THEN clock_timestamp() + make_interval(secs => t.queue_claim_seconds) END
           FROM newcomers nc, ticket t
-          RETURNING user_id, status, ticket, expires_at
+          RETURNING id, user_id, status, ticket, expires_at
         )
         SELECT false AS created, existing.* FROM existing
         UNION ALL
@@ -223,8 +279,12 @@ export class QueueRepository {
                -- one has the earlier active entries and the earlier admitted of its batch ahead.
                CASE WHEN e.status = 'ACTIVE' THEN t.active_count - t.admitted + (e.ticket - t.before_ticket)
                     ELSE t.active_count + e.ticket - t.activated_count - t.departed END,
-               t.queue_capacity, t.queue_window_seconds, clock_timestamp()
-        FROM entry e, ticket t`;
+               t.queue_capacity, t.queue_window_seconds, clock_timestamp(), e.id, c.sales_open_at
+        FROM entry e, ticket t, concerts c WHERE c.id = ${concertId}::uuid
+        UNION ALL
+        SELECT true, p.user_id, ${concertId}::uuid, p.status::text, NULL, NULL, NULL, false, NULL,
+               c.queue_capacity, c.queue_window_seconds, clock_timestamp(), p.id, c.sales_open_at
+        FROM pre_queued p, concerts c WHERE c.id = ${concertId}::uuid`;
       return new Map(
         rows.map(({ created, userId, ...entry }) => [userId, { created, entry: toLiveEntry(entry) }]),
       );
@@ -235,14 +295,16 @@ export class QueueRepository {
   }
 
   /**
-   * Ends the user's entry if it is still WAITING, without the concert's queue row: nobody is
-   * admitted for it, and the departure is counted by the queue_entries_departure trigger in
-   * this statement (a bucket row and one of 16 stripe rows). False when no waiting entry.
+   * Ends the user's entry if it is still WAITING (or PRE_QUEUE), without the concert's queue
+   * row: nobody is admitted for it, and a waiting departure is counted by the
+   * queue_entries_departure trigger in this statement (a bucket row and one of 16 stripe rows).
+   * A pre-queued entry has no ticket, so nothing to count; one the draw is ticketing right now
+   * is left after the draw, as the waiting entry it became. False when no such entry.
    */
   async leaveWhileWaiting(tx: Tx, concertId: string, userId: string): Promise<boolean> {
     const rows = await tx.$queryRaw<unknown[]>`
       UPDATE queue_entries SET status = 'LEFT', ended_at = clock_timestamp()
-      WHERE concert_id = ${concertId}::uuid AND user_id = ${userId}::uuid AND status = 'WAITING'
+      WHERE concert_id = ${concertId}::uuid AND user_id = ${userId}::uuid AND status IN ('PRE_QUEUE', 'WAITING')
       RETURNING 1`;
     return rows.length > 0;
   }
@@ -287,11 +349,69 @@ export class QueueRepository {
     };
   }
 
-  /** As of now by the database clock: CLOSED once its sales close time has passed. */
-  async findSalesState(tx: Tx, concertId: string): Promise<string | null> {
-    const rows = await tx.$queryRaw<{ salesState: string }[]>`
-      SELECT sales_state_now(c)::text AS "salesState" FROM concerts c WHERE c.id = ${concertId}::uuid`;
-    return rows[0]?.salesState ?? null;
+  /**
+   * As of now by the database clock: CLOSED once its sales close time has passed, UPCOMING
+   * before the draw; with the opening and when the pre-queue opens. Null: no such concert.
+   */
+  async findSales(tx: Tx, concertId: string): Promise<ConcertSales | null> {
+    const rows = await tx.$queryRaw<ConcertSales[]>`
+      SELECT sales_state_now(c)::text AS "salesState", c.sales_state::text AS "storedState", c.sales_open_at AS "salesOpenAt",
+             c.sales_open_at - make_interval(secs => c.pre_queue_opens_seconds) AS "preQueueOpensAt"
+      FROM concerts c WHERE c.id = ${concertId}::uuid`;
+    return rows[0] ?? null;
+  }
+
+  /**
+   * The pre-queue's draw (the draw_pre_queue function): tickets in the seed's order, then the
+   * first admissions, exactly once per concert. With `lockWaitMs`, waits at most that long for
+   * the sales lock and the rows (lock_timeout for the rest of the transaction; then 55P03).
+   */
+  async drawPreQueue(tx: Tx, concertId: string, options: { lockWaitMs?: number } = {}): Promise<DrawResult> {
+    if (options.lockWaitMs !== undefined) {
+      await tx.$queryRaw`SELECT set_config('lock_timeout', ${`${options.lockWaitMs}ms`}, true)`;
+    }
+    const rows = await tx.$queryRaw<
+      { outcome: DrawOutcome; entrants: number | null; admitted: number | null }[]
+    >`
+      SELECT outcome, entrants, admitted FROM draw_pre_queue(${concertId}::uuid)`;
+    const row = rows[0];
+    if (!row) throw new Error('draw_pre_queue answered no row');
+    return row;
+  }
+
+  /** Concerts whose opening has passed by the database clock and whose pre-queue is not drawn yet. */
+  async findConcertsToDraw(tx: Tx, limit: number): Promise<string[]> {
+    const rows = await tx.$queryRaw<{ id: string }[]>`
+      SELECT id::text FROM concerts
+      WHERE sales_open_at <= clock_timestamp() AND drawn_at IS NULL AND sales_state <> 'CLOSED'
+      ORDER BY sales_open_at
+      LIMIT ${limit}::int`;
+    return rows.map((row) => row.id);
+  }
+
+  /**
+   * The draw as published: the commitment (sha256 of the seed) from the start, the seed and
+   * a page of the entry ids in drawn order (tickets 1..entrants) once drawn; before, the
+   * number of entries in the pre-queue. Null when no such concert.
+   */
+  async findDraw(
+    tx: Tx,
+    concertId: string,
+    page: { offset: number; limit: number },
+  ): Promise<DrawRow | null> {
+    const rows = await tx.$queryRaw<DrawRow[]>`
+      SELECT c.sales_open_at AS "salesOpenAt", c.drawn_at AS "drawnAt",
+             encode(sha256(c.draw_seed), 'hex') AS commitment,
+             CASE WHEN c.drawn_at IS NOT NULL THEN encode(c.draw_seed, 'hex') END AS seed,
+             coalesce(c.draw_entrants,
+                      (SELECT count(*)::int FROM queue_entries e WHERE e.concert_id = c.id AND e.status = 'PRE_QUEUE')) AS entrants,
+             CASE WHEN c.drawn_at IS NOT NULL THEN (
+               SELECT coalesce(array_agg(e.id::text ORDER BY e.ticket), '{}') FROM queue_entries e
+               WHERE e.concert_id = c.id AND e.ticket > ${page.offset}::int
+                 AND e.ticket <= least(${page.offset + page.limit}::int, c.draw_entrants)
+             ) ELSE '{}' END AS "entryIds"
+      FROM concerts c WHERE c.id = ${concertId}::uuid`;
+    return rows[0] ?? null;
   }
 
   /**
@@ -385,7 +505,8 @@ export class QueueRepository {
       WHERE e.user_id = ${userId}::uuid AND e.concert_id = ${concertId}::uuid
         AND (e.status NOT IN ('WAITING', 'ACTIVE') OR (e.status = 'ACTIVE' AND e.expires_at <= clock_timestamp()))
         AND coalesce(e.ended_at, e.expires_at) > clock_timestamp() - make_interval(secs => ${withinSeconds})
-      ORDER BY e.ticket DESC
+      -- A pre-queued entry has no ticket, and every ticketed entry of the concert comes after the draw.
+      ORDER BY e.ticket DESC NULLS LAST, e.ended_at DESC
       LIMIT 1`;
     return rows[0] ?? null;
   }

@@ -4,19 +4,27 @@ import { classifyDatabaseError } from '../common/errors/database-errors.js';
 import { EventMetrics } from '../metrics/event-metrics.js';
 import { PrismaService } from '../prisma/prisma.service.js';
 import { TransactionRunner } from '../prisma/transaction-runner.js';
-import { ConcurrentEntryError, QueueEntryEndedError, QueueEntryNotFoundError } from './queue.errors.js';
+import {
+  ConcurrentEntryError,
+  DrawNotFoundError,
+  PreQueueNotOpenError,
+  QueueEntryEndedError,
+  QueueEntryNotFoundError,
+} from './queue.errors.js';
+import { preQueueRetryAfterMs } from './pre-queue.js';
 import { PerConcertBatcher } from './per-concert-batcher.js';
 import { PerConcertCoalescer } from './per-concert-coalescer.js';
 import { estimateWaitSeconds, retryAfterMs } from './queue-position.js';
 import { QueueExits } from './queue-exits.js';
 import { QueueSnapshots, type QueueSnapshot } from './queue-snapshots.js';
 import { QueueTickets } from './queue-ticket.js';
-import { QueueRepository, type EndedEntries, type LiveEntryRow } from './queue.repository.js';
+import { QueueRepository, type DrawRow, type EndedEntries, type LiveEntryRow } from './queue.repository.js';
 
 export interface QueueState {
   concertId: string;
-  status: 'ACTIVE' | 'WAITING';
-  position: number;
+  status: 'PRE_QUEUE' | 'ACTIVE' | 'WAITING';
+  /** Null in the pre-queue: places are drawn at the opening. */
+  position: number | null;
   waitSeconds: number | null;
   expiresAt: Date | null;
   /** ACTIVE but not claimed yet: the place lapses (NO_SHOW) unless claimed by then. */
@@ -24,8 +32,17 @@ export interface QueueState {
   retryAfterMs: number;
   /** The database clock of the data the answer comes from (a waiting position's snapshot). */
   asOf: Date;
-  /** The caller's ticket, signed for them and this concert: sent back as `Queue-Ticket` on polls. */
-  queueTicket: string;
+  /** The caller's ticket, signed for them and this concert: sent back as `Queue-Ticket` on polls. Null in the pre-queue. */
+  queueTicket: string | null;
+  /** The entry's id, when the answer read the entry: the draw orders entries by it. */
+  entryId?: string;
+  /** The concert's opening; null when its sales opened at once. */
+  salesOpenAt?: Date | null;
+}
+
+export interface DrawPage extends DrawRow {
+  page: number;
+  limit: number;
 }
 
 /** Admissions are counted over this span, at most once per concert and replica per ADMISSION_RATE_CACHE_MS. */
@@ -35,6 +52,8 @@ const ADMISSION_RATE_CACHE_MS = 5_000;
 const ADMISSION_RATE_MAX_COUNT = 100_000;
 
 const SWEEP_BATCH = 100;
+/** Concerts drawn per sweeper pass at most. */
+const DRAW_BATCH = 10;
 /** How long a sweep waits for a busy concert's queue row before leaving it for the next pass. */
 const SWEEP_LOCK_WAIT_MS = 250;
 /** Each retry finds the users that won the race among the existing entries, so one more try settles it. */
@@ -94,10 +113,14 @@ export class QueueService implements OnApplicationShutdown {
   async enter(userId: string, concertId: string): Promise<{ created: boolean; state: QueueState }> {
     const { result, repeated } = await this.entries.load(concertId, userId);
     if (!result) {
-      const salesState = await this.repo.findSalesState(this.prisma, concertId);
-      if (!salesState) throw new ConcertNotFoundError(concertId);
+      const sales = await this.repo.findSales(this.prisma, concertId);
+      if (!sales) throw new ConcertNotFoundError(concertId);
+      if (sales.salesState === 'UPCOMING' && sales.storedState !== 'PAUSED')
+        throw new PreQueueNotOpenError(concertId, sales.preQueueOpensAt!, sales.salesOpenAt!);
       // ON_SALE here: it was paused when the batch ran and resumed since.
-      throw salesState === 'CLOSED' ? new SalesClosedError({ concertId }) : new SalesPausedError(concertId);
+      throw sales.salesState === 'CLOSED'
+        ? new SalesClosedError({ concertId })
+        : new SalesPausedError(concertId);
     }
     const { entry } = result;
     // A user's second request in the same batch created nothing.
@@ -163,7 +186,7 @@ export class QueueService implements OnApplicationShutdown {
     const entries = await this.repo.findLiveEntriesOfUser(this.prisma, userId, concertIds);
     const states = await Promise.all(
       entries
-        .filter((entry) => entry.status === 'WAITING' || entry.windowOpen)
+        .filter((entry) => entry.status !== 'ACTIVE' || entry.windowOpen)
         .map(
           async (entry) =>
             (await this.stateOf(userId, entry)) ??
@@ -228,6 +251,37 @@ export class QueueService implements OnApplicationShutdown {
     return { expired, admitted };
   }
 
+  /**
+   * Draws the pre-queues whose opening has passed, one short transaction per concert (see
+   * draw_pre_queue): exactly once whichever replica gets there first; the others find it
+   * drawn. A concert whose sales lock stays busy past the wait is left for the next pass.
+   */
+  async drawDuePreQueues(): Promise<{ drawn: number; entrants: number; admitted: number }> {
+    const concertIds = await this.repo.findConcertsToDraw(this.prisma, DRAW_BATCH);
+    const total = { drawn: 0, entrants: 0, admitted: 0 };
+    for (const concertId of concertIds) {
+      const result = await this.tx
+        .run((tx) => this.repo.drawPreQueue(tx, concertId, { lockWaitMs: SWEEP_LOCK_WAIT_MS }))
+        .catch((error: unknown) => {
+          if (classifyDatabaseError(error)?.code === 'CONCURRENT_UPDATE') return null;
+          throw error;
+        });
+      if (result?.outcome !== 'DRAWN') continue;
+      total.drawn++;
+      total.entrants += result.entrants ?? 0;
+      total.admitted += result.admitted ?? 0;
+    }
+    return total;
+  }
+
+  /** The concert's draw as published (see QueueRepository.findDraw); 404 without an opening. */
+  async getDraw(concertId: string, page: number, limit: number): Promise<DrawPage> {
+    const draw = await this.repo.findDraw(this.prisma, concertId, { offset: (page - 1) * limit, limit });
+    if (!draw) throw new ConcertNotFoundError(concertId);
+    if (!draw.commitment) throw new DrawNotFoundError(concertId);
+    return { ...draw, page, limit };
+  }
+
   /** One statement for the batch; a user entered concurrently elsewhere makes it roll back, and it runs again. */
   private async enterBatch(
     concertId: string,
@@ -265,8 +319,7 @@ export class QueueService implements OnApplicationShutdown {
       const { result: entry } = await this.polls.load(concertId, userId);
       // A window that lapsed is over even before the sweeper marks it.
       if (!entry || (entry.status === 'ACTIVE' && !entry.windowOpen)) {
-        if (!(await this.repo.findSalesState(this.prisma, concertId)))
-          throw new ConcertNotFoundError(concertId);
+        if (!(await this.repo.findSales(this.prisma, concertId))) throw new ConcertNotFoundError(concertId);
         const exit = await this.exits.latest(userId, concertId);
         throw exit ? new QueueEntryEndedError(concertId, exit) : new QueueEntryNotFoundError(concertId);
       }
@@ -283,6 +336,23 @@ export class QueueService implements OnApplicationShutdown {
    * or left meanwhile: the caller reads it again.
    */
   private async stateOf(userId: string, entry: LiveEntryRow): Promise<QueueState | null> {
+    const known = { entryId: entry.entryId, salesOpenAt: entry.salesOpenAt };
+    if (entry.status === 'PRE_QUEUE') {
+      return {
+        concertId: entry.concertId,
+        status: 'PRE_QUEUE',
+        position: null,
+        waitSeconds: null,
+        expiresAt: null,
+        claimBy: null,
+        retryAfterMs: preQueueRetryAfterMs(entry.salesOpenAt!, entry.asOf),
+        asOf: entry.asOf,
+        queueTicket: null,
+        ...known,
+      };
+    }
+    // WAITING and ACTIVE entries have their ticket (the table's CHECK).
+    const ticket = entry.ticket!;
     if (entry.status === 'ACTIVE') {
       return {
         concertId: entry.concertId,
@@ -297,20 +367,27 @@ export class QueueService implements OnApplicationShutdown {
           claimed: entry.claimBy === null,
         }),
         asOf: entry.asOf,
-        queueTicket: this.queueTickets.sign(entry.concertId, userId, entry.ticket),
+        queueTicket: this.queueTickets.sign(entry.concertId, userId, ticket),
+        ...known,
       };
     }
-    this.rememberTicket(ticketKey(entry.concertId, userId), entry.ticket);
+    this.rememberTicket(ticketKey(entry.concertId, userId), ticket);
     if (entry.position !== null) {
-      return this.waitingState(entry.concertId, userId, entry.ticket, entry, entry.position, entry.asOf);
+      return {
+        ...this.waitingState(entry.concertId, userId, ticket, entry, entry.position, entry.asOf),
+        ...known,
+      };
     }
-    const snapshot = await this.snapshots.get(entry.concertId, entry.ticket);
-    const position = snapshot?.positionOf(entry.ticket);
+    const snapshot = await this.snapshots.get(entry.concertId, ticket);
+    const position = snapshot?.positionOf(ticket);
     if (!snapshot || !position) {
       this.tickets.delete(ticketKey(entry.concertId, userId));
       return null;
     }
-    return this.waitingState(entry.concertId, userId, entry.ticket, snapshot, position, snapshot.asOf);
+    return {
+      ...this.waitingState(entry.concertId, userId, ticket, snapshot, position, snapshot.asOf),
+      ...known,
+    };
   }
 
   /**

@@ -35,7 +35,14 @@ export class ReservationsController {
       '`mine` marks the seats you hold or bought.',
   })
   @ApiOkResponse({ type: SeatMapResponse })
-  @ApiErrors('VALIDATION_FAILED', 'UNAUTHENTICATED', 'QUEUE_NOT_ACTIVE', 'CONCERT_NOT_FOUND', 'SALES_CLOSED')
+  @ApiErrors(
+    'VALIDATION_FAILED',
+    'UNAUTHENTICATED',
+    'QUEUE_NOT_ACTIVE',
+    'CONCERT_NOT_FOUND',
+    'SALES_NOT_OPEN',
+    'SALES_CLOSED',
+  )
   async seatMap(
     @CurrentUser() user: AuthUser,
     @Param('concertId', ParseUUIDPipe) concertId: string,
@@ -50,7 +57,7 @@ export class ReservationsController {
     description:
       'All the seats or none. At most MAX_SEATS_PER_RESERVATION (4) live holds per user and concert. ' +
       'Pay with POST /payment before expiresAt; an unpaid hold lapses and its seat is free again. ' +
-      'Refused while sales are PAUSED or CLOSED (409), whatever the window.',
+      'Refused while sales are PAUSED or CLOSED (409), whatever the window, and before they open (409 SALES_NOT_OPEN).',
   })
   @ApiCreatedResponse({ type: HoldSeatsResponse })
   @ApiErrors(
@@ -59,6 +66,7 @@ export class ReservationsController {
     'UNAUTHENTICATED',
     'QUEUE_NOT_ACTIVE',
     'CONCERT_NOT_FOUND',
+    'SALES_NOT_OPEN',
     'SALES_PAUSED',
     'SALES_CLOSED',
     'SEAT_NOT_FOUND',

@@ -292,6 +292,7 @@ export class ReservationsRepository {
       )
       SELECT g.id::text, g.name, g.venue, g.starts_at AS "startsAt", g.sales_state_now::text AS "salesState",
              g.queue_capacity AS "queueCapacity", g.queue_window_seconds AS "queueWindowSeconds",
+             g.sales_open_at AS "salesOpenAt", g.pre_queue_opens_seconds AS "preQueueOpensSeconds",
              g.window_open AS "windowOpen",
              CASE WHEN NOT g.window_open THEN 0
                   WHEN ${knownTotal}::int IS NOT NULL THEN ${knownTotal}::int
@@ -321,6 +322,17 @@ export class ReservationsRepository {
     if (!row) return null;
     const { windowOpen, total, seats, ...concert } = row;
     return { concert, windowOpen, total, seats };
+  }
+
+  /**
+   * The concert's opening while its sales have not opened (UPCOMING by the database clock:
+   * before salesOpenAt, until the draw); undefined once they have, or with no such concert.
+   */
+  async findPendingOpening(tx: Tx, concertId: string): Promise<{ salesOpenAt: Date } | undefined> {
+    const rows = await tx.$queryRaw<{ salesOpenAt: Date }[]>`
+      SELECT c.sales_open_at AS "salesOpenAt" FROM concerts c
+      WHERE c.id = ${concertId}::uuid AND sales_state_now(c) = 'UPCOMING'`;
+    return rows[0];
   }
 
   /** The user's reservations newest first, filtered by status as the user sees it. */

@@ -66,6 +66,8 @@ describe(ReservationsService.name, () => {
         startsAt: new Date('2025-02-01T19:00:00Z'),
         salesState: 'ON_SALE',
         salesCloseAt: new Date('2025-02-01T19:00:00Z'),
+        salesOpenAt: null,
+        preQueueOpensSeconds: 1800,
         queueCapacity: 5,
         queueWindowSeconds: 300,
         queueClaimSeconds: 30,

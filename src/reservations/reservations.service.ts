@@ -1,5 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { ConcertNotFoundError, SalesClosedError, SalesPausedError } from '../concerts/concerts.errors.js';
+import {
+  ConcertNotFoundError,
+  SalesClosedError,
+  SalesNotOpenError,
+  SalesPausedError,
+} from '../concerts/concerts.errors.js';
 import type { ConcertRow } from '../concerts/concerts.repository.js';
 import { unexpectedOutcome } from '../database/function-outcomes.js';
 import { AppConfig } from '../config/app-config.js';
@@ -86,6 +91,8 @@ export class ReservationsService {
     );
     if (!map) throw new ConcertNotFoundError(concertId);
     if (map.concert.salesState === 'CLOSED') throw new SalesClosedError({ concertId });
+    if (map.concert.salesState === 'UPCOMING')
+      throw new SalesNotOpenError(concertId, map.concert.salesOpenAt);
     if (!map.windowOpen) throw await this.queueNotActive(userId, concertId);
     if (status === undefined) this.seatCounts.set(concertId, map.total);
     return { concert: map.concert, seats: map.seats, page, limit, total: map.total };
@@ -116,8 +123,12 @@ export class ReservationsService {
         throw new SalesPausedError(concertId);
       case 'SALES_CLOSED':
         throw new SalesClosedError({ concertId });
-      case 'QUEUE_NOT_ACTIVE':
+      case 'QUEUE_NOT_ACTIVE': {
+        // Before the opening nobody has a window (entries wait in the pre-queue): say why.
+        const opening = await this.repo.findPendingOpening(this.prisma, concertId);
+        if (opening) throw new SalesNotOpenError(concertId, opening.salesOpenAt);
         throw await this.queueNotActive(userId, concertId);
+      }
       case 'HOLD_LIMIT_EXCEEDED':
         throw new HoldLimitExceededError(this.config.maxSeatsPerReservation, result.held, seatIds.length);
       case 'SEAT_NOT_FOUND':

@@ -221,6 +221,35 @@ describe('Web pages in a browser', () => {
     await panel.getByTestId('sales-state').getByText('On sale').waitFor();
   });
 
+  it('puts a fan who arrives before the opening in the pre-queue, with a countdown and their entry id', async () => {
+    const admin = await createUser(run.t, { role: 'ADMIN' });
+    const salesOpenAt = new Date(Date.now() + 3_600_000).toISOString();
+    await run.t
+      .http()
+      .post('/admin/concerts')
+      .set(admin.headers)
+      .send({
+        name: 'Dawn Chorus',
+        venue: 'Harbourfront Hall',
+        startsAt: new Date(Date.now() + 40 * 86_400_000).toISOString(),
+        salesOpenAt,
+        preQueueOpensSeconds: 7200,
+        seats: [{ number: 'A1', price: 10_000 }],
+      })
+      .expect(201);
+    const fan = await run.newPage();
+    await signUp(fan, uniqueEmail('fan'));
+    const card = concertCard(fan, 'Dawn Chorus');
+    await card.getByText('Upcoming').waitFor();
+    await card.getByText(/Sales open/).waitFor();
+    await card.getByRole('link', { name: 'Get tickets for Dawn Chorus' }).click();
+
+    await fan.getByRole('heading', { name: "You're in the pre-queue" }).waitFor();
+    expect(await fan.getByTestId('pre-queue-status').innerText()).toMatch(/Sales open in \d+:\d\d/);
+    expect(await fan.getByTestId('entry-id').innerText()).toMatch(/^[0-9a-f-]{36}$/);
+    await screenshot(fan, '10-pre-queue');
+  });
+
   it('tells a fan in plain words when a seat was taken meanwhile and when points are short', async () => {
     const concert = await createConcert(run.t, { name: 'Crowded Night', seats: 10, price: 30_000 });
     const page = await run.newPage();

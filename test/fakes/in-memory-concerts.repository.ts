@@ -27,6 +27,9 @@ export class InMemoryConcertsRepository implements PublicOf<ConcertsRepository> 
   readonly concerts = new Map<string, ConcertRow>();
   readonly seats = new Map<string, StoredSeat[]>();
   readonly queues = new Set<string>();
+  /** Concerts whose pre-queue was drawn, and those someone has entered the queue of. */
+  readonly drawn = new Set<string>();
+  readonly entered = new Set<string>();
   now = new Date('2025-01-01T10:00:00Z');
 
   /** Arranges a concert directly, like the SQL fixtures of the e2e tests. */
@@ -41,6 +44,8 @@ export class InMemoryConcertsRepository implements PublicOf<ConcertsRepository> 
       queueCapacity: 5,
       queueWindowSeconds: 300,
       queueClaimSeconds: 30,
+      salesOpenAt: null,
+      preQueueOpensSeconds: 1800,
       ...fields,
       startsAt,
       salesCloseAt: fields.salesCloseAt ?? startsAt,
@@ -65,20 +70,32 @@ export class InMemoryConcertsRepository implements PublicOf<ConcertsRepository> 
   async insertUpcomingConcert(_tx: Tx, concert: NewConcert): Promise<ConcertRow | NotInserted> {
     if (concert.startsAt <= this.now) return 'STARTS_IN_PAST';
     if (concert.salesCloseAt && concert.salesCloseAt <= this.now) return 'SALES_CLOSE_IN_PAST';
+    if (concert.salesOpenAt && concert.salesOpenAt <= this.now) return 'SALES_OPEN_IN_PAST';
+    const { drawSeed: _seed, ...fields } = concert;
     const row: ConcertRow = {
       id: randomUUID(),
       salesState: 'ON_SALE',
-      ...concert,
+      ...fields,
       salesCloseAt: concert.salesCloseAt ?? concert.startsAt,
     };
     this.concerts.set(row.id, row);
-    return { ...row };
+    return { ...row, salesState: this.salesStateNow(row) };
   }
 
   async lockSales(_tx: Tx, concertId: string): Promise<SalesLock | null> {
     const concert = this.concerts.get(concertId);
     if (!concert) return null;
-    return { salesState: this.salesStateNow(concert), startsAt: concert.startsAt, now: this.now };
+    const ownCloseAt =
+      concert.salesCloseAt.getTime() === concert.startsAt.getTime() ? null : concert.salesCloseAt;
+    return {
+      salesState: this.salesStateNow(concert),
+      startsAt: concert.startsAt,
+      salesCloseAt: ownCloseAt,
+      salesOpenAt: concert.salesOpenAt,
+      openingMovable:
+        !this.drawn.has(concertId) && (concert.salesOpenAt !== null || !this.entered.has(concertId)),
+      now: this.now,
+    };
   }
 
   async closeSales(_tx: Tx, concertId: string): Promise<{ released: number; ended: number }> {
@@ -138,6 +155,8 @@ export class InMemoryConcertsRepository implements PublicOf<ConcertsRepository> 
       queueLength: 0,
       activeUsers: 0,
       admittedLastMinute: 0,
+      preQueueLength: 0,
+      drawnAt: null,
     };
   }
 
@@ -153,6 +172,8 @@ export class InMemoryConcertsRepository implements PublicOf<ConcertsRepository> 
     concert.queueCapacity = change.queueCapacity ?? concert.queueCapacity;
     concert.queueWindowSeconds = change.queueWindowSeconds ?? concert.queueWindowSeconds;
     concert.queueClaimSeconds = change.queueClaimSeconds ?? concert.queueClaimSeconds;
+    concert.salesOpenAt = change.salesOpenAt ?? concert.salesOpenAt;
+    concert.preQueueOpensSeconds = change.preQueueOpensSeconds ?? concert.preQueueOpensSeconds;
     return {
       ...concert,
       salesState: this.salesStateNow(concert),
@@ -161,7 +182,7 @@ export class InMemoryConcertsRepository implements PublicOf<ConcertsRepository> 
   }
 
   async listUpcomingOnSaleOrPaused(): Promise<ConcertRow[]> {
-    return this.upcoming(['ON_SALE', 'PAUSED']);
+    return this.upcoming(['UPCOMING', 'ON_SALE', 'PAUSED']);
   }
 
   async listAllWithSeatCount(): Promise<ConcertWithSeatCount[]> {
@@ -182,9 +203,12 @@ export class InMemoryConcertsRepository implements PublicOf<ConcertsRepository> 
     );
   }
 
-  /** As sales_state_now: CLOSED once the close time has passed, whatever is stored. */
+  /** As sales_state_now: CLOSED once the close time has passed, whatever is stored; UPCOMING until drawn. */
   private salesStateNow(concert: ConcertRow): ConcertRow['salesState'] {
-    return concert.salesCloseAt <= this.now ? 'CLOSED' : concert.salesState;
+    if (concert.salesCloseAt <= this.now) return 'CLOSED';
+    if (concert.salesOpenAt && !this.drawn.has(concert.id) && concert.salesState !== 'CLOSED')
+      return 'UPCOMING';
+    return concert.salesState;
   }
 
   private upcoming(states: ConcertRow['salesState'][]): ConcertRow[] {

@@ -186,6 +186,13 @@ export class InMemoryReservationsRepository implements PublicOf<ReservationsRepo
   /** The seat count each findSeatMap call was given (null: count them). */
   readonly knownSeatCounts: (number | null)[] = [];
 
+  async findPendingOpening(_tx: Tx, concertId: string): Promise<{ salesOpenAt: Date } | undefined> {
+    const concert = this.concerts.get(concertId);
+    return concert?.salesState === 'UPCOMING' && concert.salesOpenAt
+      ? { salesOpenAt: concert.salesOpenAt }
+      : undefined;
+  }
+
   async findSeatMap(
     _tx: Tx,
     userId: string,

@@ -140,8 +140,9 @@ const QUEUE_RULES: Rule[] = [
   {
     rule: 'the departure buckets and stripes hold exactly the entries that ended while waiting',
     sql: `WITH departed AS (
+            -- Entries ended in the pre-queue had no ticket yet: nothing to count.
             SELECT concert_id, ticket FROM queue_entries
-            WHERE activated_at IS NULL AND status NOT IN ('WAITING', 'ACTIVE')
+            WHERE activated_at IS NULL AND status NOT IN ('PRE_QUEUE', 'WAITING', 'ACTIVE') AND ticket IS NOT NULL
           ), in_buckets AS (
             SELECT b.concert_id, b.bucket * 64 + bit AS ticket
             FROM queue_departure_buckets b, generate_series(0, 63) AS bit
@@ -170,8 +171,17 @@ const QUEUE_RULES: Rule[] = [
     rule: 'a concert whose sales are CLOSED has no live queue entry and no unpaid hold',
     sql: `SELECT c.id AS concert_id FROM concerts c
           WHERE c.sales_state = 'CLOSED'
-            AND (EXISTS (SELECT 1 FROM queue_entries e WHERE e.concert_id = c.id AND e.status IN ('WAITING', 'ACTIVE'))
+            AND (EXISTS (SELECT 1 FROM queue_entries e WHERE e.concert_id = c.id AND e.status IN ('PRE_QUEUE', 'WAITING', 'ACTIVE'))
                  OR EXISTS (SELECT 1 FROM reservations r WHERE r.concert_id = c.id AND r.status = 'PENDING'))`,
+  },
+  {
+    // The draw tickets the whole pre-queue at once, and nobody gets a ticket before it.
+    rule: 'a drawn concert has no pre-queued entry, and an undrawn one no ticket',
+    sql: `SELECT c.id AS concert_id, c.drawn_at FROM concerts c
+          WHERE (c.drawn_at IS NOT NULL
+                 AND EXISTS (SELECT 1 FROM queue_entries e WHERE e.concert_id = c.id AND e.status = 'PRE_QUEUE'))
+             OR (c.sales_open_at IS NOT NULL AND c.drawn_at IS NULL
+                 AND EXISTS (SELECT 1 FROM queue_entries e WHERE e.concert_id = c.id AND e.ticket IS NOT NULL))`,
   },
   {
     rule: 'no queue window is EXPIRED before its expiry',

@@ -62,6 +62,7 @@ const SCALAR_UDT: Record<string, string> = {
   Boolean: 'bool',
   DateTime: 'timestamp',
   Json: 'jsonb',
+  Bytes: 'bytea',
   Float: 'float8',
 };
 

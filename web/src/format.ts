@@ -22,6 +22,7 @@ export const clock = (seconds: number): string => {
 export const count = (value: number): string => numberFormat.format(value);
 
 export const salesStateLabel: Record<string, string> = {
+  UPCOMING: 'Upcoming',
   ON_SALE: 'On sale',
   PAUSED: 'Sales paused',
   CLOSED: 'Sales closed',

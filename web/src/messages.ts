@@ -44,6 +44,12 @@ export function fanMessage(error: unknown): string {
         : 'Sales for this concert are paused for now. Please come back later.';
     case 'SALES_CLOSED':
       return 'Sales for this concert are closed.';
+    case 'PRE_QUEUE_NOT_OPEN':
+      return typeof details.preQueueOpensAt === 'string'
+        ? `The queue for this concert opens at ${new Date(details.preQueueOpensAt).toLocaleString('en')}. Come back then: everyone who joins before sales open gets a random place.`
+        : 'The queue for this concert is not open yet. Please come back later.';
+    case 'SALES_NOT_OPEN':
+      return 'Sales for this concert have not opened yet.';
     case 'CONCERT_NOT_FOUND':
       return 'This concert is not on sale any more.';
     case 'INVALID_AMOUNT':

@@ -92,6 +92,22 @@ const ERROR_EXAMPLES: Record<ErrorCode, ErrorExample> = {
     message: `Sales of concert ${EXAMPLE.concertId} are closed`,
     details: { concertId: EXAMPLE.concertId, salesState: 'CLOSED' },
   },
+  SALES_NOT_OPEN: {
+    message: `Sales of concert ${EXAMPLE.concertId} open at 2030-07-01T10:00:00.000Z`,
+    details: {
+      concertId: EXAMPLE.concertId,
+      salesState: 'UPCOMING',
+      salesOpenAt: '2030-07-01T10:00:00.000Z',
+    },
+  },
+  SALES_ALREADY_OPEN: {
+    message: `Sales of concert ${EXAMPLE.concertId} have opened (or someone has queued): its opening cannot be set`,
+    details: { concertId: EXAMPLE.concertId },
+  },
+  INVALID_SALES_OPEN_AT: {
+    message: 'salesOpenAt must be in the future and before salesCloseAt (else startsAt)',
+    details: { salesOpenAt: '2030-07-16T10:00:00.000Z', salesCloseAt: '2030-07-15T10:00:00.000Z' },
+  },
   INVALID_SEAT_LAYOUT: { message: 'Give exactly one of seats or layout' },
   CONCERT_DATE_IN_PAST: {
     message: 'startsAt must be in the future',
@@ -103,6 +119,18 @@ const ERROR_EXAMPLES: Record<ErrorCode, ErrorExample> = {
   },
   QUEUE_ENTRY_NOT_FOUND: {
     message: `You are not in the queue of concert ${EXAMPLE.concertId}`,
+    details: { concertId: EXAMPLE.concertId },
+  },
+  PRE_QUEUE_NOT_OPEN: {
+    message: `The pre-queue of concert ${EXAMPLE.concertId} opens at 2030-07-01T09:30:00.000Z`,
+    details: {
+      concertId: EXAMPLE.concertId,
+      preQueueOpensAt: '2030-07-01T09:30:00.000Z',
+      salesOpenAt: '2030-07-01T10:00:00.000Z',
+    },
+  },
+  DRAW_NOT_FOUND: {
+    message: `Concert ${EXAMPLE.concertId} has no pre-queue draw: its sales opened at once`,
     details: { concertId: EXAMPLE.concertId },
   },
   QUEUE_NOT_ACTIVE: {

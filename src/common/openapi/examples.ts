@@ -8,6 +8,7 @@ export const EXAMPLE = {
   accessToken: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIzZjFjOWE1MiJ9.c2lnbmF0dXJl',
   refreshToken: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJqdGkiOiI5ZDQ0In0.c2lnbmF0dXJl',
   concertId: 'a8d2c4e6-1b3f-4a5c-8e7d-9f0a1b2c3d4e',
+  entryId: '5b9e2f14-6c3a-4d7e-a1b8-0f2c4d6e8a13',
   concertName: 'Summer Rock Fest',
   venue: 'Olympic Hall',
   date: '2024-07-15',

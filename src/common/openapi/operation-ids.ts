@@ -17,6 +17,7 @@ export const OPERATION_IDS: Readonly<Record<string, string>> = {
   'QueueController.enterByPost': 'enterQueueByPost',
   'QueueController.state': 'getQueueState',
   'QueueController.leave': 'leaveQueue',
+  'DrawController.draw': 'getDraw',
   'PointsController.getBalance': 'getPoints',
   'PointsController.charge': 'chargePoints',
   'PointsController.getHistory': 'getPointsHistory',

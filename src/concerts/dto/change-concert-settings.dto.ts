@@ -1,7 +1,12 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsEnum, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { SalesState } from '../../generated/prisma/enums.js';
-import { MAX_QUEUE_CAPACITY, MAX_QUEUE_CLAIM_SECONDS, MAX_QUEUE_WINDOW_SECONDS } from '../concert-limits.js';
+import {
+  MAX_PRE_QUEUE_OPENS_SECONDS,
+  MAX_QUEUE_CAPACITY,
+  MAX_QUEUE_CLAIM_SECONDS,
+  MAX_QUEUE_WINDOW_SECONDS,
+} from '../concert-limits.js';
 import { IsZonedDateTime } from './create-concert.dto.js';
 
 /** At least one field; the service refuses an empty change. */
@@ -27,6 +32,31 @@ export class ChangeConcertSettingsDto {
   @IsOptional()
   @IsZonedDateTime('salesCloseAt')
   salesCloseAt?: string;
+
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description:
+      'When sales open: in the future, before the sales close, with a time zone offset. Until then the ' +
+      'concert is UPCOMING and entries from preQueueOpensSeconds before go to a pre-queue, drawn in a ' +
+      'random, auditable order at the opening. Only before the opening and before anyone has queued.',
+    example: '2030-07-01T10:00:00+09:00',
+  })
+  @IsOptional()
+  @IsZonedDateTime('salesOpenAt')
+  salesOpenAt?: string;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 0,
+    maximum: MAX_PRE_QUEUE_OPENS_SECONDS,
+    description: 'How long before salesOpenAt the pre-queue takes entries; default PRE_QUEUE_OPENS_SECONDS',
+    example: 1800,
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_PRE_QUEUE_OPENS_SECONDS)
+  preQueueOpensSeconds?: number;
 
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_QUEUE_CAPACITY, example: 10 })
   @IsOptional()

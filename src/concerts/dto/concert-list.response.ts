@@ -33,16 +33,25 @@ export class ConcertQueueEntryResponse {
   })
   salesCloseAt!: string;
 
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'When sales open (UPCOMING until then); null: they opened at once',
+    example: null,
+  })
+  salesOpenAt!: string | null;
+
   /** The caller's queue fields are null when the caller is not in this concert's queue. */
   @ApiProperty({
     type: 'integer',
     nullable: true,
-    description: "The caller's place; null when not in this concert's queue",
+    description: "The caller's place; null when not in this concert's queue, or in its pre-queue",
     example: 42,
   })
   queuePosition!: number | null;
 
-  @ApiProperty({ enum: ['ACTIVE', 'WAITING'], nullable: true, example: 'WAITING' })
+  @ApiProperty({ enum: ['PRE_QUEUE', 'ACTIVE', 'WAITING'], nullable: true, example: 'WAITING' })
   status!: QueueState['status'] | null;
 
   @ApiProperty({ type: String, nullable: true, description: 'null while active', example: '10 minutes' })
@@ -64,6 +73,7 @@ export function toConcertListResponse(concerts: ConcertListing[]): ConcertListRe
       startsAt: concert.startsAt.toISOString(),
       salesState: concert.salesState,
       salesCloseAt: concert.salesCloseAt.toISOString(),
+      salesOpenAt: concert.salesOpenAt?.toISOString() ?? null,
       queuePosition: concert.queue?.queuePosition ?? null,
       status: concert.queue?.status ?? null,
       estimatedWaitTime: concert.queue?.estimatedWaitTime ?? null,

@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { EXAMPLE } from '../../common/openapi/examples.js';
 import { SalesState } from '../../generated/prisma/enums.js';
-import type { ConcertStatsRow, ConcertWithSeatCount } from '../concerts.repository.js';
+import type { ConcertRow, ConcertStatsRow, ConcertWithSeatCount } from '../concerts.repository.js';
 
 export class ConcertResponse {
   @ApiProperty({ format: 'uuid', example: EXAMPLE.concertId })
@@ -31,6 +31,32 @@ export class ConcertResponse {
   })
   salesCloseAt!: string;
 
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'When sales open, after the pre-queue and its draw; null: they opened at once',
+    example: null,
+  })
+  salesOpenAt!: string | null;
+
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description:
+      'From when entries go to the pre-queue (salesOpenAt − preQueueOpensSeconds); null without salesOpenAt',
+    example: null,
+  })
+  preQueueOpensAt!: string | null;
+
+  @ApiProperty({
+    type: 'integer',
+    description: 'How long before salesOpenAt the pre-queue opens',
+    example: 1800,
+  })
+  preQueueOpensSeconds!: number;
+
   @ApiProperty({ type: 'integer', description: 'Users with an active window at once', example: 5 })
   queueCapacity!: number;
 
@@ -48,6 +74,13 @@ export class ConcertResponse {
   seatCount!: number;
 }
 
+/** From when entries go to the pre-queue; null for a concert that opened at once. */
+export function preQueueOpensAt(
+  concert: Pick<ConcertRow, 'salesOpenAt' | 'preQueueOpensSeconds'>,
+): Date | null {
+  return concert.salesOpenAt && new Date(concert.salesOpenAt.getTime() - concert.preQueueOpensSeconds * 1000);
+}
+
 export function toConcertResponse(concert: ConcertWithSeatCount): ConcertResponse {
   return {
     id: concert.id,
@@ -56,6 +89,9 @@ export function toConcertResponse(concert: ConcertWithSeatCount): ConcertRespons
     startsAt: concert.startsAt.toISOString(),
     salesState: concert.salesState,
     salesCloseAt: concert.salesCloseAt.toISOString(),
+    salesOpenAt: concert.salesOpenAt?.toISOString() ?? null,
+    preQueueOpensAt: preQueueOpensAt(concert)?.toISOString() ?? null,
+    preQueueOpensSeconds: concert.preQueueOpensSeconds,
     queueCapacity: concert.queueCapacity,
     queueWindowSeconds: concert.queueWindowSeconds,
     queueClaimSeconds: concert.queueClaimSeconds,
@@ -101,6 +137,18 @@ export class ConcertStatsResponse extends ConcertResponse {
 
   @ApiProperty({ type: 'integer', description: 'Points paid for the sold seats', example: 400_000 })
   revenue!: number;
+
+  @ApiProperty({ type: 'integer', description: 'Users in the pre-queue, waiting for the draw', example: 0 })
+  preQueueLength!: number;
+
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'When the pre-queue was drawn; null before (or without a salesOpenAt)',
+    example: null,
+  })
+  drawnAt!: string | null;
 }
 
 export function toConcertStatsResponse(stats: ConcertStatsRow): ConcertStatsResponse {
@@ -111,5 +159,7 @@ export function toConcertStatsResponse(stats: ConcertStatsRow): ConcertStatsResp
     activeUsers: stats.activeUsers,
     admittedLastMinute: stats.admittedLastMinute,
     revenue: stats.revenue,
+    preQueueLength: stats.preQueueLength,
+    drawnAt: stats.drawnAt?.toISOString() ?? null,
   };
 }

@@ -18,6 +18,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import {
+  MAX_PRE_QUEUE_OPENS_SECONDS,
   MAX_QUEUE_CAPACITY,
   MAX_QUEUE_CLAIM_SECONDS,
   MAX_QUEUE_WINDOW_SECONDS,
@@ -137,6 +138,31 @@ export class CreateConcertDto {
   @IsOptional()
   @IsZonedDateTime('salesCloseAt')
   salesCloseAt?: string;
+
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description:
+      'When sales open: in the future, before the sales close, with a time zone offset. Until then the ' +
+      'concert is UPCOMING and entries from preQueueOpensSeconds before go to a pre-queue, drawn in a ' +
+      'random, auditable order at the opening. Without it, sales open at once.',
+    example: '2030-07-01T10:00:00+09:00',
+  })
+  @IsOptional()
+  @IsZonedDateTime('salesOpenAt')
+  salesOpenAt?: string;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 0,
+    maximum: MAX_PRE_QUEUE_OPENS_SECONDS,
+    description: 'How long before salesOpenAt the pre-queue takes entries; default PRE_QUEUE_OPENS_SECONDS',
+    example: 1800,
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_PRE_QUEUE_OPENS_SECONDS)
+  preQueueOpensSeconds?: number;
 
   @ApiPropertyOptional({
     type: 'integer',

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { EXAMPLE } from '../../common/openapi/examples.js';
 
 /** The caller's place in one concert's queue. */
@@ -9,23 +9,26 @@ export class QueueEntryResponse {
   @ApiProperty({ format: 'uuid', example: EXAMPLE.concertId })
   concertId!: string;
 
-  /** 1-based; positions 1..capacity are ACTIVE. */
+  /** 1-based; positions 1..capacity are ACTIVE. Null in the pre-queue. */
   @ApiProperty({
     type: 'integer',
     minimum: 1,
-    description: '1-based; positions 1..capacity are ACTIVE',
+    nullable: true,
+    description:
+      '1-based; positions 1..capacity are ACTIVE. Null in the pre-queue: places are drawn at the opening',
     example: 42,
   })
-  queuePosition!: number;
+  queuePosition!: number | null;
 
   @ApiProperty({
-    enum: ['ACTIVE', 'WAITING'],
+    enum: ['PRE_QUEUE', 'ACTIVE', 'WAITING'],
     description:
       'ACTIVE: the window is open until expiresAt (the answer that first shows ACTIVE claims the place, and the ' +
-      'full window starts then). WAITING: poll after retryAfterMs',
+      'full window starts then). WAITING: poll after retryAfterMs. ' +
+      'PRE_QUEUE: entered before the opening; poll after retryAfterMs, shortly after salesOpenAt, for the drawn place',
     example: 'WAITING',
   })
-  status!: 'ACTIVE' | 'WAITING';
+  status!: 'PRE_QUEUE' | 'ACTIVE' | 'WAITING';
 
   /** Human-readable ("10 minutes"); null while active. */
   @ApiProperty({
@@ -89,7 +92,27 @@ export class QueueEntryResponse {
     description:
       'Your place, signed for you and this concert. Send it back in a Queue-Ticket header when polling: ' +
       'any server then answers from its snapshot. Optional; polls without it are answered too',
+    type: String,
+    nullable: true,
     example: '1042.3q2-7wAAAAAAAAAAAAAAAA',
   })
-  queueTicket!: string;
+  queueTicket!: string | null;
+
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description:
+      'Your entry id, on answers that read your entry (entering, the pre-queue, the first poll after the draw, ACTIVE): ' +
+      'the draw orders entries by it, so keep it to find your place in GET /concerts/{concertId}/draw',
+    example: EXAMPLE.entryId,
+  })
+  entryId?: string;
+
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: "The concert's opening, on answers that read your entry; null when its sales opened at once",
+    example: '2030-07-01T10:00:00.000Z',
+  })
+  salesOpenAt?: string | null;
 }

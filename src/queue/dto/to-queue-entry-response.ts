@@ -15,5 +15,7 @@ export function toQueueEntryResponse(userId: string, state: QueueState): QueueEn
     retryAfterMs: state.retryAfterMs,
     asOf: state.asOf.toISOString(),
     queueTicket: state.queueTicket,
+    ...(state.entryId && { entryId: state.entryId }),
+    ...(state.salesOpenAt !== undefined && { salesOpenAt: state.salesOpenAt?.toISOString() ?? null }),
   };
 }

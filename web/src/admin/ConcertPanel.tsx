@@ -69,6 +69,9 @@ export function ConcertPanel({ concert: initial }: { concert: Schemas['ConcertRe
       </p>
       {stats && (
         <dl class="figures live" aria-label={`Live figures for ${concert.name}`}>
+          {stats.salesOpenAt && !stats.drawnAt && (
+            <Figure label="Pre-queue" value={count(stats.preQueueLength)} />
+          )}
           <Figure label="Waiting" value={count(stats.queueLength)} />
           <Figure label="Active" value={`${count(stats.activeUsers)} / ${count(concert.queueCapacity)}`} />
           <Figure label="Admitted per minute" value={count(stats.admittedLastMinute ?? 0)} />

@@ -48,7 +48,7 @@ export function ConcertPage({ concertId }: { concertId: string }) {
   // The waiting room's poll: one request per retryAfterMs, never more.
   const place = phase.kind === 'queued' ? phase.place : null;
   useEffect(() => {
-    if (!place || place.status !== 'WAITING') return;
+    if (!place || place.status === 'ACTIVE') return;
     let cancelled = false;
     const poll = async (): Promise<void> => {
       try {
@@ -116,6 +116,7 @@ export function ConcertPage({ concertId }: { concertId: string }) {
           </button>
         </section>
       )}
+      {phase.kind === 'queued' && phase.place.status === 'PRE_QUEUE' && <PreQueueRoom place={phase.place} />}
       {phase.kind === 'queued' && phase.place.status === 'WAITING' && (
         <WaitingRoom place={phase.place} receivedAt={phase.receivedAt} firstPosition={firstPosition.value} />
       )}
@@ -148,6 +149,32 @@ function ConcertHeading({ concertId }: { concertId: string }) {
   );
 }
 
+/** Before the opening: no place yet, a random one at the opening for everyone here before it. */
+function PreQueueRoom({ place }: { place: Place }) {
+  const now = useNow();
+  const opensAt = place.salesOpenAt ? Date.parse(place.salesOpenAt) : null;
+  const secondsLeft = opensAt === null ? null : (opensAt - now) / 1000;
+  return (
+    <section class="card stack waiting-room" aria-labelledby="pre-queue-title">
+      <h1 id="pre-queue-title">You're in the pre-queue</h1>
+      <p class="lead" aria-live="polite" data-testid="pre-queue-status">
+        {secondsLeft !== null && secondsLeft > 0
+          ? `Sales open in ${clock(secondsLeft)}.`
+          : 'Sales are opening: drawing places…'}
+      </p>
+      <p>
+        Everyone who joins before the opening gets a place in a random order then: arriving earlier does not
+        help, and the draw can be checked by anyone (see "Checking the draw" in the README).
+      </p>
+      {place.entryId && (
+        <p class="muted">
+          Your entry: <code data-testid="entry-id">{place.entryId}</code>
+        </p>
+      )}
+    </section>
+  );
+}
+
 function WaitingRoom({
   place,
   receivedAt,
@@ -158,12 +185,14 @@ function WaitingRoom({
   firstPosition: number;
 }) {
   const now = useNow();
-  const ahead = Math.max(0, place.queuePosition - 1);
+  // WAITING answers always carry a position (null only in the pre-queue).
+  const position = place.queuePosition ?? 1;
+  const ahead = Math.max(0, position - 1);
   const secondsLeft =
     place.estimatedWaitSeconds == null ? null : place.estimatedWaitSeconds - (now - receivedAt) / 1000;
   // Places moved since joining, counting joining itself: never empty while waiting, full at the door.
-  const start = Math.max(firstPosition, place.queuePosition);
-  const progress = (start - place.queuePosition + 1) / (start + 1);
+  const start = Math.max(firstPosition, position);
+  const progress = (start - position + 1) / (start + 1);
   return (
     <section class="card stack waiting-room" aria-labelledby="waiting-title">
       <h1 id="waiting-title">You're in line</h1>
@@ -175,7 +204,7 @@ function WaitingRoom({
       <dl class="figures">
         <div>
           <dt>Your place</dt>
-          <dd data-testid="queue-position">{place.queuePosition.toLocaleString('en')}</dd>
+          <dd data-testid="queue-position">{position.toLocaleString('en')}</dd>
         </div>
         <div>
           <dt>Estimated wait</dt>
@@ -245,7 +274,11 @@ function useFirstPosition(concertId: string) {
       return value.current;
     },
     remember(place: Place) {
-      if (place.status === 'WAITING' && (value.current === 0 || place.queuePosition > value.current)) {
+      if (
+        place.status === 'WAITING' &&
+        place.queuePosition !== null &&
+        (value.current === 0 || place.queuePosition > value.current)
+      ) {
         value.current = place.queuePosition;
         sessionStorage.setItem(key, String(place.queuePosition));
       }

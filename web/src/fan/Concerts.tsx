@@ -55,13 +55,17 @@ export function Concerts() {
 }
 
 function ConcertCard({ concert }: { concert: Schemas['ConcertQueueEntryResponse'] }) {
-  const onSale = concert.salesState === 'ON_SALE';
+  const upcoming = concert.salesState === 'UPCOMING';
+  // Before an opening the queue (its pre-queue) may be joined already; the server says when not yet.
+  const onSale = concert.salesState === 'ON_SALE' || upcoming;
   const place =
     concert.status === 'ACTIVE'
       ? "It's your turn"
       : concert.status === 'WAITING'
         ? `You're number ${concert.queuePosition} in line`
-        : null;
+        : concert.status === 'PRE_QUEUE'
+          ? "You're in the pre-queue: places are drawn when sales open"
+          : null;
   return (
     <li class="card concert" data-concert-id={concert.concertId}>
       <div class="row spread">
@@ -73,6 +77,11 @@ function ConcertCard({ concert }: { concert: Schemas['ConcertQueueEntryResponse'
       <p>
         {concert.venue} · <time dateTime={concert.startsAt}>{dateTime(concert.startsAt)}</time>
       </p>
+      {upcoming && concert.salesOpenAt && (
+        <p>
+          Sales open <time dateTime={concert.salesOpenAt}>{dateTime(concert.salesOpenAt)}</time>
+        </p>
+      )}
       {place && <p class="strong">{place}</p>}
       {onSale ? (
         <a
