@@ -166,7 +166,11 @@ describe('The pre-queue and its draw', () => {
 
     it('lets a user leave the pre-queue as they would leave the queue', async () => {
       await t.http().delete(`/concerts/${concertId}/queue-entry`).set(leaver.headers).expect(204);
-      await queueState(leaver, concertId).expect(404);
+      // As for a queue place (issue 18): the poll tells why the entry ended.
+      expect((await queueState(leaver, concertId).expect(410)).body).toMatchObject({
+        code: 'QUEUE_ENTRY_ENDED',
+        details: { concertId, reason: 'LEFT', endedAt: expect.any(String) },
+      });
       expect((await stats(concertId).expect(200)).body.preQueueLength).toBe(PRE_QUEUED);
     });
 
