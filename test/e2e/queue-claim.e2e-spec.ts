@@ -172,6 +172,22 @@ describe('Queue: claim and exit reasons (sweeper off)', () => {
     expect((await seatMap(t, users[1]!, concert.id).expect(403)).body.details.reason).toBe('NO_SHOW');
   });
 
+  it('tells the latest exit over an earlier pre-queue entry, which has no ticket', async () => {
+    const { concert, users } = await admitSecondUnclaimed(t, { windowSeconds: 120, claimSeconds: 5 });
+    // Left the pre-queue before the draw (issue 21): no ticket, ended before the ticketed entry.
+    await t.db.query(
+      `INSERT INTO queue_entries (concert_id, user_id, ticket, status, ended_at)
+       VALUES ($1, $2, NULL, 'LEFT', clock_timestamp() - interval '10 minutes')`,
+      [concert.id, users[1]!.id],
+    );
+    await t.db.query(
+      `UPDATE queue_entries SET expires_at = clock_timestamp() - interval '1 second'
+       WHERE user_id = $1 AND status = 'ACTIVE'`,
+      [users[1]!.id],
+    );
+    expect((await stateOf(t, users[1]!, concert.id).expect(410)).body.details.reason).toBe('NO_SHOW');
+  });
+
   it('forgets an exit after an hour: 404 again', async () => {
     const concert = await createConcert(t, { capacity: 1 });
     const [user] = await createUsers(t, 1);
