@@ -128,6 +128,25 @@ describe('Sales states', () => {
     });
   });
 
+  it('ends a lapsed place never claimed as NO_SHOW and a lapsed claimed window as EXPIRED', async () => {
+    const concert = await createConcert(t, { seats: 4, capacity: 2, price: PRICE });
+    const [unclaimed, claimed] = await createUsers(t, 2);
+    for (const user of [unclaimed!, claimed!]) {
+      expect((await enter(user, concert.id).expect(201)).body.status).toBe('ACTIVE');
+    }
+    // The poll claims the place (issue 18); the other entrant never comes back.
+    await queueState(claimed!, concert.id).expect(200);
+    await t.db.query(
+      `UPDATE queue_entries SET expires_at = clock_timestamp() - interval '1 second' WHERE concert_id = $1`,
+      [concert.id],
+    );
+    await patch(concert.id, { salesState: 'CLOSED' }).expect(200);
+    expect(await entryStatuses(concert.id)).toEqual([
+      { user_id: unclaimed!.id, status: 'NO_SHOW', ended: true },
+      { user_id: claimed!.id, status: 'EXPIRED', ended: true },
+    ]);
+  });
+
   describe('PAUSED', () => {
     it('refuses entries, admissions and new holds, and lets holds already made be paid', async () => {
       const concert = await createConcert(t, { seats: 4, capacity: 1, price: PRICE });
