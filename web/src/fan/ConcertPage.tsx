@@ -45,10 +45,12 @@ export function ConcertPage({ concertId }: { concertId: string }) {
     void enter();
   }, [concertId]);
 
-  // The waiting room's poll: one request per retryAfterMs, never more.
+  // The waiting room's poll: one request per retryAfterMs, never more. An admitted place not
+  // claimed yet (claimBy) is polled once more: that poll claims it and answers the window's end;
+  // not once seats are held (the hold claimed it, and a payment ends the place).
   const place = phase.kind === 'queued' ? phase.place : null;
   useEffect(() => {
-    if (!place || place.status === 'ACTIVE') return;
+    if (!place || (place.status === 'ACTIVE' && (!place.claimBy || hold))) return;
     let cancelled = false;
     const poll = async (): Promise<void> => {
       try {
@@ -72,7 +74,7 @@ export function ConcertPage({ concertId }: { concertId: string }) {
       cancelled = true;
       clearTimeout(timer);
     };
-  }, [place]);
+  }, [place, hold]);
 
   if (hold)
     return (
