@@ -313,6 +313,17 @@ async function main() {
         `\nRush, open loop: ${open.rate} buyers/s, ${open.purchases} purchases, ${open.purchasesPerSecond}/s; database connections busy ${open.waitEvents.busyConnections}: ${JSON.stringify(open.waitEvents.byState)}; CPU ${JSON.stringify(open.cpu)}\n`,
       );
     }
+    const login = results.find((result) => result.name === 'login-storm')?.rows[0];
+    if (login) {
+      const bare = results
+        .find((result) => result.name === 'limits')
+        ?.rows.find((row) => row.key === 'argon2');
+      const cpu = (per) =>
+        `server ${per.server} ms, database ${per.database} ms, load generator ${per.loadGenerator} ms`;
+      process.stdout.write(
+        `\nCPU per sign-in: ${cpu(login.cpuMsPerRequest)}; per bare argon2id verify: ${bare ? cpu(bare.cpuMsPerRequest) : '–'}\n`,
+      );
+    }
     const line = results.find((result) => result.name === 'long-line');
     if (line) {
       const cost = Object.entries(line.facts.snapshotRefresh).map(
