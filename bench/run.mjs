@@ -335,6 +335,17 @@ async function main() {
         `\nDraw of ${facts.entrants.toLocaleString('en-US')} pre-queued: transaction ${facts.drawMs} ms (database CPU ${facts.drawCpuMs ?? '–'} ms); polls meanwhile max ${facts.pollsDuringMaxMs} ms; late entries (waiting for it) max ${facts.lateEntriesMaxMs} ms; first polls after it p50 ${facts.firstPollsAfter.p50} / p99 ${facts.firstPollsAfter.p99} / max ${facts.firstPollsAfter.max} ms\n`,
       );
     }
+    const login = results.find((result) => result.name === 'login-storm')?.rows[0];
+    if (login) {
+      const bare = results
+        .find((result) => result.name === 'limits')
+        ?.rows.find((row) => row.key === 'argon2');
+      const cpu = (per) =>
+        `server ${per.server} ms, database ${per.database} ms, load generator ${per.loadGenerator} ms`;
+      process.stdout.write(
+        `\nCPU per sign-in: ${cpu(login.cpuMsPerRequest)}; per bare argon2id verify: ${bare ? cpu(bare.cpuMsPerRequest) : '–'}\n`,
+      );
+    }
     const line = results.find((result) => result.name === 'long-line');
     if (line) {
       const cost = Object.entries(line.facts.snapshotRefresh).map(

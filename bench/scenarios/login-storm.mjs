@@ -1,6 +1,8 @@
+import { measureCpu } from '../lib/cpu.mjs';
 import { distModule } from '../lib/dist.mjs';
 import { Recorder, runClosedLoop } from '../lib/load.mjs';
 import { progressBar } from '../lib/progress.mjs';
+import { cpuMsPer } from './machine-limits.mjs';
 
 export const name = 'login-storm';
 
@@ -16,15 +18,31 @@ export async function run(ctx) {
   const count = ctx.sizes.loginUsers;
   const { PasswordHasher } = await distModule('auth/password-hasher.js');
   const passwordHash = await new PasswordHasher().hash(PASSWORD);
+  const warmup = ctx.sizes.hashWarmup;
   await ctx.db.query(
     `INSERT INTO users (email, password_hash)
-     SELECT format('storm-%s@bench.invalid', lpad(n::text, 6, '0')), $2 FROM generate_series(1, $1::int) AS n`,
-    [count, passwordHash],
+     SELECT format('storm-%s@bench.invalid', lpad(n::text, 6, '0')), $2 FROM generate_series(1, $1::int) AS n
+     UNION ALL
+     SELECT format('login-warmup-%s@bench.invalid', n), $2 FROM generate_series(1, $3::int) AS n`,
+    [count, passwordHash, warmup],
   );
+  // Warmed as its limit is (the same number of requests first): JIT, prepared statements.
+  await runClosedLoop({
+    count: warmup,
+    concurrency: ctx.connections,
+    deadline: ctx.deadline(),
+    task: (i) =>
+      ctx.app.send({
+        method: 'POST',
+        path: '/auth/login',
+        json: { email: `login-warmup-${i + 1}@bench.invalid`, password: PASSWORD },
+      }),
+  });
 
   const recorder = new Recorder();
   const progress = progressBar('Login storm', count);
   const sessions = new Set();
+  const cpu = await measureCpu(ctx.db, ctx.appPid);
   const { timedOut } = await runClosedLoop({
     count,
     concurrency: ctx.connections,
@@ -43,6 +61,7 @@ export async function run(ctx) {
   });
   progress.done();
   const summary = recorder.summary();
+  const cpuUsed = cpu.stop();
 
   const { rows } = await ctx.db.query(
     `SELECT count(*)::int AS sessions, count(DISTINCT t.user_id)::int AS users
@@ -59,6 +78,8 @@ export async function run(ctx) {
         limit: 'argon2',
         timedOut,
         ...summary,
+        cpu: cpuUsed,
+        cpuMsPerRequest: cpuMsPer(cpuUsed, summary.requests),
       },
     ],
     invariants: [

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import process from 'node:process';
+import { measureCpu } from '../lib/cpu.mjs';
 import { ROOT } from '../lib/dist.mjs';
-import { cpuSeconds } from '../lib/cpu.mjs';
 import { createConcert } from '../lib/fixtures.mjs';
 import { LoadClient, Recorder, runClosedLoop } from '../lib/load.mjs';
 import { freePort, startServer } from '../lib/processes.mjs';
@@ -26,6 +26,16 @@ const LIMITS = [
 ];
 
 export const name = 'limits';
+
+/** CPU milliseconds per request of the server, the database and the load generator. */
+export function cpuMsPer(cpu, requests) {
+  const per = (seconds) => (requests ? Math.round(((seconds * 1000) / requests) * 100) / 100 : null);
+  return {
+    server: per(cpu.appCpuSeconds),
+    database: per(cpu.databaseCpuSeconds),
+    loadGenerator: per(cpu.loadGeneratorCpuSeconds),
+  };
+}
 
 export async function run(ctx) {
   const concert = await createConcert(ctx.db, { name: 'Bench limits', capacity: 1, windowSeconds: 60 });
@@ -55,7 +65,7 @@ export async function run(ctx) {
       });
       const recorder = new Recorder();
       const progress = progressBar(limit.label, count);
-      const cpuBefore = cpuSeconds(server.pid);
+      const cpu = await measureCpu(ctx.db, server.pid);
       const { timedOut } = await runClosedLoop({
         count,
         concurrency: ctx.connections,
@@ -65,6 +75,7 @@ export async function run(ctx) {
       });
       progress.done();
       const summary = recorder.summary();
+      const cpuUsed = cpu.stop();
       failures += summary.requests - (summary.statuses[200] ?? 0);
       if (timedOut) unfinished.push(limit.label);
       rows.push({
@@ -72,8 +83,10 @@ export async function run(ctx) {
         label: limit.label,
         limit: null,
         timedOut,
-        serverCpuUsPerRequest: cpuUsPerRequest(cpuSeconds(server.pid) - cpuBefore, summary.requests),
+        serverCpuUsPerRequest: cpuUsPerRequest(cpuUsed.appCpuSeconds, summary.requests),
         ...summary,
+        cpu: cpuUsed,
+        cpuMsPerRequest: cpuMsPer(cpuUsed, summary.requests),
       });
     }
   } finally {

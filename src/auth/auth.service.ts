@@ -68,12 +68,12 @@ export class AuthService {
 
   async login(email: string, password: string, clientIp: string): Promise<Session> {
     const attempt = this.limits.beginLogin(email, clientIp);
-    const account = await this.repo.findUserByEmail(this.prisma, email);
+    const account = await this.repo.findUserByEmail(email);
     const passwordMatches = await this.passwords.verify(password, account?.passwordHash);
     if (!account || !passwordMatches) throw new InvalidCredentialsError();
     attempt.succeeded();
     if (this.passwords.needsRehash(account.passwordHash)) await this.rehash(account, password);
-    return this.startSession(this.prisma, account);
+    return this.startSession(undefined, account);
   }
 
   async rotateRefreshToken(refreshToken: string): Promise<TokenPair> {
@@ -137,7 +137,8 @@ export class AuthService {
     await this.repo.replacePasswordHash(this.prisma, account.id, account.passwordHash, newHash);
   }
 
-  private startSession(tx: Tx, account: AccountRow): Promise<Session> {
+  /** Without `tx`, the session's first token commits on its own. */
+  private startSession(tx: Tx | undefined, account: AccountRow): Promise<Session> {
     return this.issuePair(tx, account.id, account.role, randomUUID(), randomUUID()).then((pair) => ({
       userId: account.id,
       ...pair,
@@ -146,7 +147,7 @@ export class AuthService {
 
   /** A new refresh token `tokenId` in family `familyId`, and an access token naming the same session. */
   private async issuePair(
-    tx: Tx,
+    tx: Tx | undefined,
     userId: string,
     role: Role,
     familyId: string,
@@ -154,14 +155,15 @@ export class AuthService {
   ): Promise<TokenPair> {
     const issuedAt = Math.floor(Date.now() / 1000);
     const refreshToken = await this.tokens.signRefreshToken(userId, tokenId, familyId, issuedAt);
-    await this.repo.insertRefreshToken(tx, {
+    const token = {
       id: tokenId,
       userId,
       familyId,
       tokenHash: hashRefreshToken(refreshToken),
       issuedAt,
       ttlSeconds: this.config.jwt.refreshTtlSeconds,
-    });
+    };
+    await (tx ? this.repo.insertRefreshToken(tx, token) : this.repo.insertRefreshTokenAlone(token));
     return { accessToken: await this.tokens.signAccessToken(userId, role, familyId, issuedAt), refreshToken };
   }
 }

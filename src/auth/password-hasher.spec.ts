@@ -1,5 +1,5 @@
 import { legacyScryptHash } from '../../test/factories/legacy-password-hash.js';
-import { PasswordHasher } from './password-hasher.js';
+import { hashing, HASHING_SLOTS, PasswordHasher } from './password-hasher.js';
 
 describe(PasswordHasher.name, () => {
   const sut = new PasswordHasher();
@@ -58,5 +58,22 @@ describe(PasswordHasher.name, () => {
   it('treats canonically equivalent Unicode passwords as the same password', async () => {
     const encoded = await sut.hash('caf\u00e9 au lait');
     await expect(sut.verify('cafe\u0301 au lait', encoded)).resolves.toBe(true);
+  });
+
+  it('runs one hash per core at once, the rest in turn', async () => {
+    const encoded = await sut.hash(password);
+    let mostAtOnce = 0;
+    let mostWaiting = 0;
+    const probe = setInterval(() => {
+      mostAtOnce = Math.max(mostAtOnce, hashing.activeCount);
+      mostWaiting = Math.max(mostWaiting, hashing.pendingCount);
+    }, 1);
+    const results = await Promise.all(
+      Array.from({ length: HASHING_SLOTS + 2 }, () => sut.verify(password, encoded)),
+    );
+    clearInterval(probe);
+    expect(results.every(Boolean)).toBe(true);
+    expect(mostAtOnce).toBe(HASHING_SLOTS);
+    expect(mostWaiting).toBeGreaterThan(0);
   });
 });

@@ -56,7 +56,7 @@ export class InMemoryAuthRepository implements PublicOf<AuthRepository> {
     if (user?.passwordHash === oldHash) user.passwordHash = newHash;
   }
 
-  async findUserByEmail(_tx: Tx, email: string): Promise<AccountWithPasswordRow | null> {
+  async findUserByEmail(email: string): Promise<AccountWithPasswordRow | null> {
     return [...this.users.values()].find((user) => user.email === email) ?? null;
   }
 
@@ -66,6 +66,10 @@ export class InMemoryAuthRepository implements PublicOf<AuthRepository> {
   }
 
   async insertRefreshToken(_tx: Tx, token: NewRefreshToken): Promise<void> {
+    return this.insertRefreshTokenAlone(token);
+  }
+
+  async insertRefreshTokenAlone(token: NewRefreshToken): Promise<void> {
     const { ttlSeconds, ...fields } = token;
     this.refreshTokens.set(token.id, {
       ...fields,
