@@ -1,11 +1,11 @@
 import { DynamicModule, Module, RequestMethod } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
-import { JwtModule } from '@nestjs/jwt';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import type { Options as PinoHttpOptions } from 'pino-http';
 import { AuthModule } from './auth/auth.module.js';
 import { JwtAuthGuard } from './common/auth/jwt-auth.guard.js';
+import { JwtStrategy } from './common/auth/jwt.strategy.js';
 import { RolesGuard } from './common/auth/roles.guard.js';
 import { HttpErrorFilter } from './common/errors/http-error.filter.js';
 import { logDestination } from './common/logging/log-destination.js';
@@ -55,7 +55,6 @@ export class AppModule {
             }),
           }),
         }),
-        JwtModule.register({}),
         PrismaModule,
         MetricsModule.register({
           enabled: env.METRICS_TOKEN !== undefined || env.METRICS_PORT !== undefined,
@@ -70,6 +69,7 @@ export class AppModule {
         ExpiryModule,
       ],
       providers: [
+        JwtStrategy,
         { provide: APP_GUARD, useClass: JwtAuthGuard },
         { provide: APP_GUARD, useClass: RolesGuard },
         { provide: APP_FILTER, useClass: HttpErrorFilter },
