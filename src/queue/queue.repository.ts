@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { classifyDatabaseError } from '../common/errors/database-errors.js';
 import { Prisma } from '../generated/prisma/client.js';
-import type { Tx } from '../prisma/transaction-runner.js';
+import type { Db, Tx } from '../prisma/transaction-runner.js';
 
 export type LiveStatus = 'WAITING' | 'ACTIVE';
 
@@ -83,7 +83,7 @@ const toLiveEntry = (row: RawLiveEntry): LiveEntryRow => ({
 @Injectable()
 export class QueueRepository {
   /** These users' live entries in one concert, in one indexed read (the truth behind a poll). */
-  async findLiveEntries(tx: Tx, concertId: string, userIds: string[]): Promise<Map<string, LiveEntryRow>> {
+  async findLiveEntries(tx: Db, concertId: string, userIds: string[]): Promise<Map<string, LiveEntryRow>> {
     const rows = await tx.$queryRaw<(RawLiveEntry & { userId: string })[]>`
       ${SELECT_LIVE_ENTRY}
       WHERE e.concert_id = ${concertId}::uuid AND e.user_id = ANY(${userIds}::uuid[]) AND e.status IN ('WAITING', 'ACTIVE')`;
@@ -91,7 +91,7 @@ export class QueueRepository {
   }
 
   /** Live entries of one user across concerts, for the concert list. */
-  async findLiveEntriesOfUser(tx: Tx, userId: string, concertIds: string[]): Promise<LiveEntryRow[]> {
+  async findLiveEntriesOfUser(tx: Db, userId: string, concertIds: string[]): Promise<LiveEntryRow[]> {
     if (!concertIds.length) return [];
     const rows = await tx.$queryRaw<RawLiveEntry[]>`
       ${SELECT_LIVE_ENTRY}
@@ -116,7 +116,7 @@ export class QueueRepository {
    * never admit anyone out of ticket order.
    */
   async enterMany(
-    tx: Tx,
+    tx: Db,
     concertId: string,
     userIds: string[],
   ): Promise<Map<string, { created: boolean; entry: LiveEntryRow }> | 'ALREADY_IN_QUEUE'> {
@@ -194,7 +194,7 @@ export class QueueRepository {
    * admitted for it, and the departure is counted by the queue_entries_departure trigger in
    * this statement (a bucket row and one of 16 stripe rows). False when no waiting entry.
    */
-  async leaveWhileWaiting(tx: Tx, concertId: string, userId: string): Promise<boolean> {
+  async leaveWhileWaiting(tx: Db, concertId: string, userId: string): Promise<boolean> {
     const rows = await tx.$queryRaw<unknown[]>`
       UPDATE queue_entries SET status = 'LEFT', ended_at = clock_timestamp()
       WHERE concert_id = ${concertId}::uuid AND user_id = ${userId}::uuid AND status = 'WAITING'
@@ -209,7 +209,7 @@ export class QueueRepository {
    * at or after this read's horizon, so the next read, starting there, sees it: buckets are
    * read again whole, never missed. Null when the concert has no queue.
    */
-  async readSnapshot(tx: Tx, concertId: string, since: bigint): Promise<SnapshotRow | null> {
+  async readSnapshot(tx: Db, concertId: string, since: bigint): Promise<SnapshotRow | null> {
     const rows = await tx.$queryRaw<
       (Omit<SnapshotRow, 'buckets' | 'lastTicket' | 'activatedCount' | 'horizon'> & {
         lastTicket: bigint;
@@ -243,7 +243,7 @@ export class QueueRepository {
   }
 
   /** As of now by the database clock: CLOSED once its sales close time has passed. */
-  async findSalesState(tx: Tx, concertId: string): Promise<string | null> {
+  async findSalesState(tx: Db, concertId: string): Promise<string | null> {
     const rows = await tx.$queryRaw<{ salesState: string }[]>`
       SELECT sales_state_now(c)::text AS "salesState" FROM concerts c WHERE c.id = ${concertId}::uuid`;
     return rows[0]?.salesState ?? null;
@@ -256,10 +256,21 @@ export class QueueRepository {
    * the commit and every payment, leave and entry batch of the concert waits for it, so no
    * round trip to the app happens under it. Null when the concert has no queue. With
    * `lockWaitMs`, waits at most that long for the lock (lock_timeout for the rest of the
-   * transaction; then SQLSTATE 55P03).
+   * transaction; then SQLSTATE 55P03), which is why that option needs a Tx.
    */
-  async endEntriesAndRefill(
+  endEntriesAndRefill(
+    tx: Db,
+    concertId: string,
+    ending: EntriesToEnd,
+  ): Promise<{ ended: number; admitted: number } | null>;
+  endEntriesAndRefill(
     tx: Tx,
+    concertId: string,
+    ending: EntriesToEnd,
+    options: { lockWaitMs?: number },
+  ): Promise<{ ended: number; admitted: number } | null>;
+  async endEntriesAndRefill(
+    tx: Db,
     concertId: string,
     ending: EntriesToEnd,
     options: { lockWaitMs?: number } = {},
@@ -282,14 +293,14 @@ export class QueueRepository {
    * WAL flush. A crash can lose this admit, never a payment (committed before it): the entries
    * are then still ACTIVE with their windows over, and the next admit or sweep ends them.
    */
-  async endLapsedWindowsAndAdmit(tx: Tx, concertId: string): Promise<void> {
+  async endLapsedWindowsAndAdmit(tx: Db, concertId: string): Promise<void> {
     await tx.$queryRaw`
       WITH async_commit AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true))
       SELECT e.ended, e.admitted FROM async_commit, end_queue_entries(${concertId}::uuid, NULL, 'EXPIRED', false) e`;
   }
 
   /** Concerts with a lapsed window, or with a free place and someone waiting. */
-  async findConcertsToSweep(tx: Tx, limit: number): Promise<string[]> {
+  async findConcertsToSweep(tx: Db, limit: number): Promise<string[]> {
     const rows = await tx.$queryRaw<{ concertId: string }[]>`
       SELECT DISTINCT concert_id::text AS "concertId" FROM queue_entries
       WHERE status = 'ACTIVE' AND expires_at <= clock_timestamp()
@@ -303,7 +314,7 @@ export class QueueRepository {
   }
 
   /** Windows that ended (expired, paid, left) over the last `seconds`: the measured outflow. */
-  async countWindowsEndedSince(tx: Tx, concertId: string, seconds: number): Promise<number> {
+  async countWindowsEndedSince(tx: Db, concertId: string, seconds: number): Promise<number> {
     const rows = await tx.$queryRaw<{ count: bigint }[]>`
       SELECT count(*) AS count FROM queue_entries
       WHERE concert_id = ${concertId}::uuid AND activated_at IS NOT NULL
