@@ -25,7 +25,7 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
   }
 
   override handleRequest<TUser = AuthUser>(
-    error: unknown,
+    error: Error | null,
     user: TUser | false,
     _info: unknown,
     context: ExecutionContext,
