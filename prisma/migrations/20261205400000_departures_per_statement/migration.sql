@@ -8,6 +8,10 @@
 -- so a mass close and a concurrent leave wait for each other without deadlocking.
 CREATE OR REPLACE FUNCTION "record_queue_departure"() RETURNS TRIGGER LANGUAGE plpgsql AS $$
 BEGIN
+    -- Most statements on queue_entries end no waiting entry (an admission, a payment's mark).
+    IF NOT EXISTS (SELECT FROM departed_old WHERE status = 'WAITING') THEN
+        RETURN NULL;
+    END IF;
     INSERT INTO queue_departure_buckets AS b (concert_id, bucket, mask, changed_xid)
     SELECT n.concert_id, n.ticket >> 6, bit_or(1::BIGINT << (n.ticket & 63)::INTEGER), pg_current_xact_id()::TEXT::BIGINT
     FROM departed_new n JOIN departed_old o ON o.id = n.id
