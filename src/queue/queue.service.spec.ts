@@ -173,6 +173,24 @@ describe(QueueService.name, () => {
     });
   });
 
+  describe('wait estimate', () => {
+    it('comes from the admissions measured over the last minutes once they exceed one capacity', async () => {
+      await enterAll('u1', 'u2', 'u3', 'u4', 'u5', 'u6');
+      // u1 and u2 leave early: u3 and u4 are admitted, 4 admissions in all.
+      await sut.leave('u1', CONCERT);
+      await sut.leave('u2', CONCERT);
+      localNow += 5_001; // the replica's count is older than its cache time: the next poll recounts
+
+      // Two admissions needed before u6's turn; the count runs in the background, so this poll
+      // still assumes whole windows (one capacity per window).
+      await expect(sut.getState('u6', CONCERT)).resolves.toMatchObject({ position: 4, waitSeconds: 300 });
+      await new Promise((resolve) => setImmediate(resolve));
+
+      // 4 admissions over 180 s: 2 more take 90 s.
+      await expect(sut.getState('u6', CONCERT)).resolves.toMatchObject({ position: 4, waitSeconds: 90 });
+    });
+  });
+
   describe('statesForUser', () => {
     it('lists the concerts where the user is queued, without lapsed windows', async () => {
       repo.addConcert('c2', { capacity: 1, windowSeconds: WINDOW_SECONDS, claimSeconds: 10 });
