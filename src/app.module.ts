@@ -1,12 +1,12 @@
 import { DynamicModule, Module, RequestMethod } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
-import { JwtModule } from '@nestjs/jwt';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import type { Options as PinoHttpOptions } from 'pino-http';
 import { AuthModule } from './auth/auth.module.js';
 import { AccessTokenModule } from './common/auth/access-token-verifier.js';
 import { JwtAuthGuard } from './common/auth/jwt-auth.guard.js';
+import { JwtStrategy } from './common/auth/jwt.strategy.js';
 import { RolesGuard } from './common/auth/roles.guard.js';
 import { HttpErrorFilter } from './common/errors/http-error.filter.js';
 import { logDestination } from './common/logging/log-destination.js';
@@ -56,7 +56,6 @@ export class AppModule {
             }),
           }),
         }),
-        JwtModule.register({}),
         AccessTokenModule,
         PrismaModule,
         MetricsModule.register({
@@ -72,6 +71,7 @@ export class AppModule {
         ExpiryModule,
       ],
       providers: [
+        JwtStrategy,
         { provide: APP_GUARD, useClass: JwtAuthGuard },
         { provide: APP_GUARD, useClass: RolesGuard },
         { provide: APP_FILTER, useClass: HttpErrorFilter },

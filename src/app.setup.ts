@@ -36,7 +36,8 @@ export async function createApp(env: Env): Promise<NestFastifyApplication> {
   });
   // Nest passes only a route's `config` to Fastify: @RouteConfig({ bodyLimit }) raises one route's body limit.
   adapter.getInstance().addHook('onRoute', (route) => {
-    const bodyLimit = (route.config as { bodyLimit?: unknown } | undefined)?.bodyLimit;
+    const config: { bodyLimit?: unknown } | undefined = route.config;
+    const bodyLimit = config?.bodyLimit;
     if (typeof bodyLimit === 'number') route.bodyLimit = bodyLimit;
   });
   // Callback style, not async: this runs for every request, and a promise per request is not free.
@@ -67,6 +68,8 @@ export async function createApp(env: Env): Promise<NestFastifyApplication> {
     if (!bound.poll?.answer(request, reply)) done();
   });
   // Some input breaks the validation libraries themselves (a stack overflow, a throwing validator): refuse it first.
+  // Async so that Fastify takes the hook as done when it returns (a plain function must call done()).
+  // eslint-disable-next-line @typescript-eslint/require-await
   adapter.getInstance().addHook('preValidation', async (request) => {
     // ValidationPipe turns a JSON null into an empty DTO, which a body of optional fields (logout) would accept.
     if (request.body === null) throw new BadRequestException('The body must be a JSON object, or absent');

@@ -54,7 +54,7 @@ export async function fillQueue(db, { concertId, userIds, capacity, windowSecond
     [concertId, userIds, active, windowSeconds],
   );
   await db.query(
-    `UPDATE queues SET last_ticket = $2::bigint, activated_count = $3::int, active_count = $3::int, left_waiting_count = 0
+    `UPDATE queues SET last_ticket = $2::bigint, activated_count = $3::int, active_count = $3::int
      WHERE concert_id = $1`,
     [concertId, userIds.length, active],
   );

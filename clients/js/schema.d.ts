@@ -1357,10 +1357,13 @@ export interface components {
             userId: string;
         };
         TokenPairResponse: {
-            /** @example eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIzZjFjOWE1MiJ9.c2lnbmF0dXJl */
+            /**
+             * @description Send as `Authorization: Bearer <accessToken>`
+             * @example eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIzZjFjOWE1MiJ9.c2lnbmF0dXJl
+             */
             accessToken: string;
             /**
-             * @description Replaces the refresh token that was sent
+             * @description Only for POST /auth/refresh and /auth/logout
              * @example eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJqdGkiOiI5ZDQ0In0.c2lnbmF0dXJl
              */
             refreshToken: string;

@@ -27,7 +27,7 @@ const env = validateEnv({
 });
 const running = env.DATABASE_URL ? undefined : runningEmbeddedDatabaseUrl(env.EMBEDDED_DB_DIR);
 const database = running
-  ? { url: running, stop: async () => undefined }
+  ? { url: running, stop: () => Promise.resolve() }
   : await prepareDatabase(env, () => undefined);
 let exitCode = 0;
 try {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Role } from '../generated/prisma/enums.js';
 import { PrismaService } from '../prisma/prisma.service.js';
-import type { Tx } from '../prisma/transaction-runner.js';
+import type { Db } from '../prisma/transaction-runner.js';
 
 export interface AccountRow {
   id: string;
@@ -54,7 +54,7 @@ export class AuthRepository {
 
   /** Null when the email is taken, including by a concurrent registration that commits first. */
   async insertUserUnlessEmailTaken(
-    tx: Tx,
+    tx: Db,
     user: { email: string; passwordHash: string; role: Role },
   ): Promise<AccountRow | null> {
     const rows = await tx.$queryRaw<AccountRow[]>`
@@ -65,12 +65,12 @@ export class AuthRepository {
     return rows[0] ?? null;
   }
 
-  async emailExists(tx: Tx, email: string): Promise<boolean> {
+  async emailExists(tx: Db, email: string): Promise<boolean> {
     return (await tx.user.count({ where: { email } })) > 0;
   }
 
   /** Replaces a hash only if it is still the one that was verified (a concurrent change wins). */
-  async replacePasswordHash(tx: Tx, userId: string, oldHash: string, newHash: string): Promise<void> {
+  async replacePasswordHash(tx: Db, userId: string, oldHash: string, newHash: string): Promise<void> {
     await tx.$executeRaw`
       UPDATE users SET password_hash = ${newHash}
       WHERE id = ${userId}::uuid AND password_hash = ${oldHash}`;
@@ -85,12 +85,12 @@ export class AuthRepository {
     return rows[0] ?? null;
   }
 
-  findUserById(tx: Tx, id: string): Promise<AccountRow | null> {
+  findUserById(tx: Db, id: string): Promise<AccountRow | null> {
     return tx.user.findUnique({ where: { id }, select: { id: true, email: true, role: true } });
   }
 
   /** Expiry is read against the database clock, like every other expiry in the system. */
-  async insertRefreshToken(tx: Tx, token: NewRefreshToken): Promise<void> {
+  async insertRefreshToken(tx: Db, token: NewRefreshToken): Promise<void> {
     await tx.$executeRaw`
       INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, created_at, expires_at)
       VALUES (${token.id}::uuid, ${token.userId}::uuid, ${token.familyId}::uuid, ${token.tokenHash},
@@ -118,7 +118,7 @@ export class AuthRepository {
    * catches a token minted by a rotation that raced with the family's revocation.
    */
   async markRefreshTokenRotated(
-    tx: Tx,
+    tx: Db,
     id: string,
     tokenHash: string,
     successorId: string,
@@ -139,7 +139,7 @@ export class AuthRepository {
   }
 
   async findSpentRefreshToken(
-    tx: Tx,
+    tx: Db,
     id: string,
     tokenHash: string,
     graceSeconds: number,
@@ -169,14 +169,14 @@ export class AuthRepository {
     };
   }
 
-  async revokeFamily(tx: Tx, familyId: string): Promise<void> {
+  async revokeFamily(tx: Db, familyId: string): Promise<void> {
     await tx.$executeRaw`
       UPDATE refresh_tokens SET revoked_at = clock_timestamp()
       WHERE family_id = ${familyId}::uuid AND revoked_at IS NULL`;
   }
 
   /** Revokes the family of the given token, only if that token belongs to `userId`. */
-  async revokeFamilyOfToken(tx: Tx, userId: string, id: string, tokenHash: string): Promise<void> {
+  async revokeFamilyOfToken(tx: Db, userId: string, id: string, tokenHash: string): Promise<void> {
     await tx.$executeRaw`
       UPDATE refresh_tokens SET revoked_at = clock_timestamp()
       WHERE revoked_at IS NULL
@@ -185,7 +185,7 @@ export class AuthRepository {
   }
 
   /** Ends one session of `userId`; a family of another user is left alone. */
-  async revokeFamilyOfUser(tx: Tx, userId: string, familyId: string): Promise<void> {
+  async revokeFamilyOfUser(tx: Db, userId: string, familyId: string): Promise<void> {
     await tx.$executeRaw`
       UPDATE refresh_tokens SET revoked_at = clock_timestamp()
       WHERE family_id = ${familyId}::uuid AND user_id = ${userId}::uuid AND revoked_at IS NULL`;

@@ -3,7 +3,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { Role } from '../generated/prisma/enums.js';
 import { PrismaService } from '../prisma/prisma.service.js';
-import { TransactionRunner, type Tx } from '../prisma/transaction-runner.js';
+import { TransactionRunner, type Db } from '../prisma/transaction-runner.js';
 import type { AuthUser } from '../common/auth/auth-user.js';
 import { AuthLimits } from './auth-limits.js';
 import { AuthRepository, type AccountRow, type AccountWithPasswordRow } from './auth.repository.js';
@@ -138,7 +138,7 @@ export class AuthService {
   }
 
   /** Without `tx`, the session's first token commits on its own. */
-  private startSession(tx: Tx | undefined, account: AccountRow): Promise<Session> {
+  private startSession(tx: Db | undefined, account: AccountRow): Promise<Session> {
     return this.issuePair(tx, account.id, account.role, randomUUID(), randomUUID()).then((pair) => ({
       userId: account.id,
       ...pair,
@@ -147,7 +147,7 @@ export class AuthService {
 
   /** A new refresh token `tokenId` in family `familyId`, and an access token naming the same session. */
   private async issuePair(
-    tx: Tx | undefined,
+    tx: Db | undefined,
     userId: string,
     role: Role,
     familyId: string,

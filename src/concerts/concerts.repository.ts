@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma } from '../generated/prisma/client.js';
 import type { SalesState } from '../generated/prisma/enums.js';
-import type { Tx } from '../prisma/transaction-runner.js';
+import type { Db, Tx } from '../prisma/transaction-runner.js';
 import type { SeatPlan } from './seat-plan.js';
 
 export interface ConcertRow {
@@ -92,7 +92,7 @@ const CONCERT_COLUMNS = Prisma.sql`
 @Injectable()
 export class ConcertsRepository {
   /** Inserts nothing unless startsAt and salesCloseAt (when given) are after the database clock. */
-  async insertUpcomingConcert(tx: Tx, concert: NewConcert): Promise<ConcertRow | NotInserted> {
+  async insertUpcomingConcert(tx: Db, concert: NewConcert): Promise<ConcertRow | NotInserted> {
     const rows = await tx.$queryRaw<
       (Partial<ConcertRow> & { startsInFuture: boolean; closesInFuture: boolean })[]
     >`
@@ -117,12 +117,12 @@ export class ConcertsRepository {
     return closesInFuture ? 'SALES_OPEN_IN_PAST' : 'SALES_CLOSE_IN_PAST';
   }
 
-  async createQueue(tx: Tx, concertId: string): Promise<void> {
+  async createQueue(tx: Db, concertId: string): Promise<void> {
     await tx.queue.create({ data: { concertId } });
   }
 
   /** One statement whatever the size: the columns travel as three array parameters. */
-  async insertSeats(tx: Tx, concertId: string, plan: SeatPlan): Promise<number> {
+  async insertSeats(tx: Db, concertId: string, plan: SeatPlan): Promise<number> {
     return tx.$executeRaw`
       INSERT INTO seats (concert_id, number, section, position, price)
       SELECT ${concertId}::uuid, seat.number, seat.section, seat.position::int, seat.price
@@ -131,7 +131,7 @@ export class ConcertsRepository {
   }
 
   /** One statement, so every count comes from the same snapshot. An expired hold counts as available. */
-  async findConcertStats(tx: Tx, concertId: string): Promise<ConcertStatsRow | null> {
+  async findConcertStats(tx: Db, concertId: string): Promise<ConcertStatsRow | null> {
     const rows = await tx.$queryRaw<ConcertStatsRow[]>`
       SELECT ${CONCERT_COLUMNS}, seat.total AS "seatCount", seat.available AS "availableSeats", seat.held AS "heldSeats", seat.sold AS "soldSeats",
              seat.revenue, entry.waiting AS "queueLength", entry.active AS "activeUsers",
@@ -227,7 +227,7 @@ export class ConcertsRepository {
   }
 
   /** Concerts whose sales close time has passed by the database clock but are not stored CLOSED yet. */
-  async findConcertsPastSalesClose(tx: Tx, limit: number): Promise<string[]> {
+  async findConcertsPastSalesClose(tx: Db, limit: number): Promise<string[]> {
     const rows = await tx.$queryRaw<{ id: string }[]>`
       SELECT id::text FROM concerts
       WHERE sales_state <> 'CLOSED' AND coalesce(sales_close_at, starts_at) <= clock_timestamp()
@@ -240,7 +240,7 @@ export class ConcertsRepository {
    * Concerts upcoming, on sale or paused whose sales have not closed yet, soonest first: a fan
    * sees a pause, not a vanishing concert, and an opening ahead.
    */
-  listUpcomingOnSaleOrPaused(tx: Tx): Promise<ConcertRow[]> {
+  listUpcomingOnSaleOrPaused(tx: Db): Promise<ConcertRow[]> {
     return tx.$queryRaw<ConcertRow[]>`
       SELECT ${CONCERT_COLUMNS}
       FROM concerts c
@@ -249,7 +249,7 @@ export class ConcertsRepository {
   }
 
   /** Every concert, in any state, latest start first: the operator's console. */
-  listAllWithSeatCount(tx: Tx): Promise<ConcertWithSeatCount[]> {
+  listAllWithSeatCount(tx: Db): Promise<ConcertWithSeatCount[]> {
     return tx.$queryRaw<ConcertWithSeatCount[]>`
       SELECT ${CONCERT_COLUMNS}, (SELECT count(*)::int FROM seats s WHERE s.concert_id = c.id) AS "seatCount"
       FROM concerts c
@@ -257,7 +257,7 @@ export class ConcertsRepository {
   }
 
   /** Concerts on sale with at least one bookable seat; a lapsed hold is bookable before the sweeper frees it. */
-  listUpcomingWithAvailableSeats(tx: Tx): Promise<ConcertRow[]> {
+  listUpcomingWithAvailableSeats(tx: Db): Promise<ConcertRow[]> {
     return tx.$queryRaw<ConcertRow[]>`
       SELECT ${CONCERT_COLUMNS}
       FROM concerts c

@@ -1,8 +1,7 @@
-import { FakeTransactionRunner, FAKE_TX } from '../../test/fakes/fake-transaction-runner.js';
+import { FAKE_PRISMA, FakeTransactionRunner } from '../../test/fakes/fake-transaction-runner.js';
 import { fake } from '../../test/fakes/fake.js';
 import { InMemoryConcertsRepository } from '../../test/fakes/in-memory-concerts.repository.js';
 import { testConfig } from '../../test/fakes/test-config.js';
-import type { PrismaService } from '../prisma/prisma.service.js';
 import type { TransactionRunner } from '../prisma/transaction-runner.js';
 import type { ConcertsRepository } from './concerts.repository.js';
 import {
@@ -48,7 +47,7 @@ describe(ConcertsService.name, () => {
     sut = new ConcertsService(
       fake<TransactionRunner>(new FakeTransactionRunner()),
       // Reads outside a transaction hand the client to the repository as `tx`; the fake ignores it.
-      FAKE_TX as PrismaService,
+      FAKE_PRISMA,
       fake<ConcertsRepository>(repo),
       testConfig({ QUEUE_ACTIVE_CAPACITY: 9, QUEUE_WINDOW_SECONDS: 45, QUEUE_CLAIM_SECONDS: 12 }),
       queueStates,

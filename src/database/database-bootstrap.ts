@@ -19,13 +19,13 @@ type Log = (message: string) => void;
  */
 export async function prepareDatabase(env: Env, log: Log): Promise<PreparedDatabase> {
   let url = env.DATABASE_URL;
-  let stop: () => Promise<void> = async () => undefined;
+  let stop: () => Promise<void> = () => Promise.resolve();
   if (url) {
     log(`Database: external PostgreSQL at ${redactUrl(url)}`);
   } else {
     const embedded = await startEmbeddedDatabase(env.EMBEDDED_DB_DIR, { persistent: true });
     url = embedded.url;
-    stop = embedded.stop;
+    stop = () => embedded.stop();
     log(`Database: embedded PostgreSQL at ${redactUrl(url)}, data in ${env.EMBEDDED_DB_DIR}`);
   }
   try {

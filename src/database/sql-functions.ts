@@ -41,7 +41,7 @@ export function extractFunctionDefinitions(sql: string): Map<string, string> {
     const close = sql.indexOf(open[0], bodyStart);
     const end = sql.indexOf(';', close + open[0].length);
     if (close < 0 || end < 0) throw new Error(`function ${match[1]} is not terminated`);
-    definitions.set(match[1].toLowerCase(), normalizeDefinition(sql.slice(start, end + 1)));
+    definitions.set(match[1]!.toLowerCase(), normalizeDefinition(sql.slice(start, end + 1)));
   }
   return definitions;
 }

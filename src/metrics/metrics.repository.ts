@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type pg from 'pg';
-import type { Tx } from '../prisma/transaction-runner.js';
+import type { Db } from '../prisma/transaction-runner.js';
 
 /** Concerts whose figures are exported: on sale or paused, never closed ones (bounded labels). */
 export const MAX_CONCERTS_EXPORTED = 50;
@@ -47,7 +47,7 @@ export const WALLETS_CHECKED_PER_RUN = 10_000;
  */
 @Injectable()
 export class MetricsRepository {
-  async readSaleStats(tx: Tx): Promise<SaleStats> {
+  async readSaleStats(tx: Db): Promise<SaleStats> {
     const [row] = await tx.$queryRaw<
       { concertsOnSale: number; concerts: ConcertStatsRow[] | null; windowLag: number; holdLag: number }[]
     >`

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { unexpectedOutcome } from '../database/function-outcomes.js';
 import type { PaymentStatus } from '../generated/prisma/enums.js';
-import type { Tx } from '../prisma/transaction-runner.js';
+import type { Db } from '../prisma/transaction-runner.js';
 
 export interface PaymentRow {
   id: string;
@@ -59,7 +59,7 @@ export class PaymentsRepository {
    * function (see prisma/functions/pay_reservations.sql for the rules, their order and its locks). All or none; a
    * refusal names the first rule broken and changes nothing.
    */
-  async pay(tx: Tx, userId: string, reservationIds: string[]): Promise<PaymentOutcome> {
+  async pay(tx: Db, userId: string, reservationIds: string[]): Promise<PaymentOutcome> {
     const rows = await tx.$queryRaw<PayRow[]>`
       SELECT outcome, reservation_ids::text[] AS "reservationIds", balance, required,
              payment_id::text AS "paymentId", total_amount AS "totalAmount", created_at AS "createdAt",
@@ -93,7 +93,7 @@ export class PaymentsRepository {
     }
   }
 
-  async findPayment(tx: Tx, paymentId: string): Promise<PaymentRow | null> {
+  async findPayment(tx: Db, paymentId: string): Promise<PaymentRow | null> {
     const rows = await tx.$queryRaw<PaymentRow[]>`
       SELECT id::text, user_id::text AS "userId", total_amount AS "totalAmount", status::text AS status, created_at AS "createdAt"
       FROM payments WHERE id = ${paymentId}::uuid`;

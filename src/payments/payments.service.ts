@@ -7,7 +7,7 @@ import { EventMetrics } from '../metrics/event-metrics.js';
 import { InsufficientPointsError } from '../points/points.errors.js';
 import { PrismaService } from '../prisma/prisma.service.js';
 import { QueueService } from '../queue/queue.service.js';
-import type { Tx } from '../prisma/transaction-runner.js';
+import type { Db } from '../prisma/transaction-runner.js';
 import {
   ReservationAlreadyPaidError,
   ReservationExpiredError,
@@ -63,7 +63,7 @@ export class PaymentsService {
     let windowsEndedIn: string[] = [];
     // Set only when this request paid (not when a retry answers the stored receipt).
     let paid: PaymentReceipt | undefined;
-    const pay = async (tx: Tx): Promise<PaymentReceipt> => {
+    const pay = async (tx: Db): Promise<PaymentReceipt> => {
       const result = await this.repo.pay(tx, userId, reservationIds);
       switch (result.outcome) {
         case 'PAID':

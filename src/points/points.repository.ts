@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { PointEntryType } from '../generated/prisma/enums.js';
-import type { Tx } from '../prisma/transaction-runner.js';
+import type { Db } from '../prisma/transaction-runner.js';
 
 export interface NewLedgerEntry {
   userId: string;
@@ -23,19 +23,19 @@ export interface LedgerEntry {
 @Injectable()
 export class PointsRepository {
   /** The balance, or null when the user has no wallet yet. */
-  async findBalance(tx: Tx, userId: string): Promise<number | null> {
+  async findBalance(tx: Db, userId: string): Promise<number | null> {
     const rows = await tx.$queryRaw<{ balance: number }[]>`
       SELECT balance FROM point_wallets WHERE user_id = ${userId}::uuid`;
     return rows[0]?.balance ?? null;
   }
 
-  async createWalletIfMissing(tx: Tx, userId: string): Promise<void> {
+  async createWalletIfMissing(tx: Db, userId: string): Promise<void> {
     await tx.$executeRaw`INSERT INTO point_wallets (user_id) VALUES (${userId}::uuid) ON CONFLICT (user_id) DO NOTHING`;
   }
 
   /** Adds `amount` unless that takes the balance beyond `maxBalance`; the new balance, or null. */
   async creditWithinLimit(
-    tx: Tx,
+    tx: Db,
     userId: string,
     amount: number,
     maxBalance: number,
@@ -48,7 +48,7 @@ export class PointsRepository {
     return rows[0]?.balance ?? null;
   }
 
-  async appendLedgerEntry(tx: Tx, entry: NewLedgerEntry): Promise<void> {
+  async appendLedgerEntry(tx: Db, entry: NewLedgerEntry): Promise<void> {
     // clock_timestamp(), not the transaction's start: entries are written under the wallet lock,
     // so their times follow the order in which the balance changed.
     await tx.$executeRaw`
@@ -58,7 +58,7 @@ export class PointsRepository {
   }
 
   /** Newest first. */
-  async findLedgerPage(tx: Tx, userId: string, offset: number, limit: number): Promise<LedgerEntry[]> {
+  async findLedgerPage(tx: Db, userId: string, offset: number, limit: number): Promise<LedgerEntry[]> {
     return tx.pointLedgerEntry.findMany({
       where: { userId },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
@@ -68,7 +68,7 @@ export class PointsRepository {
     });
   }
 
-  async countLedgerEntries(tx: Tx, userId: string): Promise<number> {
+  async countLedgerEntries(tx: Db, userId: string): Promise<number> {
     return tx.pointLedgerEntry.count({ where: { userId } });
   }
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { classifyDatabaseError } from '../common/errors/database-errors.js';
 import { Prisma } from '../generated/prisma/client.js';
-import type { Tx } from '../prisma/transaction-runner.js';
+import type { Db, Tx } from '../prisma/transaction-runner.js';
 
 export type LiveStatus = 'PRE_QUEUE' | 'WAITING' | 'ACTIVE';
 
@@ -157,7 +157,7 @@ export class QueueRepository {
    * full window starts now. Of concurrent claims of one entry, one updates the row and the
    * others, waiting for its lock, re-check it as claimed and change nothing.
    */
-  async findLiveEntries(tx: Tx, concertId: string, userIds: string[]): Promise<Map<string, LiveEntryRow>> {
+  async findLiveEntries(tx: Db, concertId: string, userIds: string[]): Promise<Map<string, LiveEntryRow>> {
     const rows = await tx.$queryRaw<(RawLiveEntry & { userId: string })[]>`
       WITH claimed AS (
         UPDATE queue_entries q
@@ -179,7 +179,7 @@ export class QueueRepository {
   }
 
   /** Live entries of one user across concerts, for the concert list. */
-  async findLiveEntriesOfUser(tx: Tx, userId: string, concertIds: string[]): Promise<LiveEntryRow[]> {
+  async findLiveEntriesOfUser(tx: Db, userId: string, concertIds: string[]): Promise<LiveEntryRow[]> {
     if (!concertIds.length) return [];
     const rows = await tx.$queryRaw<RawLiveEntry[]>`
       ${SELECT_LIVE_ENTRY}
@@ -204,7 +204,7 @@ export class QueueRepository {
    * never admit anyone out of ticket order.
    */
   async enterMany(
-    tx: Tx,
+    tx: Db,
     concertId: string,
     userIds: string[],
   ): Promise<Map<string, { created: boolean; entry: LiveEntryRow }> | 'ALREADY_IN_QUEUE'> {
@@ -301,7 +301,7 @@ export class QueueRepository {
    * A pre-queued entry has no ticket, so nothing to count; one the draw is ticketing right now
    * is left after the draw, as the waiting entry it became. False when no such entry.
    */
-  async leaveWhileWaiting(tx: Tx, concertId: string, userId: string): Promise<boolean> {
+  async leaveWhileWaiting(tx: Db, concertId: string, userId: string): Promise<boolean> {
     const rows = await tx.$queryRaw<unknown[]>`
       UPDATE queue_entries SET status = 'LEFT', ended_at = clock_timestamp()
       WHERE concert_id = ${concertId}::uuid AND user_id = ${userId}::uuid AND status IN ('PRE_QUEUE', 'WAITING')
@@ -316,7 +316,7 @@ export class QueueRepository {
    * at or after this read's horizon, so the next read, starting there, sees it: buckets are
    * read again whole, never missed. Null when the concert has no queue.
    */
-  async readSnapshot(tx: Tx, concertId: string, since: bigint): Promise<SnapshotRow | null> {
+  async readSnapshot(tx: Db, concertId: string, since: bigint): Promise<SnapshotRow | null> {
     const rows = await tx.$queryRaw<
       (Omit<SnapshotRow, 'buckets' | 'lastTicket' | 'activatedCount' | 'horizon'> & {
         lastTicket: bigint;
@@ -353,7 +353,7 @@ export class QueueRepository {
    * As of now by the database clock: CLOSED once its sales close time has passed, UPCOMING
    * before the draw; with the opening and when the pre-queue opens. Null: no such concert.
    */
-  async findSales(tx: Tx, concertId: string): Promise<ConcertSales | null> {
+  async findSales(tx: Db, concertId: string): Promise<ConcertSales | null> {
     const rows = await tx.$queryRaw<ConcertSales[]>`
       SELECT sales_state_now(c)::text AS "salesState", c.sales_state::text AS "storedState", c.sales_open_at AS "salesOpenAt",
              c.sales_open_at - make_interval(secs => c.pre_queue_opens_seconds) AS "preQueueOpensAt"
@@ -380,7 +380,7 @@ export class QueueRepository {
   }
 
   /** Concerts whose opening has passed by the database clock and whose pre-queue is not drawn yet. */
-  async findConcertsToDraw(tx: Tx, limit: number): Promise<string[]> {
+  async findConcertsToDraw(tx: Db, limit: number): Promise<string[]> {
     const rows = await tx.$queryRaw<{ id: string }[]>`
       SELECT id::text FROM concerts
       WHERE sales_open_at <= clock_timestamp() AND drawn_at IS NULL AND sales_state <> 'CLOSED'
@@ -395,7 +395,7 @@ export class QueueRepository {
    * number of entries in the pre-queue. Null when no such concert.
    */
   async findDraw(
-    tx: Tx,
+    tx: Db,
     concertId: string,
     page: { offset: number; limit: number },
   ): Promise<DrawRow | null> {
@@ -421,10 +421,17 @@ export class QueueRepository {
    * the commit and every payment, leave and entry batch of the concert waits for it, so no
    * round trip to the app happens under it. Null when the concert has no queue. With
    * `lockWaitMs`, waits at most that long for the lock (lock_timeout for the rest of the
-   * transaction; then SQLSTATE 55P03).
+   * transaction; then SQLSTATE 55P03), which is why that option needs a Tx.
    */
-  async endEntriesAndRefill(
+  endEntriesAndRefill(tx: Db, concertId: string, ending: EntriesToEnd): Promise<EndedEntries | null>;
+  endEntriesAndRefill(
     tx: Tx,
+    concertId: string,
+    ending: EntriesToEnd,
+    options: { lockWaitMs?: number },
+  ): Promise<EndedEntries | null>;
+  async endEntriesAndRefill(
+    tx: Db,
     concertId: string,
     ending: EntriesToEnd,
     options: { lockWaitMs?: number } = {},
@@ -447,7 +454,7 @@ export class QueueRepository {
    * WAL flush. A crash can lose this admit, never a payment (committed before it): the entries
    * are then still ACTIVE with their windows over, and the next admit or sweep ends them.
    */
-  async endLapsedWindowsAndAdmit(tx: Tx, concertId: string): Promise<EndedEntries | null> {
+  async endLapsedWindowsAndAdmit(tx: Db, concertId: string): Promise<EndedEntries | null> {
     const rows = await tx.$queryRaw<EndedEntries[]>`
       WITH async_commit AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true))
       SELECT e.ended, e.admitted, e.expired, e.no_show AS "noShow", e.completed
@@ -456,7 +463,7 @@ export class QueueRepository {
   }
 
   /** Concerts with a lapsed window, or with a free place and someone waiting. */
-  async findConcertsToSweep(tx: Tx, limit: number): Promise<string[]> {
+  async findConcertsToSweep(tx: Db, limit: number): Promise<string[]> {
     const rows = await tx.$queryRaw<{ concertId: string }[]>`
       SELECT DISTINCT concert_id::text AS "concertId" FROM queue_entries
       WHERE status = 'ACTIVE' AND expires_at <= clock_timestamp()
@@ -474,7 +481,7 @@ export class QueueRepository {
    * or no-show, admitted someone sooner): the measured admission rate. Bounded: an index
    * range over the admissions of that span, and `limit` rows at most.
    */
-  async countAdmissionsSince(tx: Tx, concertId: string, seconds: number, limit: number): Promise<number> {
+  async countAdmissionsSince(tx: Db, concertId: string, seconds: number, limit: number): Promise<number> {
     const rows = await tx.$queryRaw<{ count: bigint }[]>`
       SELECT count(*) AS count FROM (
         SELECT 1 FROM queue_entries
@@ -490,7 +497,7 @@ export class QueueRepository {
    * marked it. Null when none (never entered, or long ago).
    */
   async findLatestExit(
-    tx: Tx,
+    tx: Db,
     concertId: string,
     userId: string,
     withinSeconds: number,

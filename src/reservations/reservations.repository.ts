@@ -3,7 +3,7 @@ import type { ConcertRow } from '../concerts/concerts.repository.js';
 import { unexpectedOutcome } from '../database/function-outcomes.js';
 import { Prisma } from '../generated/prisma/client.js';
 import type { ReservationStatus, SeatStatus } from '../generated/prisma/enums.js';
-import type { Tx } from '../prisma/transaction-runner.js';
+import type { Db, Tx } from '../prisma/transaction-runner.js';
 
 export interface LockedSeat {
   id: string;
@@ -153,7 +153,7 @@ const RESERVATION_VIEW = Prisma.sql`
 @Injectable()
 export class ReservationsRepository {
   /** The database clock. Read it after taking locks: the transaction may have waited for them. */
-  async readClock(tx: Tx): Promise<Date> {
+  async readClock(tx: Db): Promise<Date> {
     const rows = await tx.$queryRaw<{ now: Date }[]>`SELECT clock_timestamp() AS now`;
     return rows[0]!.now;
   }
@@ -172,7 +172,7 @@ export class ReservationsRepository {
    * Checks and holds in one round trip (the hold_seats function: see prisma/functions/hold_seats.sql
    * for the rules, their order and its locks). Every seat is held, or none and the first rule broken is named.
    */
-  async holdSeats(tx: Tx, request: HoldRequest): Promise<HoldOutcome> {
+  async holdSeats(tx: Db, request: HoldRequest): Promise<HoldOutcome> {
     // The price comes from the seat row as this statement's snapshot saw it: hold_seats copies
     // the same column, and a seat's price never changes. A subquery per row, not a join, keeps
     // the function's row order (the order of seatIds).
@@ -213,13 +213,13 @@ export class ReservationsRepository {
   }
 
   /** Frees seats that are HELD (a cancelled hold). */
-  releaseHeldSeats(tx: Tx, seatIds: string[]): Promise<number> {
+  releaseHeldSeats(tx: Db, seatIds: string[]): Promise<number> {
     return tx.$executeRaw`
       UPDATE seats SET status = 'AVAILABLE', held_until = NULL WHERE id = ANY(${seatIds}::uuid[]) AND status = 'HELD'`;
   }
 
   /** Who owns which reservation and its seat, read without locks: enough to know which seats to lock. */
-  findOwners(tx: Tx, reservationIds: string[]): Promise<ReservationOwner[]> {
+  findOwners(tx: Db, reservationIds: string[]): Promise<ReservationOwner[]> {
     return tx.$queryRaw<ReservationOwner[]>`
       SELECT id::text, user_id::text AS "userId", seat_id::text AS "seatId"
       FROM reservations WHERE id = ANY(${reservationIds}::uuid[])`;
@@ -236,7 +236,7 @@ export class ReservationsRepository {
       FOR UPDATE`;
   }
 
-  cancelPendingReservation(tx: Tx, reservationId: string): Promise<number> {
+  cancelPendingReservation(tx: Db, reservationId: string): Promise<number> {
     return tx.$executeRaw`
       UPDATE reservations SET status = 'CANCELLED', updated_at = clock_timestamp()
       WHERE id = ${reservationId}::uuid AND status = 'PENDING'`;
@@ -247,7 +247,7 @@ export class ReservationsRepository {
    * their PENDING reservations EXPIRED. SKIP LOCKED leaves seats that a hold, payment or
    * another replica is working on; FOR UPDATE re-checks the expiry on the newest row version.
    */
-  releaseLapsedHolds(tx: Tx, batchSize: number): Promise<number> {
+  releaseLapsedHolds(tx: Db, batchSize: number): Promise<number> {
     return tx.$executeRaw`
       WITH lapsed AS (
         SELECT id FROM seats
@@ -274,7 +274,7 @@ export class ReservationsRepository {
    * instead of counting every seat again.
    */
   async findSeatMap(
-    tx: Tx,
+    tx: Db,
     userId: string,
     concertId: string,
     page: { offset: number; limit: number; status?: SeatStatus },
@@ -328,7 +328,7 @@ export class ReservationsRepository {
    * The concert's opening while its sales have not opened (UPCOMING by the database clock:
    * before salesOpenAt, until the draw); undefined once they have, or with no such concert.
    */
-  async findPendingOpening(tx: Tx, concertId: string): Promise<{ salesOpenAt: Date } | undefined> {
+  async findPendingOpening(tx: Db, concertId: string): Promise<{ salesOpenAt: Date } | undefined> {
     const rows = await tx.$queryRaw<{ salesOpenAt: Date }[]>`
       SELECT c.sales_open_at AS "salesOpenAt" FROM concerts c
       WHERE c.id = ${concertId}::uuid AND sales_state_now(c) = 'UPCOMING'`;
@@ -337,7 +337,7 @@ export class ReservationsRepository {
 
   /** The user's reservations newest first, filtered by status as the user sees it. */
   findReservationPage(
-    tx: Tx,
+    tx: Db,
     userId: string,
     status: ReservationStatus | undefined,
     offset: number,
@@ -350,7 +350,7 @@ export class ReservationsRepository {
       OFFSET ${offset}::int LIMIT ${limit}::int`;
   }
 
-  async countReservations(tx: Tx, userId: string, status: ReservationStatus | undefined): Promise<number> {
+  async countReservations(tx: Db, userId: string, status: ReservationStatus | undefined): Promise<number> {
     const rows = await tx.$queryRaw<{ count: number }[]>`
       SELECT count(*)::int AS count
       FROM reservations r
@@ -359,7 +359,7 @@ export class ReservationsRepository {
     return rows[0]?.count ?? 0;
   }
 
-  findReservationsOfPayment(tx: Tx, paymentId: string): Promise<ReservationView[]> {
+  findReservationsOfPayment(tx: Db, paymentId: string): Promise<ReservationView[]> {
     return tx.$queryRaw<ReservationView[]>`
       ${RESERVATION_VIEW}
       WHERE r.payment_id = ${paymentId}::uuid

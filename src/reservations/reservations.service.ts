@@ -11,7 +11,7 @@ import { AppConfig } from '../config/app-config.js';
 import { EventMetrics } from '../metrics/event-metrics.js';
 import type { ReservationStatus, SeatStatus } from '../generated/prisma/enums.js';
 import { PrismaService } from '../prisma/prisma.service.js';
-import { TransactionRunner, type Tx } from '../prisma/transaction-runner.js';
+import { TransactionRunner, type Db } from '../prisma/transaction-runner.js';
 import { QueueNotActiveError } from '../queue/queue.errors.js';
 import { QueueExits } from '../queue/queue-exits.js';
 import { effectiveStatus } from './reservation-status.js';
@@ -172,7 +172,7 @@ export class ReservationsService {
     this.metrics.holdsEndedCount('cancelled', 1);
   }
 
-  findReservationsOfPayment(paymentId: string, tx: Tx = this.prisma): Promise<ReservationView[]> {
+  findReservationsOfPayment(paymentId: string, tx: Db = this.prisma): Promise<ReservationView[]> {
     return this.repo.findReservationsOfPayment(tx, paymentId);
   }
 

@@ -159,8 +159,8 @@ if (!built) console.warn('Skipping the start command tests: dist/ is missing (ru
     const [command, ...args] = imageCommand;
     const app = spawn(command === 'node' ? process.execPath : command!, args, { env, stdio: 'pipe' });
     let output = '';
-    app.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    app.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    app.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    app.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     return { app, output: () => output };
   }
 

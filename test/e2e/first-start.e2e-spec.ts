@@ -23,7 +23,7 @@ if (!built) console.warn('Skipping the first-start tests: dist/ is missing (run 
     });
     try {
       await fetch(`${app.origin}/docs-json`);
-      await waitForOutput(app.output, /request completed/);
+      await waitForOutput(() => app.output(), /request completed/);
       const port = new URL(app.origin).port;
       const lines = app.output().trim().split('\n');
       expect(lines).toContainEqual(

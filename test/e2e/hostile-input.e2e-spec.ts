@@ -167,7 +167,7 @@ describe('Hostile input on every route', () => {
         'seats', (SELECT json_agg(json_build_array(id, status, held_until) ORDER BY id) FROM seats),
         'queueEntries', (SELECT json_agg(json_build_array(id, status, expires_at) ORDER BY id) FROM queue_entries),
         'queues', (SELECT json_agg(q ORDER BY q.concert_id) FROM (
-          SELECT concert_id, last_ticket, activated_count, active_count, left_waiting_count FROM queues) q),
+          SELECT concert_id, last_ticket, activated_count, active_count FROM queues) q),
         'concerts', (SELECT json_agg(c ORDER BY c.id) FROM (
           SELECT id, name, venue, sales_state, queue_capacity, queue_window_seconds, updated_at FROM concerts) c),
         'idempotencyKeys', (SELECT count(*) FROM idempotency_keys)

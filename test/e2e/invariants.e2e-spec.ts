@@ -36,9 +36,7 @@ describe('checkInvariants', () => {
     // Each case starts from a sound state: the app's own operations keep every rule.
     await t.db.query(`TRUNCATE reservations, payments, point_ledger, point_wallets, queue_entries CASCADE`);
     await t.db.query(`UPDATE seats SET status = 'AVAILABLE', held_until = NULL`);
-    await t.db.query(
-      `UPDATE queues SET last_ticket = 0, activated_count = 0, active_count = 0, left_waiting_count = 0`,
-    );
+    await t.db.query(`UPDATE queues SET last_ticket = 0, activated_count = 0, active_count = 0`);
     await t.db.query(`UPDATE concerts SET queue_capacity = 2, sales_state = 'ON_SALE'`);
     await t.http().patch('/points/charge').set(user.headers).send({ amount: 5_000 }).expect(200);
     await t.http().post(`/concerts/${concert.id}/queue-entry`).set(user.headers).expect(201);

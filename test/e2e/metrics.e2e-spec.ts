@@ -272,7 +272,7 @@ describe('GET /metrics', () => {
         ['paid', 'CONFIRMED'],
         ['cancelled', 'CANCELLED'],
         ['expired', 'EXPIRED'],
-      ])
+      ] as const)
         expect([reason, value('sail_holds_ended_total', { reason })]).toEqual([
           reason,
           await count(t, 'SELECT count(*) AS n FROM reservations WHERE status = $1', [status]),
@@ -287,7 +287,7 @@ describe('GET /metrics', () => {
       for (const [reason, status] of [
         ['left', 'LEFT'],
         ['expired', 'EXPIRED'],
-      ])
+      ] as const)
         expect([reason, value('sail_queue_entries_ended_total', { reason })]).toEqual([
           reason,
           await count(t, 'SELECT count(*) AS n FROM queue_entries WHERE status = $1', [status]),

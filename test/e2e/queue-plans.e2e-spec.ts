@@ -78,6 +78,17 @@ describe('Queue statements on stale statistics', () => {
       `UPDATE queue_entries SET status = 'LEFT', ended_at = now() WHERE concert_id = $1 AND ticket % 3 = 0 AND ticket > 5`,
       [concertId],
     );
+    // Other concerts' departures: the stripes table holds up to 16 rows per concert (one per
+    // stripe, however many leave), so it is the number of concerts that outgrows its statistics.
+    await t.db.query(
+      `WITH other AS (
+         INSERT INTO concerts (name, venue, starts_at, queue_capacity, queue_window_seconds)
+         SELECT 'plan-other-' || n, 'Elsewhere', now() + interval '30 days', 5, 300
+         FROM generate_series(1, 2000) AS n
+         RETURNING id)
+       INSERT INTO queue_departure_stripes (concert_id, stripe, departed)
+       SELECT other.id, stripe, 1 FROM other, generate_series(0, 15) AS stripe`,
+    );
     await t.db.query(
       `UPDATE queue_entries SET status = 'ACTIVE', activated_at = now(), expires_at = now() + interval '1 hour'
        WHERE concert_id = $1 AND ticket <= 5`,

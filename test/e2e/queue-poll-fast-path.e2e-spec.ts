@@ -65,7 +65,7 @@ describe('The steady poll, answered before Nest', () => {
     await poll(t, third!, concert.id).expect(200); // measures the outflow, fills the snapshot
     getState.mockClear();
     // The replica forgets who polled: only the signed ticket can tell it.
-    (t.app.get(QueueService) as unknown as { tickets: Map<string, number> }).tickets.clear();
+    t.app.get<QueueService, { tickets: Map<string, number> }>(QueueService).tickets.clear();
 
     const own = await poll(t, second!, concert.id).set('Queue-Ticket', queueTicket).expect(200);
     expect(own.body).toMatchObject({ queuePosition: 2, status: 'WAITING' });
@@ -86,7 +86,7 @@ describe('The steady poll, answered before Nest', () => {
     const url = `/concerts/${concert.id}/queue`;
     const anonymous = await t.http().get(url).expect(401);
     expect(anonymous.body.code).toBe('UNAUTHENTICATED');
-    const forged = `${second!.headers.Authorization!.slice(0, -4)}AAAA`;
+    const forged = `${second!.headers.Authorization.slice(0, -4)}AAAA`;
     await t.http().get(url).set('Authorization', forged).expect(401);
     await t.http().get(`/concerts/not-a-uuid/queue`).set(second!.headers).expect(400);
     expect(getState).not.toHaveBeenCalled();

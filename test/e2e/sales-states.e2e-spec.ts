@@ -282,7 +282,7 @@ describe('Sales states', () => {
       // Spread over a few tens of milliseconds with the close in the middle, so that some
       // requests run before it, some wait for it and some come after it.
       const after = <T>(ms: number, send: () => Promise<T>) =>
-        new Promise<T>((resolve, reject) => setTimeout(() => send().then(resolve, reject), ms));
+        new Promise<T>((resolve, reject) => setTimeout(() => void send().then(resolve, reject), ms));
       const requests = [
         ...payers.map((user, i) =>
           after(i * 2 * STAGGER_MS, () =>

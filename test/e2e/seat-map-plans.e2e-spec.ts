@@ -76,7 +76,12 @@ describe('Seat map statement on a table of many concerts’ seats', () => {
     const client = await t.db.connect();
     try {
       const literals = sql.values.map((value) =>
-        value === null ? 'NULL' : typeof value === 'number' ? String(value) : escapeLiteral(String(value)),
+        value === null
+          ? 'NULL'
+          : typeof value === 'number'
+            ? String(value)
+            : // The other parameters of a seat-map read are ids and a status: strings.
+              escapeLiteral(String(value as string)),
       );
       for (const mode of ['force_custom_plan', 'force_generic_plan']) {
         await client.query(`SET plan_cache_mode = ${mode}`);

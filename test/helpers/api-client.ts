@@ -37,7 +37,7 @@ export class ApiClient {
     if (call.body !== undefined) headers['content-type'] = 'application/json';
     try {
       const response = await this.pool.request({
-        method: method as 'GET',
+        method,
         path,
         headers,
         body: call.body === undefined ? undefined : JSON.stringify(call.body),

@@ -1,11 +1,9 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, PickType } from '@nestjs/swagger';
 import { EXAMPLE } from '../../common/openapi/examples.js';
 import type { Session, TokenPair } from '../auth.service.js';
+import { AccountResponse } from './account.response.js';
 
-export class SessionResponse {
-  @ApiProperty({ format: 'uuid', example: EXAMPLE.userId })
-  userId!: string;
-
+export class SessionResponse extends PickType(AccountResponse, ['userId'] as const) {
   @ApiProperty({ description: 'Send as `Authorization: Bearer <accessToken>`', example: EXAMPLE.accessToken })
   accessToken!: string;
 
@@ -17,13 +15,8 @@ export function toSessionResponse(session: Session): SessionResponse {
   return { userId: session.userId, accessToken: session.accessToken, refreshToken: session.refreshToken };
 }
 
-export class TokenPairResponse {
-  @ApiProperty({ example: EXAMPLE.accessToken })
-  accessToken!: string;
-
-  @ApiProperty({ description: 'Replaces the refresh token that was sent', example: EXAMPLE.refreshToken })
-  refreshToken!: string;
-}
+/** POST /auth/refresh: the new pair replaces the refresh token that was sent. */
+export class TokenPairResponse extends PickType(SessionResponse, ['accessToken', 'refreshToken'] as const) {}
 
 export function toTokenPairResponse(pair: TokenPair): TokenPairResponse {
   return { accessToken: pair.accessToken, refreshToken: pair.refreshToken };

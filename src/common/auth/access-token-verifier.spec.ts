@@ -1,15 +1,14 @@
 import { jest } from '@jest/globals';
 import { createSecretKey } from 'node:crypto';
-import { JwtService } from '@nestjs/jwt';
+import jwt from 'jsonwebtoken';
 import type { AppConfig } from '../../config/app-config.js';
 import { AccessTokenVerifier } from './access-token-verifier.js';
 
 const key = createSecretKey(Buffer.from('k'.repeat(32)));
 const otherKey = createSecretKey(Buffer.from('o'.repeat(32)));
-const jwt = new JwtService();
-const verifier = () => new AccessTokenVerifier(jwt, { jwt: { accessKey: key } } as unknown as AppConfig);
+const verifier = () => new AccessTokenVerifier({ jwt: { accessKey: key } } as unknown as AppConfig);
 const sign = (claims: object, secret = key, expiresIn = 900) =>
-  jwt.sign(claims, { secret: secret as unknown as Buffer, algorithm: 'HS256', expiresIn });
+  jwt.sign(claims, secret, { algorithm: 'HS256', expiresIn });
 const userId = '6f1c2d3e-0000-4000-8000-000000000002';
 const sid = '6f1c2d3e-0000-4000-8000-000000000003';
 
@@ -44,6 +43,7 @@ describe('AccessTokenVerifier', () => {
   it('remembers a verified token only until it expires', () => {
     const tokens = verifier();
     const token = sign({ sub: userId, role: 'USER', typ: 'access' }, key, 60);
+    // verifyAccessToken's signature check: once for the first poll, never for the next ones.
     const checks = jest.spyOn(jwt, 'verify');
     expect(tokens.verify(token)?.id).toBe(userId);
     expect(tokens.verify(token)?.id).toBe(userId);

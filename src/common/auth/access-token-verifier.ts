@@ -1,12 +1,9 @@
 import { Global, Injectable, Module } from '@nestjs/common';
-import { JwtModule, JwtService } from '@nestjs/jwt';
+import jwt from 'jsonwebtoken';
 import { AppConfig } from '../../config/app-config.js';
-import { Role } from '../../generated/prisma/enums.js';
-import type { AccessTokenClaims, AuthUser } from './auth-user.js';
-import { asVerifyKey } from './verify-key.js';
+import { verifyAccessToken } from './access-token.js';
+import type { AuthUser } from './auth-user.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const ROLES = new Set<unknown>(Object.values(Role));
 /**
  * Tokens remembered after their signature checked out: a poller sends the same token every few
  * seconds for its whole lifetime. About 400 bytes each; the oldest is dropped beyond this.
@@ -14,20 +11,18 @@ const ROLES = new Set<unknown>(Object.values(Role));
 const MAX_REMEMBERED_TOKENS = 100_000;
 
 /**
- * Access-token verification, for the global guard and for the queue's steady poll (which
- * answers before Nest's pipeline). A token whose HS256 signature and claims checked out is
- * remembered with its expiry, so that a fan polling with it costs a map lookup instead of a
- * signature check each time; keyed by the whole token, so a remembered answer is exactly what
- * checking again would give until `exp`, and nothing is remembered for a bad token.
+ * Access-token verification for the queue's steady poll, which answers before Nest's pipeline
+ * (and so before JwtAuthGuard's passport strategy). It applies the same rule, verifyAccessToken,
+ * and remembers a token that passed it with its expiry, so that a fan polling with it costs a
+ * map lookup instead of a signature check each time; keyed by the whole token, so a remembered
+ * answer is exactly what checking again would give until `exp`, and nothing is remembered for a
+ * bad token.
  */
 @Injectable()
 export class AccessTokenVerifier {
   private readonly verified = new Map<string, { user: AuthUser; expiresAtMs: number }>();
 
-  constructor(
-    private readonly jwt: JwtService,
-    private readonly config: AppConfig,
-  ) {}
+  constructor(private readonly config: AppConfig) {}
 
   /** The caller of a valid, unexpired access token; null for anything else. */
   verify(token: string): AuthUser | null {
@@ -37,39 +32,22 @@ export class AccessTokenVerifier {
       this.verified.delete(token);
       return null;
     }
-    let claims: AccessTokenClaims & { exp?: number };
-    try {
-      claims = this.jwt.verify(token, {
-        publicKey: asVerifyKey(this.config.jwt.accessKey),
-        algorithms: ['HS256'],
-      });
-    } catch {
-      return null;
-    }
-    const user = userOf(claims);
-    if (user && typeof claims.exp === 'number') {
-      if (this.verified.size >= MAX_REMEMBERED_TOKENS)
-        this.verified.delete(this.verified.keys().next().value!);
-      this.verified.set(token, { user, expiresAtMs: claims.exp * 1000 });
+    const user = verifyAccessToken(token, this.config.jwt.accessKey);
+    if (!user) return null;
+    // Verified just above, so decoding only reads the expiry; a token without one is not kept.
+    const expiresAt = jwt.decode(token, { json: true })?.exp;
+    if (typeof expiresAt === 'number') {
+      const oldest = this.verified.keys().next();
+      if (this.verified.size >= MAX_REMEMBERED_TOKENS && !oldest.done) this.verified.delete(oldest.value);
+      this.verified.set(token, { user, expiresAtMs: expiresAt * 1000 });
     }
     return user;
   }
 }
 
-/** The user an access token's claims name, or null when they are not an access token's. */
-export function userOf(claims: Partial<AccessTokenClaims>): AuthUser | null {
-  if (claims.typ !== 'access' || typeof claims.sub !== 'string' || !ROLES.has(claims.role)) return null;
-  return {
-    id: claims.sub,
-    role: claims.role!,
-    ...(typeof claims.sid === 'string' && UUID.test(claims.sid) ? { sessionId: claims.sid } : {}),
-  };
-}
-
-/** Provides the verifier everywhere: the guard (global) and the queue's poll path use one instance. */
+/** Provides the verifier to the queue's poll path (one instance, so one memory of tokens). */
 @Global()
 @Module({
-  imports: [JwtModule.register({})],
   providers: [AccessTokenVerifier],
   exports: [AccessTokenVerifier],
 })

@@ -7,6 +7,12 @@ import { DomainError } from './domain-error.js';
 import { classifyDatabaseError, isStatementTimeout } from './database-errors.js';
 import { EventMetrics } from '../../metrics/event-metrics.js';
 
+/** The part of Fastify's reply the filter uses (absent when the context is not HTTP). */
+interface FastifyReplyHeaders {
+  header?(name: string, value: string): unknown;
+  getHeader?(name: string): unknown;
+}
+
 export interface HttpErrorBody {
   statusCode: number;
   error: string;
@@ -62,7 +68,11 @@ export function toHttpError(exception: unknown): HttpErrorBody {
         ? 'INVALID_JSON'
         : (CODE_BY_HTTP_STATUS[fastify.statusCode] ?? 'BAD_REQUEST');
     const message =
-      code === 'INVALID_JSON' ? 'Request body is not valid JSON' : String(fastify.message ?? 'Bad request');
+      code === 'INVALID_JSON'
+        ? 'Request body is not valid JSON'
+        : typeof fastify.message === 'string'
+          ? fastify.message
+          : 'Bad request';
     return httpErrorBody(fastify.statusCode, code, message);
   }
   return httpErrorBody(500, 'INTERNAL_ERROR', 'Internal server error');
@@ -125,7 +135,7 @@ export class HttpErrorFilter implements ExceptionFilter {
     let body = toHttpError(exception);
     if (body.statusCode >= 500) this.logger.error(exception);
     if (body.statusCode === 503 && isStatementTimeout(exception)) this.metrics.statementTimedOut();
-    const response = host.switchToHttp().getResponse();
+    const response = host.switchToHttp().getResponse<FastifyReplyHeaders>();
     if (body.code === 'ROUTE_NOT_FOUND') {
       const { method, url } = host.switchToHttp().getRequest<{ method: string; url: string }>();
       const path = url.split('?')[0]!;

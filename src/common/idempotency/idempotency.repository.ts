@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Tx } from '../../prisma/transaction-runner.js';
+import type { Db } from '../../prisma/transaction-runner.js';
 
 export interface IdempotencyKeyId {
   userId: string;
@@ -21,7 +21,7 @@ export class IdempotencyRepository {
    * which identifies this attempt from then on, or null when another row holds the key.
    */
   async claim(
-    tx: Tx,
+    tx: Db,
     id: IdempotencyKeyId,
     requestHash: string,
     abandonedAfterSeconds: number,
@@ -37,7 +37,7 @@ export class IdempotencyRepository {
     return rows[0]?.claimedAt ?? null;
   }
 
-  async find(tx: Tx, id: IdempotencyKeyId): Promise<StoredIdempotencyKey | null> {
+  async find(tx: Db, id: IdempotencyKeyId): Promise<StoredIdempotencyKey | null> {
     const rows = await tx.$queryRaw<StoredIdempotencyKey[]>`
       SELECT request_hash AS "requestHash", completed_at IS NOT NULL AS completed, response_body AS "responseBody"
       FROM idempotency_keys
@@ -47,7 +47,7 @@ export class IdempotencyRepository {
 
   /** Stores the response, only if the claim made at `claimedAt` still holds the key. */
   async complete(
-    tx: Tx,
+    tx: Db,
     id: IdempotencyKeyId,
     claimedAt: Date,
     responseStatus: number,
@@ -63,7 +63,7 @@ export class IdempotencyRepository {
   }
 
   /** Frees the key after a failed attempt, unless another attempt has taken it over since. */
-  async release(tx: Tx, id: IdempotencyKeyId, claimedAt: Date): Promise<void> {
+  async release(tx: Db, id: IdempotencyKeyId, claimedAt: Date): Promise<void> {
     await tx.$executeRaw`
       DELETE FROM idempotency_keys
       WHERE user_id = ${id.userId}::uuid AND scope = ${id.scope} AND key = ${id.key}
@@ -71,7 +71,7 @@ export class IdempotencyRepository {
   }
 
   /** Deletes up to `batchSize` keys created more than `retentionHours` ago; returns how many. */
-  async deleteOlderThan(tx: Tx, retentionHours: number, batchSize: number): Promise<number> {
+  async deleteOlderThan(tx: Db, retentionHours: number, batchSize: number): Promise<number> {
     return tx.$executeRaw`
       DELETE FROM idempotency_keys
       WHERE (user_id, scope, key) IN (

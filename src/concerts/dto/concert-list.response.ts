@@ -1,27 +1,18 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, PickType } from '@nestjs/swagger';
 import { EXAMPLE } from '../../common/openapi/examples.js';
 import { SalesState } from '../../generated/prisma/enums.js';
 import type { ConcertListing } from '../concerts.service.js';
 import type { QueueState } from '../queue-state-reader.js';
+import { AvailableDateResponse } from './available-dates.response.js';
 import { calendarDate } from './calendar-date.js';
 
-export class ConcertQueueEntryResponse {
-  @ApiProperty({ format: 'uuid', example: EXAMPLE.concertId })
-  concertId!: string;
-
-  @ApiProperty({ example: EXAMPLE.concertName })
-  name!: string;
-
-  @ApiProperty({ example: EXAMPLE.venue })
-  venue!: string;
-
-  /** YYYY-MM-DD of startsAt in UTC. */
-  @ApiProperty({ format: 'date', description: 'YYYY-MM-DD of startsAt in UTC', example: EXAMPLE.date })
-  date!: string;
-
-  @ApiProperty({ format: 'date-time', example: EXAMPLE.startsAt })
-  startsAt!: string;
-
+export class ConcertQueueEntryResponse extends PickType(AvailableDateResponse, [
+  'concertId',
+  'name',
+  'venue',
+  'date',
+  'startsAt',
+] as const) {
   @ApiProperty({ enum: SalesState, enumName: 'SalesState', example: SalesState.ON_SALE })
   salesState!: SalesState;
 

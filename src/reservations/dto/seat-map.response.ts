@@ -1,5 +1,7 @@
 import { calendarDate } from '../../concerts/dto/calendar-date.js';
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, IntersectionType, PickType } from '@nestjs/swagger';
+import { AvailableDateResponse } from '../../concerts/dto/available-dates.response.js';
+import { ConcertResponse } from '../../concerts/dto/concert.response.js';
 import { EXAMPLE } from '../../common/openapi/examples.js';
 import { SeatStatus } from '../../generated/prisma/enums.js';
 import type { SeatMap } from '../reservations.service.js';
@@ -31,23 +33,11 @@ export class SeatResponse {
   mine!: boolean;
 }
 
-export class ConcertInfoResponse {
-  @ApiProperty({ format: 'uuid', example: EXAMPLE.concertId })
-  id!: string;
-
-  @ApiProperty({ example: EXAMPLE.concertName })
-  name!: string;
-
-  @ApiProperty({ example: EXAMPLE.venue })
-  venue!: string;
-
-  /** YYYY-MM-DD of startsAt in UTC, as in GET /reservation/available-dates. */
-  @ApiProperty({ format: 'date', description: 'YYYY-MM-DD of startsAt in UTC', example: EXAMPLE.date })
-  date!: string;
-
-  @ApiProperty({ format: 'date-time', example: EXAMPLE.startsAt })
-  startsAt!: string;
-}
+/** The concert's fields as in GET /admin/concerts, and its date as in GET /reservation/available-dates. */
+export class ConcertInfoResponse extends IntersectionType(
+  PickType(ConcertResponse, ['id', 'name', 'venue', 'startsAt'] as const),
+  PickType(AvailableDateResponse, ['date'] as const),
+) {}
 
 export class SeatMapResponse {
   @ApiProperty({ type: [SeatResponse] })

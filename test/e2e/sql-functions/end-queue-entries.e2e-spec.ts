@@ -34,17 +34,12 @@ describe('end_queue_entries', () => {
     const { rows } = await f.db.query<{
       active_count: number;
       activated_count: string;
-      left_waiting_count: string;
       last_ticket: string;
-    }>(
-      `SELECT active_count, activated_count, left_waiting_count, last_ticket FROM queues WHERE concert_id = $1`,
-      [concertId],
-    );
+    }>(`SELECT active_count, activated_count, last_ticket FROM queues WHERE concert_id = $1`, [concertId]);
     const row = rows[0]!;
     return {
       active: row.active_count,
       activated: Number(row.activated_count),
-      leftWaiting: Number(row.left_waiting_count),
       lastTicket: Number(row.last_ticket),
     };
   }
@@ -75,7 +70,7 @@ describe('end_queue_entries', () => {
     // Unclaimed: the concert's claim time (30 s), not the window, until queue_window_open claims.
     expect(rows.slice(0, 2).map((row) => Math.round(row.window_ms))).toEqual([30_000, 30_000]);
     expect(rows[0]!.since).toBeGreaterThanOrEqual(-1);
-    expect(await counters(concertId)).toEqual({ active: 2, activated: 2, leftWaiting: 0, lastTicket: 3 });
+    expect(await counters(concertId)).toEqual({ active: 2, activated: 2, lastTicket: 3 });
   });
 
   it('ends a waiting user’s entry (LEFT): no place is freed, the trigger counts the departure', async () => {
@@ -90,7 +85,7 @@ describe('end_queue_entries', () => {
     expect(await f.entryStatus(concertId, active[0]!)).toBe('ACTIVE');
     expect(await f.entryStatus(concertId, waiting[1]!)).toBe('WAITING');
     // Departures live in queue_departure_buckets and _stripes (the trigger), not in the queues row.
-    expect(await counters(concertId)).toEqual({ active: 1, activated: 1, leftWaiting: 0, lastTicket: 3 });
+    expect(await counters(concertId)).toEqual({ active: 1, activated: 1, lastTicket: 3 });
     const { rows } = await f.db.query<{ departed: string }>(
       'SELECT sum(departed)::text AS departed FROM queue_departure_stripes WHERE concert_id = $1',
       [concertId],
@@ -109,7 +104,7 @@ describe('end_queue_entries', () => {
     expect(await f.entryStatus(concertId, active[0]!)).toBe('COMPLETED');
     expect(await f.entryStatus(concertId, waiting[0]!)).toBe('ACTIVE');
     expect(await f.entryStatus(concertId, waiting[1]!)).toBe('WAITING');
-    expect(await counters(concertId)).toEqual({ active: 1, activated: 2, leftWaiting: 0, lastTicket: 3 });
+    expect(await counters(concertId)).toEqual({ active: 1, activated: 2, lastTicket: 3 });
   });
 
   it('with only-active, leaves a waiting user’s entry alone (a payment ends windows, not places in line)', async () => {
@@ -137,7 +132,7 @@ describe('end_queue_entries', () => {
     expect(await f.entryStatus(concertId, active[1]!)).toBe('ACTIVE');
     expect(await f.entryStatus(concertId, waiting[0]!)).toBe('ACTIVE');
     expect(await f.entryStatus(concertId, waiting[1]!)).toBe('WAITING');
-    expect(await counters(concertId)).toEqual({ active: 2, activated: 3, leftWaiting: 0, lastTicket: 4 });
+    expect(await counters(concertId)).toEqual({ active: 2, activated: 3, lastTicket: 4 });
   });
 
   it('admits nobody while sales are not ON_SALE, but still ends entries', async () => {
@@ -150,7 +145,7 @@ describe('end_queue_entries', () => {
     });
 
     expect(await f.entryStatus(concertId, waiting[0]!)).toBe('WAITING');
-    expect(await counters(concertId)).toEqual({ active: 0, activated: 1, leftWaiting: 0, lastTicket: 2 });
+    expect(await counters(concertId)).toEqual({ active: 0, activated: 1, lastTicket: 2 });
   });
 
   it('waits for the queue row and then sees a user who entered meanwhile', async () => {
