@@ -5,6 +5,7 @@ export const LIMIT_NAMES = {
   select: '+ 1-row SELECT',
   update: '+ 1-row UPDATE',
   argon2: 'argon2id verify',
+  'json-between': 'bare Fastify between them',
 };
 
 const integer = (value) =>
@@ -44,6 +45,10 @@ export function tableCells(results) {
   const limits = Object.fromEntries(
     (results.find((result) => result.name === 'limits')?.rows ?? []).map((row) => [row.key, row]),
   );
+  const between = results
+    .find((result) => result.name === 'long-line')
+    ?.rows.find((row) => row.key === 'line-limit');
+  if (between) limits['json-between'] = between;
   return results.flatMap((result) => {
     const passed = result.invariants.filter((invariant) => invariant.ok).length;
     const verdict = `${passed}/${result.invariants.length} ${passed === result.invariants.length ? '✓' : '✗'}`;
@@ -133,12 +138,13 @@ export function judgeTargets(results) {
   }
   const line = find('long-line');
   if (line) {
-    const steady = line.rows.filter((row) => row.limit === 'json');
-    const limit = find('limits')?.rows.find((row) => row.key === 'json');
+    const steady = line.rows.filter((row) => row.limit === 'json-between');
+    // Bare Fastify measured in stretches between the polls' own.
+    const limit = line.rows.find((row) => row.key === 'line-limit');
     const slowest = steady.reduce((a, b) => (b.throughput < a.throughput ? b : a));
     if (limit) {
       targets.push({
-        name: 'Steady polling ≥ 0.6 × bare Fastify (long line and 20 concerts)',
+        name: 'Steady polling ≥ 0.6 × bare Fastify between them (long line and 20 concerts)',
         met: slowest.throughput >= 0.6 * limit.throughput,
         actual: `slowest ${integer(slowest.throughput)}/s = ${(slowest.throughput / limit.throughput).toFixed(2)} × ${integer(limit.throughput)}/s (${slowest.label})`,
       });

@@ -37,9 +37,10 @@ export function cpuMsPer(cpu, requests) {
   };
 }
 
-export async function run(ctx) {
+/** The limit server (bare Fastify, and the same plus SQL or a hash), started on its own database concert. */
+export async function startLimitServer(ctx) {
   const concert = await createConcert(ctx.db, { name: 'Bench limits', capacity: 1, windowSeconds: 60 });
-  const server = await startServer({
+  return startServer({
     name: 'limit server',
     script: join(ROOT, 'bench', 'lib', 'limit-server.mjs'),
     env: {
@@ -50,6 +51,10 @@ export async function run(ctx) {
     },
     port: await freePort(),
   });
+}
+
+export async function run(ctx) {
+  const server = await startLimitServer(ctx);
   const client = new LoadClient(server.origin, ctx.connections);
   const rows = [];
   let failures = 0;
