@@ -29,6 +29,7 @@ import * as draw from './scenarios/draw.mjs';
 import * as loginStorm from './scenarios/login-storm.mjs';
 import * as machineLimits from './scenarios/machine-limits.mjs';
 import * as longLine from './scenarios/long-line.mjs';
+import * as metricsCost from './scenarios/metrics-cost.mjs';
 import * as positionPolling from './scenarios/position-polling.mjs';
 import * as queueStorm from './scenarios/queue-storm.mjs';
 import * as rush from './scenarios/rush.mjs';
@@ -42,6 +43,10 @@ const FULL = {
   storm: 10_000,
   stormCapacity: 100,
   pollSizes: [1_000, 10_000, 100_000],
+  metricsWaiting: 1_000,
+  metricsCapacity: 100,
+  metricsPolls: 80_000,
+  metricsSeatPages: 8_000,
   pollRequests: 20_000,
   pollCapacity: 100,
   lineSize: 1_000_000,
@@ -80,6 +85,10 @@ const SMOKE = {
   storm: 300,
   stormCapacity: 10,
   pollSizes: [100, 1_000, 5_000],
+  metricsWaiting: 100,
+  metricsCapacity: 10,
+  metricsPolls: 300,
+  metricsSeatPages: 100,
   pollRequests: 300,
   pollCapacity: 10,
   lineSize: 6_000,
@@ -111,7 +120,17 @@ const SMOKE = {
   phaseTimeoutMs: 60_000,
 };
 
-const SCENARIOS = [machineLimits, queueStorm, positionPolling, longLine, seatRush, rush, draw, loginStorm];
+const SCENARIOS = [
+  machineLimits,
+  queueStorm,
+  positionPolling,
+  longLine,
+  metricsCost,
+  seatRush,
+  rush,
+  draw,
+  loginStorm,
+];
 
 /** Users the rush takes (pgbench's buyers twice, its two closed loops, the open loop at most). */
 const rushUsers = (sizes) => 2 * 16 * 64 + 2 * sizes.rush.buyers + 10_000;
@@ -195,27 +214,30 @@ async function main() {
     const profileDir = join(ROOT, 'bench', 'results', 'profiles');
     if (options.cpuProfile) await mkdir(profileDir, { recursive: true });
     note('Starting the app (dist/main.js)…');
-    const app = await startServer({
-      name: 'app',
-      script: APP_ENTRY,
-      // The migrator reads prisma/migrations relative to the working directory.
-      cwd: ROOT,
-      nodeOptions: options.cpuProfile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
-      port: await freePort(),
-      readyPath: '/health/ready',
-      env: {
-        PATH: process.env.PATH,
-        NODE_ENV: 'production',
-        LOG_LEVEL: 'warn',
-        DATABASE_URL: database.url,
-        DATABASE_POOL_SIZE: String(poolSize),
-        MIGRATE_ON_BOOT: 'true',
-        SEED_ON_BOOT: 'false',
-        JWT_ACCESS_SECRET: secret,
-        JWT_REFRESH_SECRET: randomBytes(32).toString('hex'),
-        ...(options.metrics ? { METRICS_TOKEN: metricsToken } : {}),
-      },
-    });
+    /** The app as the run measures it; `metrics` adds METRICS_TOKEN (the metrics-cost scenario starts a second one). */
+    const startApp = async ({ metrics }) =>
+      startServer({
+        name: 'app',
+        script: APP_ENTRY,
+        // The migrator reads prisma/migrations relative to the working directory.
+        cwd: ROOT,
+        nodeOptions: options.cpuProfile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+        port: await freePort(),
+        readyPath: '/health/ready',
+        env: {
+          PATH: process.env.PATH,
+          NODE_ENV: 'production',
+          LOG_LEVEL: 'warn',
+          DATABASE_URL: database.url,
+          DATABASE_POOL_SIZE: String(poolSize),
+          MIGRATE_ON_BOOT: 'true',
+          SEED_ON_BOOT: 'false',
+          JWT_ACCESS_SECRET: secret,
+          JWT_REFRESH_SECRET: randomBytes(32).toString('hex'),
+          ...(metrics ? { METRICS_TOKEN: metricsToken } : {}),
+        },
+      });
+    const app = await startApp({ metrics: options.metrics });
     cleanups.push(() => app.stop());
     const scraper = options.metrics ? startScraping(app.origin, metricsToken) : null;
     if (scraper) cleanups.push(() => scraper.stop());
@@ -265,6 +287,19 @@ async function main() {
         return userIds.slice(untaken, untaken + count);
       },
       deadline: () => Date.now() + sizes.phaseTimeoutMs,
+      /** A second app with metrics on, scraped as Prometheus would: stop both when done. */
+      startAppWithMetrics: async () => {
+        const withMetrics = await startApp({ metrics: true });
+        const scraping = startScraping(withMetrics.origin, metricsToken);
+        return {
+          app: withMetrics,
+          scrapes: () => scraping.scrapes,
+          stop: async () => {
+            await scraping.stop();
+            await withMetrics.stop();
+          },
+        };
+      },
     };
 
     note('Warming up the app…');

@@ -122,6 +122,16 @@ export function judgeTargets(results) {
       actual: `${change >= 0 ? '+' : ''}${Math.round(change * 100)}% req/s, p50 ${ms(first.latencyMs.p50)} → ${ms(last.latencyMs.p50)} ms`,
     });
   }
+  const metricsCost = find('metrics-cost');
+  if (metricsCost) {
+    for (const { label, throughputOnToOff, cpuOnToOff } of Object.values(metricsCost.facts.compare)) {
+      targets.push({
+        name: `Metrics on within 3% of off: ${label}`,
+        met: throughputOnToOff >= 0.97 && (cpuOnToOff === null || cpuOnToOff <= 1.03),
+        actual: `req/s on/off ×${throughputOnToOff}, server CPU per request on/off ×${cpuOnToOff ?? '–'}`,
+      });
+    }
+  }
   const draw = find('draw');
   if (draw) {
     const facts = draw.facts;
