@@ -113,6 +113,9 @@ export async function run(ctx) {
     }
   }
   progress.done();
+  // A short (smoke) run can end before the first scrape: wait for one, as Prometheus would get it.
+  for (const until = Date.now() + 3_000; second.scrapes() === 0 && Date.now() < until;)
+    await new Promise((resolve) => setTimeout(resolve, 100));
   const scrapes = second.scrapes();
   await secondClient.close();
   await second.stop();
