@@ -1,21 +1,8 @@
-import { Prisma } from '../../src/generated/prisma/client.js';
 import type { Tx } from '../../src/prisma/transaction-runner.js';
 import { QueueRepository } from '../../src/queue/queue.repository.js';
 import { createConcert } from '../factories/concert.factory.js';
+import { capturedStatement } from '../helpers/captured-statement.js';
 import { createTestApp, type TestApp } from '../helpers/test-app.js';
-
-/** A Tx that records the statement a repository method sends instead of running it. */
-function capture(run: (tx: Tx) => Promise<unknown>): Promise<Prisma.Sql> {
-  return new Promise((resolve) => {
-    const tx = {
-      $queryRaw: (strings: TemplateStringsArray, ...values: unknown[]) => {
-        resolve(Prisma.sql(strings, ...values));
-        return Promise.reject(new Error('captured'));
-      },
-    } as unknown as Tx;
-    run(tx).catch(() => undefined);
-  });
-}
 
 interface PlanNode {
   'Node Type': string;
@@ -122,7 +109,7 @@ describe('Queue statements on stale statistics', () => {
   ];
 
   it.each(statements)('%s uses only index probes, planned for its values and generically', async (_, run) => {
-    const sql = await capture(run);
+    const sql = await capturedStatement(run);
     const custom = await t.db.query(`EXPLAIN (FORMAT JSON) ${sql.text}`, sql.values);
     const generic = await t.db.query(`EXPLAIN (GENERIC_PLAN, FORMAT JSON) ${sql.text}`);
     for (const result of [custom, generic]) {

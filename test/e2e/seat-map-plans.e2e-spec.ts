@@ -1,22 +1,8 @@
 import { escapeLiteral } from 'pg';
-import { Prisma } from '../../src/generated/prisma/client.js';
-import type { Tx } from '../../src/prisma/transaction-runner.js';
 import { ReservationsRepository } from '../../src/reservations/reservations.repository.js';
 import { createConcert } from '../factories/concert.factory.js';
+import { capturedStatement } from '../helpers/captured-statement.js';
 import { createTestApp, type TestApp } from '../helpers/test-app.js';
-
-/** A Tx that records the statement a repository method sends instead of running it. */
-function capture(run: (tx: Tx) => Promise<unknown>): Promise<Prisma.Sql> {
-  return new Promise((resolve) => {
-    const tx = {
-      $queryRaw: (strings: TemplateStringsArray, ...values: unknown[]) => {
-        resolve(Prisma.sql(strings, ...values));
-        return Promise.reject(new Error('captured'));
-      },
-    } as unknown as Tx;
-    run(tx).catch(() => undefined);
-  });
-}
 
 interface PlanNode {
   'Node Type': string;
@@ -72,7 +58,9 @@ describe('Seat map statement on a table of many concerts’ seats', () => {
   ];
 
   it.each(pages)('%s reads only the concert’s seats, by index', async (_, offset) => {
-    const sql = await capture((tx) => repo.findSeatMap(tx, userId, concertId, { offset, limit: 100 }, 1_000));
+    const sql = await capturedStatement((tx) =>
+      repo.findSeatMap(tx, userId, concertId, { offset, limit: 100 }, 1_000),
+    );
     const client = await t.db.connect();
     try {
       const literals = sql.values.map((value) =>

@@ -1,7 +1,6 @@
 import { Global, Injectable, Module } from '@nestjs/common';
-import jwt from 'jsonwebtoken';
 import { AppConfig } from '../../config/app-config.js';
-import { verifyAccessToken } from './access-token.js';
+import { verifyAccessTokenWithExpiry } from './access-token.js';
 import type { AuthUser } from './auth-user.js';
 
 /**
@@ -32,11 +31,11 @@ export class AccessTokenVerifier {
       this.verified.delete(token);
       return null;
     }
-    const user = verifyAccessToken(token, this.config.jwt.accessKey);
-    if (!user) return null;
-    // Verified just above, so decoding only reads the expiry; a token without one is not kept.
-    const expiresAt = jwt.decode(token, { json: true })?.exp;
-    if (typeof expiresAt === 'number') {
+    const verified = verifyAccessTokenWithExpiry(token, this.config.jwt.accessKey);
+    if (!verified) return null;
+    const { user, exp: expiresAt } = verified;
+    // A token without an expiry is not kept.
+    if (expiresAt !== undefined) {
       const oldest = this.verified.keys().next();
       if (this.verified.size >= MAX_REMEMBERED_TOKENS && !oldest.done) this.verified.delete(oldest.value);
       this.verified.set(token, { user, expiresAtMs: expiresAt * 1000 });

@@ -34,11 +34,22 @@ export function authUserFromAccessClaims(claims: unknown): AuthUser | undefined 
  * in JwtStrategy, for callers outside Nest's guards (the queue poll's fast path).
  */
 export function verifyAccessToken(token: string, key: KeyObject): AuthUser | undefined {
+  return verifyAccessTokenWithExpiry(token, key)?.user;
+}
+
+/** As verifyAccessToken, with the token's `exp` (seconds) when it has one: one verification for both. */
+export function verifyAccessTokenWithExpiry(
+  token: string,
+  key: KeyObject,
+): { user: AuthUser; exp: number | undefined } | undefined {
   let claims: unknown;
   try {
     claims = jwt.verify(token, key, { algorithms: ACCESS_TOKEN_ALGORITHMS });
   } catch {
     return undefined;
   }
-  return authUserFromAccessClaims(claims);
+  const user = authUserFromAccessClaims(claims);
+  if (!user) return undefined;
+  const { exp } = claims as { exp?: unknown };
+  return { user, exp: typeof exp === 'number' ? exp : undefined };
 }
