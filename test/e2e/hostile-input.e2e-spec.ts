@@ -6,6 +6,7 @@ import { STATUS_BY_CODE } from '../../src/common/errors/error-codes.js';
 import { AppConfig } from '../../src/config/app-config.js';
 import { createConcert, type ConcertFixture } from '../factories/concert.factory.js';
 import { createTestApp, createUser, type TestApp, type TestUser } from '../helpers/test-app.js';
+import { waitFor } from '../helpers/wait.js';
 
 /** Runs per property: with ~20 routes this keeps the file near 2,000 requests. */
 const PROPERTY_RUNS = 30;
@@ -288,6 +289,15 @@ describe('Hostile input on every route', () => {
       .send({ reservationIds: [toPay!.id] })
       .expect(200);
     victimPaymentId = paid.body.paymentId;
+    // The payment ended the victim's window; the admit that records it follows the commit in the
+    // background. Every route's snapshot must start after it, or it shows up as a change.
+    await waitFor(async () => {
+      const { rows } = await t.db.query(
+        `SELECT 1 FROM queue_entries WHERE concert_id = $1 AND user_id = $2 AND status = 'COMPLETED'`,
+        [concert.id, victim.id],
+      );
+      return rows.length === 1;
+    });
   });
   afterAll(async () => {
     console.info(`hostile requests sent and refused: ${sent}`);
