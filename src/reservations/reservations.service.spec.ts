@@ -82,14 +82,15 @@ describe(ReservationsService.name, () => {
       expect(map.seats.map((seat) => seat.number)).toEqual(['A3', 'A4']);
     });
 
-    it('counts the seats of a concert once: later unfiltered pages pass the count on', async () => {
+    it('counts the seats of a concert once: later unfiltered pages pass the layout on', async () => {
       repo.openWindows.add(`u1:${concertId}`);
       await sut.getSeatMap('u1', concertId, { page: 1, limit: 2, status: 'AVAILABLE' });
       await sut.getSeatMap('u1', concertId, { page: 1, limit: 2 });
       const map = await sut.getSeatMap('u1', concertId, { page: 3, limit: 2 });
       await sut.getSeatMap('u1', concertId, { page: 1, limit: 2, status: 'AVAILABLE' });
       // A filtered total is counted every time (seats change state); an unfiltered one only first.
-      expect(repo.knownSeatCounts).toEqual([null, null, 5, null]);
+      const layout = { count: 5, positionsDense: true };
+      expect(repo.knownSeatLayouts).toEqual([null, null, layout, null]);
       expect(map).toMatchObject({ total: 5, page: 3 });
       expect(map.seats.map((seat) => seat.number)).toEqual(['A5']);
     });
@@ -98,7 +99,7 @@ describe(ReservationsService.name, () => {
       await rejection(sut.getSeatMap('u1', concertId, { page: 1, limit: 2 }));
       repo.openWindows.add(`u1:${concertId}`);
       await sut.getSeatMap('u1', concertId, { page: 1, limit: 2 });
-      expect(repo.knownSeatCounts).toEqual([null, null]);
+      expect(repo.knownSeatLayouts).toEqual([null, null]);
     });
 
     it('refuses an unknown concert (404) before a caller without an open window (403)', async () => {

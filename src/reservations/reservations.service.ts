@@ -28,6 +28,7 @@ import {
   ReservationsRepository,
   type HeldReservation,
   type ReservationView,
+  type SeatLayout,
   type SeatView,
 } from './reservations.repository.js';
 
@@ -55,11 +56,12 @@ export const HOLD_SWEEP_BATCH = 500;
 @Injectable()
 export class ReservationsService {
   /**
-   * Seats per concert, as counted by an earlier unfiltered seat map. A concert's seats are
-   * created with it and never added or removed, so the count never goes stale; counting them
-   * on every page was the largest part of a seat map's cost in a rush.
+   * Seats per concert, as counted by an earlier unfiltered seat map, and whether their
+   * positions are 1..n. A concert's seats are created with it and never added, removed or
+   * moved, so neither goes stale; counting them on every page was the largest part of a seat
+   * map's cost in a rush, and paging by OFFSET the largest part of a late page's.
    */
-  private readonly seatCounts = new Map<string, number>();
+  private readonly seatLayouts = new Map<string, SeatLayout>();
 
   constructor(
     private readonly prisma: PrismaService,
@@ -87,14 +89,15 @@ export class ReservationsService {
       concertId,
       { offset: (page - 1) * limit, limit, status },
       // A filtered total changes with every hold and sale: only the unfiltered one is known.
-      status === undefined ? (this.seatCounts.get(concertId) ?? null) : null,
+      status === undefined ? (this.seatLayouts.get(concertId) ?? null) : null,
     );
     if (!map) throw new ConcertNotFoundError(concertId);
     if (map.concert.salesState === 'CLOSED') throw new SalesClosedError({ concertId });
     if (map.concert.salesState === 'UPCOMING')
       throw new SalesNotOpenError(concertId, map.concert.salesOpenAt);
     if (!map.windowOpen) throw await this.queueNotActive(userId, concertId);
-    if (status === undefined) this.seatCounts.set(concertId, map.total);
+    if (map.positionsDense !== null)
+      this.seatLayouts.set(concertId, { count: map.total, positionsDense: map.positionsDense });
     return { concert: map.concert, seats: map.seats, page, limit, total: map.total };
   }
 

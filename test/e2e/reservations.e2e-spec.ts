@@ -120,6 +120,45 @@ describe('Reservations', () => {
       expect((await seatRows(t, [concert.seatIds[1]!]))[0]!.status).toBe('HELD');
     });
 
+    it.each([
+      ['1..n (read as ranges of positions)', 'n'],
+      ['with gaps, repeats and a late start (read by OFFSET)', '10 + (n / 2) * 3'],
+    ])('pages in seat order whatever the positions: %s', async (_, position) => {
+      const concert = await createConcert(t, { seats: 7 });
+      // Seat i keeps its place in seat order (position, then id) under either numbering.
+      await t.db.query(
+        `UPDATE seats s SET position = ${position}
+           FROM (SELECT id, row_number() OVER (ORDER BY position, id) AS n FROM seats WHERE concert_id = $1) o
+           WHERE s.id = o.id`,
+        [concert.id],
+      );
+      const inOrder = (
+        await t.db.query<{ id: string }>('SELECT id FROM seats WHERE concert_id = $1 ORDER BY position, id', [
+          concert.id,
+        ])
+      ).rows.map((row) => row.id);
+      const user = await activeUser(t, concert.id);
+      const page = async (query: string) =>
+        (await t.http().get(`/reservation/${concert.id}/seats${query}`).set(user.headers).expect(200)).body;
+      // The first unfiltered page counts the seats and looks at their positions; the rest use that.
+      expect((await page('?page=1&limit=3')).seats.map((seat: { id: string }) => seat.id)).toEqual(
+        inOrder.slice(0, 3),
+      );
+      for (const [query, from, to] of [
+        ['?page=2&limit=3', 3, 6],
+        ['?page=3&limit=3', 6, 7],
+        ['?page=4&limit=3', 7, 7],
+        ['?page=2&limit=2', 2, 4],
+      ] as const) {
+        const body = await page(query);
+        expect({ query, ids: body.seats.map((seat: { id: string }) => seat.id) }).toEqual({
+          query,
+          ids: inOrder.slice(from, to),
+        });
+        expect(body.pagination.total).toBe(7);
+      }
+    });
+
     it('filters by ?status= as the map shows it (a lapsed hold is AVAILABLE), with pagination counting the matches', async () => {
       const concert = await createConcert(t, { seats: 5 });
       const user = await activeUser(t, concert.id);

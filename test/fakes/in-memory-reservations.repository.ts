@@ -11,6 +11,7 @@ import type {
   ReservationOwner,
   ReservationsRepository,
   ReservationView,
+  SeatLayout,
   SeatMapRows,
 } from '../../src/reservations/reservations.repository.js';
 import type { PublicOf } from './fake.js';
@@ -183,8 +184,8 @@ export class InMemoryReservationsRepository implements PublicOf<ReservationsRepo
   /** Users with an open queue window per concert, as `${userId}:${concertId}`; the concert comes from `concerts`. */
   readonly openWindows = new Set<string>();
   readonly concerts = new Map<string, ConcertRow>();
-  /** The seat count each findSeatMap call was given (null: count them). */
-  readonly knownSeatCounts: (number | null)[] = [];
+  /** The seat layout each findSeatMap call was given (null: count them). */
+  readonly knownSeatLayouts: (SeatLayout | null)[] = [];
 
   async findPendingOpening(_tx: Tx, concertId: string): Promise<{ salesOpenAt: Date } | undefined> {
     const concert = this.concerts.get(concertId);
@@ -198,13 +199,13 @@ export class InMemoryReservationsRepository implements PublicOf<ReservationsRepo
     userId: string,
     concertId: string,
     page: { offset: number; limit: number; status?: SeatStatus },
-    knownSeatCount: number | null = null,
+    layout: SeatLayout | null = null,
   ): Promise<SeatMapRows | null> {
-    this.knownSeatCounts.push(knownSeatCount);
+    this.knownSeatLayouts.push(layout);
     const concert = this.concerts.get(concertId);
     if (!concert) return null;
     const windowOpen = this.openWindows.has(`${userId}:${concertId}`);
-    if (!windowOpen) return { concert, windowOpen, total: 0, seats: [] };
+    if (!windowOpen) return { concert, windowOpen, total: 0, positionsDense: null, seats: [] };
     const mine = new Set(
       [...this.reservations.values()]
         .filter((reservation) => reservation.userId === userId)
@@ -221,10 +222,13 @@ export class InMemoryReservationsRepository implements PublicOf<ReservationsRepo
         mine: mine.has(seat.id),
       }))
       .filter((seat) => !page.status || seat.status === page.status);
+    const counted = layout === null && !page.status;
     return {
       concert,
       windowOpen,
-      total: knownSeatCount !== null && !page.status ? knownSeatCount : seats.length,
+      total: layout !== null && !page.status ? layout.count : seats.length,
+      // The fake's seats are numbered 1..n in order.
+      positionsDense: counted ? true : null,
       seats: seats.slice(page.offset, page.offset + page.limit),
     };
   }
