@@ -1,4 +1,15 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Header,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Query,
+} from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
@@ -16,7 +27,7 @@ import { HoldSeatsResponse, toHoldSeatsResponse } from './dto/hold-seats.respons
 import { ReservationListQueryDto } from './dto/reservation-list-query.dto.js';
 import { ReservationListResponse, toReservationListResponse } from './dto/reservation.response.js';
 import { SeatMapQueryDto } from './dto/seat-map-query.dto.js';
-import { SeatMapResponse, toSeatMapResponse } from './dto/seat-map.response.js';
+import { SeatMapResponse, seatMapResponseJson } from './dto/seat-map.response.js';
 import { ReservationsService } from './reservations.service.js';
 
 /** GET /reservation/available-dates lives in the concerts feature; its static segment wins over these params. */
@@ -43,12 +54,14 @@ export class ReservationsController {
     'SALES_NOT_OPEN',
     'SALES_CLOSED',
   )
+  // The body is a SeatMapResponse written as JSON text (see seatMapResponseJson): Fastify sends a string as it is.
+  @Header('Content-Type', 'application/json; charset=utf-8')
   async seatMap(
     @CurrentUser() user: AuthUser,
     @Param('concertId', ParseUUIDPipe) concertId: string,
     @Query() query: SeatMapQueryDto,
-  ): Promise<SeatMapResponse> {
-    return toSeatMapResponse(await this.reservations.getSeatMap(user.id, concertId, query));
+  ): Promise<string> {
+    return seatMapResponseJson(await this.reservations.getSeatMap(user.id, concertId, query));
   }
 
   @Post('seat')

@@ -29,12 +29,12 @@ import {
   type HeldReservation,
   type ReservationView,
   type SeatLayout,
-  type SeatView,
 } from './reservations.repository.js';
 
 export interface SeatMap {
   concert: ConcertRow;
-  seats: SeatView[];
+  /** A JSON array of SeatView, as the database wrote it (see findSeatMap). */
+  seatsJson: string;
   page: number;
   limit: number;
   total: number;
@@ -84,7 +84,7 @@ export class ReservationsService {
   ): Promise<SeatMap> {
     const { page, limit, status } = query;
     const map = await this.repo.findSeatMap(
-      this.prisma,
+      this.prisma.poolQuery,
       userId,
       concertId,
       { offset: (page - 1) * limit, limit, status },
@@ -98,7 +98,7 @@ export class ReservationsService {
     if (!map.windowOpen) throw await this.queueNotActive(userId, concertId);
     if (map.positionsDense !== null)
       this.seatLayouts.set(concertId, { count: map.total, positionsDense: map.positionsDense });
-    return { concert: map.concert, seats: map.seats, page, limit, total: map.total };
+    return { concert: map.concert, seatsJson: map.seatsJson, page, limit, total: map.total };
   }
 
   /**

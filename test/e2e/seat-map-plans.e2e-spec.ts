@@ -1,7 +1,7 @@
 import { escapeLiteral } from 'pg';
 import { ReservationsRepository } from '../../src/reservations/reservations.repository.js';
 import { createConcert } from '../factories/concert.factory.js';
-import { capturedStatement } from '../helpers/captured-statement.js';
+import { capturedPoolStatement } from '../helpers/captured-statement.js';
 import { createTestApp, type TestApp } from '../helpers/test-app.js';
 
 interface PlanNode {
@@ -73,8 +73,8 @@ describe('Seat map statement on a table of many concerts’ seats', () => {
   it.each(pages)(
     '%s reads only the concert’s seats, by index',
     async (_, offset, positionsDense, rowsRead) => {
-      const sql = await capturedStatement((tx) =>
-        repo.findSeatMap(tx, userId, concertId, { offset, limit: 100 }, { count: 1_000, positionsDense }),
+      const sql = await capturedPoolStatement((query) =>
+        repo.findSeatMap(query, userId, concertId, { offset, limit: 100 }, { count: 1_000, positionsDense }),
       );
       const client = await t.db.connect();
       try {

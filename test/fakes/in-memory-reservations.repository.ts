@@ -1,3 +1,4 @@
+import type { PoolQuery } from '../../src/prisma/prisma.service.js';
 import { randomUUID } from 'node:crypto';
 import type { ReservationStatus, SeatStatus } from '../../src/generated/prisma/enums.js';
 import type { Tx } from '../../src/prisma/transaction-runner.js';
@@ -195,7 +196,7 @@ export class InMemoryReservationsRepository implements PublicOf<ReservationsRepo
   }
 
   async findSeatMap(
-    _tx: Tx,
+    _query: PoolQuery,
     userId: string,
     concertId: string,
     page: { offset: number; limit: number; status?: SeatStatus },
@@ -205,7 +206,7 @@ export class InMemoryReservationsRepository implements PublicOf<ReservationsRepo
     const concert = this.concerts.get(concertId);
     if (!concert) return null;
     const windowOpen = this.openWindows.has(`${userId}:${concertId}`);
-    if (!windowOpen) return { concert, windowOpen, total: 0, positionsDense: null, seats: [] };
+    if (!windowOpen) return { concert, windowOpen, total: 0, positionsDense: null, seatsJson: '[]' };
     const mine = new Set(
       [...this.reservations.values()]
         .filter((reservation) => reservation.userId === userId)
@@ -229,7 +230,7 @@ export class InMemoryReservationsRepository implements PublicOf<ReservationsRepo
       total: layout !== null && !page.status ? layout.count : seats.length,
       // The fake's seats are numbered 1..n in order.
       positionsDense: counted ? true : null,
-      seats: seats.slice(page.offset, page.offset + page.limit),
+      seatsJson: JSON.stringify(seats.slice(page.offset, page.offset + page.limit)),
     };
   }
 

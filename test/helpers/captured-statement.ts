@@ -1,4 +1,5 @@
 import { Prisma } from '../../src/generated/prisma/client.js';
+import type { PoolQuery } from '../../src/prisma/prisma.service.js';
 import type { Tx } from '../../src/prisma/transaction-runner.js';
 
 /**
@@ -14,5 +15,16 @@ export function capturedStatement(run: (tx: Tx) => Promise<unknown>): Promise<Pr
       },
     } as unknown as Tx;
     run(tx).catch(() => undefined);
+  });
+}
+
+/** The statement a repository method runs on the pool (a PoolQuery), recorded instead of run. */
+export function capturedPoolStatement(run: (query: PoolQuery) => Promise<unknown>): Promise<Prisma.Sql> {
+  return new Promise((resolve) => {
+    const query = ((sql: Prisma.Sql) => {
+      resolve(sql);
+      return Promise.reject(new Error('captured'));
+    }) as PoolQuery;
+    run(query).catch(() => undefined);
   });
 }
