@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { unexpectedOutcome } from '../database/function-outcomes.js';
+import { Prisma } from '../generated/prisma/client.js';
 import type { PaymentStatus } from '../generated/prisma/enums.js';
+import type { SqlQuery } from '../prisma/prisma.service.js';
 import type { Db } from '../prisma/transaction-runner.js';
 
 export interface PaymentRow {
@@ -59,12 +61,12 @@ export class PaymentsRepository {
    * function (see prisma/functions/pay_reservations.sql for the rules, their order and its locks). All or none; a
    * refusal names the first rule broken and changes nothing.
    */
-  async pay(tx: Db, userId: string, reservationIds: string[]): Promise<PaymentOutcome> {
-    const rows = await tx.$queryRaw<PayRow[]>`
+  async pay(query: SqlQuery, userId: string, reservationIds: string[]): Promise<PaymentOutcome> {
+    const rows = await query<PayRow>(Prisma.sql`
       SELECT outcome, reservation_ids::text[] AS "reservationIds", balance, required,
              payment_id::text AS "paymentId", total_amount AS "totalAmount", created_at AS "createdAt",
              concert_ids::text[] AS "concertIds"
-      FROM pay_reservations(${userId}::uuid, ${reservationIds}::uuid[])`;
+      FROM pay_reservations(${userId}::uuid, ${reservationIds}::uuid[])`);
     const row = rows[0];
     if (!row) throw new Error('pay_reservations answered no row');
     switch (row.outcome) {

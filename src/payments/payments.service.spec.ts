@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Registry } from 'prom-client';
 import { EventMetrics } from '../metrics/event-metrics.js';
-import { FAKE_PRISMA, FAKE_TX, FakeTransactionRunner } from '../../test/fakes/fake-transaction-runner.js';
+import { FAKE_PRISMA, FakeTransactionRunner } from '../../test/fakes/fake-transaction-runner.js';
 import type { QueueExits } from '../queue/queue-exits.js';
 import { fake } from '../../test/fakes/fake.js';
 import { InMemoryIdempotencyRepository } from '../../test/fakes/in-memory-idempotency.repository.js';
@@ -93,7 +93,7 @@ describe(PaymentsService.name, () => {
         status: 'COMPLETED',
         createdAt: '2025-01-01T10:00:00.123Z',
       });
-      expect(payments.payCalls).toEqual([{ tx: FAKE_PRISMA, userId: 'u1', reservationIds: ids }]);
+      expect(payments.payCalls).toEqual([{ on: 'pool', userId: 'u1', reservationIds: ids }]);
       // The payment ended the payer's window in c1: the next user is admitted after the commit.
       expect(admitsAsked).toEqual([['c1']]);
     });
@@ -172,7 +172,7 @@ describe(PaymentsService.name, () => {
       const first = await sut.pay('u1', ids, 'key-1');
       await expect(sut.pay('u1', ids, 'key-1')).resolves.toEqual(first);
 
-      expect(payments.payCalls).toEqual([{ tx: FAKE_TX, userId: 'u1', reservationIds: ids }]);
+      expect(payments.payCalls).toEqual([{ on: 'transaction', userId: 'u1', reservationIds: ids }]);
       // After the key's transaction committed; the replay ended no window.
       expect(admitsAsked).toEqual([['c1']]);
     });

@@ -5,9 +5,8 @@ import { SalesClosedError } from '../concerts/concerts.errors.js';
 import type { PaymentStatus } from '../generated/prisma/enums.js';
 import { EventMetrics } from '../metrics/event-metrics.js';
 import { InsufficientPointsError } from '../points/points.errors.js';
-import { PrismaService } from '../prisma/prisma.service.js';
+import { PrismaService, queryIn, type SqlQuery } from '../prisma/prisma.service.js';
 import { QueueService } from '../queue/queue.service.js';
-import type { Db } from '../prisma/transaction-runner.js';
 import {
   ReservationAlreadyPaidError,
   ReservationExpiredError,
@@ -63,8 +62,8 @@ export class PaymentsService {
     let windowsEndedIn: string[] = [];
     // Set only when this request paid (not when a retry answers the stored receipt).
     let paid: PaymentReceipt | undefined;
-    const pay = async (tx: Db): Promise<PaymentReceipt> => {
-      const result = await this.repo.pay(tx, userId, reservationIds);
+    const pay = async (query: SqlQuery): Promise<PaymentReceipt> => {
+      const result = await this.repo.pay(query, userId, reservationIds);
       switch (result.outcome) {
         case 'PAID':
           windowsEndedIn = result.concertIds;
@@ -85,13 +84,14 @@ export class PaymentsService {
           return unexpectedOutcome('pay_reservations', result);
       }
     };
-    // Without a key, the function call is its own transaction: no BEGIN and COMMIT round trips.
+    // Without a key, the function call is its own transaction: no BEGIN and COMMIT round trips,
+    // and straight on the pool (the payment is one of a rush's hot requests).
     const receipt =
       idempotencyKey === undefined
-        ? await pay(this.prisma)
+        ? await pay(this.prisma.poolQuery)
         : await this.idempotency.run(
             { userId, scope: PAYMENT_SCOPE, key: idempotencyKey, request: { reservationIds } },
-            pay,
+            (tx) => pay(queryIn(tx)),
           );
     // Committed: the admit sees the ended windows. A replayed receipt ended none.
     if (windowsEndedIn.length) this.queue.admitAfterPayment(windowsEndedIn);

@@ -27,12 +27,19 @@ function preparedStatementName({ sql }: { sql: string }): string {
 }
 
 /**
- * One statement straight on the pool as a named prepared statement, outside Prisma's client:
- * for the hottest requests, where Prisma's client cost more CPU than the statement (a seat
- * page: 415 µs through Prisma, 175 µs on the pool; docs/decisions.md). Rows come back with
- * pg's own types (json parsed, bigint as string): such statements cast what they return.
+ * Runs one statement and answers its rows. `PrismaService.poolQuery` runs it straight on the
+ * pool as a named prepared statement, outside Prisma's client: for the hottest requests, where
+ * Prisma's client cost more CPU than the statement (a seat page: 415 µs through Prisma, 175 µs
+ * on the pool; docs/decisions.md). `queryIn(tx)` runs it in a transaction. Rows come back with
+ * pg's types on the pool (json parsed, bigint as a string): such statements cast what they return.
  */
-export type PoolQuery = <Row>(sql: Prisma.Sql) => Promise<Row[]>;
+export type SqlQuery = <Row>(sql: Prisma.Sql) => Promise<Row[]>;
+
+/** A SqlQuery in the transaction (or on the client) `db`. */
+export const queryIn =
+  (db: Prisma.TransactionClient): SqlQuery =>
+  <Row>(sql: Prisma.Sql) =>
+    db.$queryRaw<Row[]>(sql);
 
 /** Owns the Prisma client and its pg pool. A failed first connection crashes the boot. */
 @Injectable()
@@ -40,7 +47,7 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnModul
   private readonly logger = new Logger(PrismaService.name);
   /** The pool under the adapter, read by the metrics (connections in use, requests waiting). */
   readonly pool: pg.Pool;
-  readonly poolQuery: PoolQuery = async <Row>(sql: Prisma.Sql) =>
+  readonly poolQuery: SqlQuery = async <Row>(sql: Prisma.Sql) =>
     (
       await this.pool.query<Row & pg.QueryResultRow>({
         name: preparedStatementName({ sql: sql.text }),

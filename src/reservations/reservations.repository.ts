@@ -3,7 +3,7 @@ import type { ConcertRow } from '../concerts/concerts.repository.js';
 import { unexpectedOutcome } from '../database/function-outcomes.js';
 import { Prisma } from '../generated/prisma/client.js';
 import type { ReservationStatus, SeatStatus } from '../generated/prisma/enums.js';
-import type { PoolQuery } from '../prisma/prisma.service.js';
+import type { SqlQuery } from '../prisma/prisma.service.js';
 import type { Db, Tx } from '../prisma/transaction-runner.js';
 
 export interface LockedSeat {
@@ -187,16 +187,16 @@ export class ReservationsRepository {
    * Checks and holds in one round trip (the hold_seats function: see prisma/functions/hold_seats.sql
    * for the rules, their order and its locks). Every seat is held, or none and the first rule broken is named.
    */
-  async holdSeats(tx: Db, request: HoldRequest): Promise<HoldOutcome> {
+  async holdSeats(query: SqlQuery, request: HoldRequest): Promise<HoldOutcome> {
     // The price comes from the seat row as this statement's snapshot saw it: hold_seats copies
     // the same column, and a seat's price never changes. A subquery per row, not a join, keeps
     // the function's row order (the order of seatIds).
-    const rows = await tx.$queryRaw<HoldSeatsRow[]>`
+    const rows = await query<HoldSeatsRow>(Prisma.sql`
       SELECT h.outcome, h.held, h.seat_ids::text[] AS "seatIds", h.hold_id::text AS "holdId",
              h.hold_seat_id::text AS "holdSeatId", h.hold_expires_at AS "holdExpiresAt",
              (SELECT s.price FROM seats s WHERE s.id = h.hold_seat_id) AS "holdPrice"
       FROM hold_seats(${request.userId}::uuid, ${request.concertId}::uuid, ${request.seatIds}::uuid[],
-                      ${request.maxSeats}::int, ${request.holdSeconds}::int) h`;
+                      ${request.maxSeats}::int, ${request.holdSeconds}::int) h`);
     const [first] = rows;
     if (!first) throw new Error('hold_seats answered no row');
     switch (first.outcome) {
@@ -291,7 +291,7 @@ export class ReservationsRepository {
    * 3 ms of database time for a late page of 20,000 seats).
    */
   async findSeatMap(
-    query: PoolQuery,
+    query: SqlQuery,
     userId: string,
     concertId: string,
     page: { offset: number; limit: number; status?: SeatStatus },

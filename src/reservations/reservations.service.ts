@@ -109,7 +109,7 @@ export class ReservationsService {
    */
   async holdSeats(userId: string, concertId: string, seatIds: string[]): Promise<HeldReservation[]> {
     this.assertSeatSelection(seatIds);
-    const result = await this.repo.holdSeats(this.prisma, {
+    const result = await this.repo.holdSeats(this.prisma.poolQuery, {
       userId,
       concertId,
       seatIds,

@@ -3,7 +3,9 @@ import type {
   PaymentRow,
   PaymentsRepository,
 } from '../../src/payments/payments.repository.js';
+import type { SqlQuery } from '../../src/prisma/prisma.service.js';
 import type { Tx } from '../../src/prisma/transaction-runner.js';
+import { FAKE_POOL_QUERY } from './fake-transaction-runner.js';
 import type { PublicOf } from './fake.js';
 
 /**
@@ -13,10 +15,11 @@ import type { PublicOf } from './fake.js';
 export class InMemoryPaymentsRepository implements PublicOf<PaymentsRepository> {
   readonly payments = new Map<string, PaymentRow>();
   payOutcome: PaymentOutcome | undefined;
-  readonly payCalls: { tx: Tx; userId: string; reservationIds: string[] }[] = [];
+  /** Each call, and whether it ran straight on the pool or in a transaction. */
+  readonly payCalls: { on: 'pool' | 'transaction'; userId: string; reservationIds: string[] }[] = [];
 
-  async pay(tx: Tx, userId: string, reservationIds: string[]): Promise<PaymentOutcome> {
-    this.payCalls.push({ tx, userId, reservationIds });
+  async pay(query: SqlQuery, userId: string, reservationIds: string[]): Promise<PaymentOutcome> {
+    this.payCalls.push({ on: query === FAKE_POOL_QUERY ? 'pool' : 'transaction', userId, reservationIds });
     if (!this.payOutcome) throw new Error('InMemoryPaymentsRepository: set payOutcome first');
     if (this.payOutcome.outcome === 'PAID')
       this.payments.set(this.payOutcome.payment.id, this.payOutcome.payment);

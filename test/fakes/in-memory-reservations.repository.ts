@@ -1,4 +1,4 @@
-import type { PoolQuery } from '../../src/prisma/prisma.service.js';
+import type { SqlQuery } from '../../src/prisma/prisma.service.js';
 import { randomUUID } from 'node:crypto';
 import type { ReservationStatus, SeatStatus } from '../../src/generated/prisma/enums.js';
 import type { Tx } from '../../src/prisma/transaction-runner.js';
@@ -134,7 +134,7 @@ export class InMemoryReservationsRepository implements PublicOf<ReservationsRepo
   holdOutcome: HoldOutcome = { outcome: 'HELD', holds: [] };
   readonly holdRequests: HoldRequest[] = [];
 
-  async holdSeats(_tx: Tx, request: HoldRequest): Promise<HoldOutcome> {
+  async holdSeats(_query: SqlQuery, request: HoldRequest): Promise<HoldOutcome> {
     this.holdRequests.push(request);
     return this.holdOutcome;
   }
@@ -196,7 +196,7 @@ export class InMemoryReservationsRepository implements PublicOf<ReservationsRepo
   }
 
   async findSeatMap(
-    _query: PoolQuery,
+    _query: SqlQuery,
     userId: string,
     concertId: string,
     page: { offset: number; limit: number; status?: SeatStatus },

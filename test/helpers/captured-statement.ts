@@ -1,5 +1,5 @@
 import { Prisma } from '../../src/generated/prisma/client.js';
-import type { PoolQuery } from '../../src/prisma/prisma.service.js';
+import type { SqlQuery } from '../../src/prisma/prisma.service.js';
 import type { Tx } from '../../src/prisma/transaction-runner.js';
 
 /**
@@ -18,13 +18,13 @@ export function capturedStatement(run: (tx: Tx) => Promise<unknown>): Promise<Pr
   });
 }
 
-/** The statement a repository method runs on the pool (a PoolQuery), recorded instead of run. */
-export function capturedPoolStatement(run: (query: PoolQuery) => Promise<unknown>): Promise<Prisma.Sql> {
+/** The statement a repository method runs on the pool (a SqlQuery), recorded instead of run. */
+export function capturedPoolStatement(run: (query: SqlQuery) => Promise<unknown>): Promise<Prisma.Sql> {
   return new Promise((resolve) => {
     const query = ((sql: Prisma.Sql) => {
       resolve(sql);
       return Promise.reject(new Error('captured'));
-    }) as PoolQuery;
+    }) as SqlQuery;
     run(query).catch(() => undefined);
   });
 }
