@@ -23,7 +23,7 @@ DECLARE
 BEGIN
     v_state := lock_concert_sales(p_concert_id, true);
     SELECT c.sales_open_at, c.draw_tickets INTO v_open_at, v_draw_tickets
-    FROM concerts c WHERE c.id = p_concert_id FOR UPDATE;
+    FROM concerts c WHERE c.id = p_concert_id FOR NO KEY UPDATE;
     IF NOT FOUND THEN
         RETURN QUERY SELECT 'CONCERT_NOT_FOUND', NULL::INTEGER;
         RETURN;

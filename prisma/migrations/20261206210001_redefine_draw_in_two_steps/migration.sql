@@ -20,8 +20,9 @@
 -- Answers one row: 'DRAWN' with the entrants and the users admitted, or why nothing was drawn:
 --   CONCERT_NOT_FOUND; NO_DRAW, NOT_OPEN_YET, SALES_CLOSED (from open_sales_for_draw, or closed
 --   between the two steps); ALREADY_DRAWN (`entrants` of that draw).
--- Exactly once, whichever replica calls it: the concerts row, locked first, serializes the
--- draws, and drawn_at marks it done under it.
+-- Exactly once, whichever replica calls it: the concerts row, locked first (FOR NO KEY UPDATE,
+-- which entries' foreign-key checks do not wait for), serializes the draws, and drawn_at marks
+-- it done under it.
 -- Locks: the concerts row → the PRE_QUEUE entries by id (a leave racing the draw then either
 -- ended its entry before or sees it drawn) → the queues row → the admitted entries → the
 -- departure buckets, then stripes, in key order (as a leave takes them). A sales close waits
@@ -66,7 +67,8 @@ BEGIN
     SELECT c.draw_seed, c.draw_tickets, c.draw_entrants, c.sales_state, sales_state_now(c) = 'ON_SALE',
            c.queue_capacity, c.queue_claim_seconds
     INTO v_seed, v_draw_tickets, v_drawn_entrants, v_stored_state, v_on_sale, v_capacity, v_claim_seconds
-    FROM concerts c WHERE c.id = p_concert_id FOR UPDATE;
+    -- NO KEY: entries' inserts check their foreign key with FOR KEY SHARE on this row.
+    FROM concerts c WHERE c.id = p_concert_id FOR NO KEY UPDATE;
     IF v_drawn_entrants IS NOT NULL THEN
         RETURN QUERY SELECT 'ALREADY_DRAWN', v_drawn_entrants, NULL::INTEGER;
         RETURN;
@@ -269,7 +271,7 @@ DECLARE
 BEGIN
     v_state := lock_concert_sales(p_concert_id, true);
     SELECT c.sales_open_at, c.draw_tickets INTO v_open_at, v_draw_tickets
-    FROM concerts c WHERE c.id = p_concert_id FOR UPDATE;
+    FROM concerts c WHERE c.id = p_concert_id FOR NO KEY UPDATE;
     IF NOT FOUND THEN
         RETURN QUERY SELECT 'CONCERT_NOT_FOUND', NULL::INTEGER;
         RETURN;
