@@ -384,7 +384,11 @@ export class QueueRepository {
    * sales, so that entries from its commit on take tickets k+1.. without waiting for the draw.
    * With `lockWaitMs`, waits at most that long for the locks (lock_timeout; then 55P03).
    */
-  async openSalesForDraw(tx: Tx, concertId: string, options: { lockWaitMs?: number } = {}): Promise<OpeningResult> {
+  async openSalesForDraw(
+    tx: Tx,
+    concertId: string,
+    options: { lockWaitMs?: number } = {},
+  ): Promise<OpeningResult> {
     if (options.lockWaitMs !== undefined) {
       await tx.$queryRaw`SELECT set_config('lock_timeout', ${`${options.lockWaitMs}ms`}, true)`;
     }
