@@ -269,7 +269,7 @@ export class QueueRepository {
                     c.queue_capacity, c.queue_window_seconds, c.queue_claim_seconds
         ),
         -- UPCOMING and the pre-queue open (issue 21): newcomers wait for the draw, with no ticket
-        -- and without the queue row. The draw takes the sales lock exclusively, so it sees them.
+        -- and without the queue row. The draw's opening takes the sales lock exclusively, so it counts them.
         pre_queued AS (
           INSERT INTO queue_entries (concert_id, user_id, ticket, status)
           SELECT ${concertId}::uuid, nc.user_id, NULL, 'PRE_QUEUE'
