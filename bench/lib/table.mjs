@@ -143,7 +143,12 @@ export function judgeTargets(results) {
     targets.push({
       name: 'Polls during the draw keep answering (none waits over 1 s)',
       met: facts.pollsDuringMaxMs < 1_000,
-      actual: `max ${ms(facts.pollsDuringMaxMs)} ms; entries waiting for the draw max ${ms(facts.lateEntriesMaxMs)} ms`,
+      actual: `max ${ms(facts.pollsDuringMaxMs)} ms`,
+    });
+    targets.push({
+      name: 'Entries into the concert during the draw wait on it under 1 s',
+      met: facts.lateEntriesMaxMs < 1_000,
+      actual: `max ${ms(facts.lateEntriesMaxMs)} ms, p99 ${ms(facts.lateEntriesP99Ms)} ms; into another concert meanwhile max ${ms(facts.controlEntriesMaxMs)} ms, p99 ${ms(facts.controlEntriesP99Ms)} ms`,
     });
   }
   const line = find('long-line');

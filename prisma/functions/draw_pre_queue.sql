@@ -1,61 +1,80 @@
--- The pre-queue's draw, once per concert, at its opening: every PRE_QUEUE entry gets its ticket
--- in the order of sha256(draw_seed || the entry id's 16 bytes), ascending (ties, never seen, by
--- id), tickets 1..k; then the first queue_capacity tickets are admitted (while ON_SALE), as
--- end_queue_entries would admit them into an empty queue: unclaimed, with the concert's claim
--- time (expires_at = now + queue_claim_seconds, claimed_at NULL); queue_window_open or a poll
--- claims the place, else it lapses as NO_SHOW. Anyone can recompute that order from
--- the published seed and entry ids (README: "Checking the draw"). Set-based: one statement
--- orders and tickets every entry.
+-- The pre-queue's draw, once per concert, after open_sales_for_draw opened its sales and
+-- reserved tickets 1..draw_tickets: every entry still PRE_QUEUE gets its ticket in the order of
+-- sha256(draw_seed || the entry id's 16 bytes), ascending (ties, never seen, by id), tickets
+-- 1..k; a reserved ticket left over (k+1..draw_tickets: entrants who left after the opening,
+-- before their ticket) counts as a departure, so the counters stay exact. Then the first
+-- queue_capacity waiting tickets are admitted (while ON_SALE), as end_queue_entries would admit
+-- them: unclaimed, with the concert's claim time (expires_at = now + queue_claim_seconds,
+-- claimed_at NULL); queue_window_open or a poll claims the place, else it lapses as NO_SHOW.
+-- Anyone can recompute that order from the published seed and entry ids (README: "Checking
+-- the draw"). Set-based: one statement orders and tickets every entry.
+--
+-- Without the sales lock: entries arriving meanwhile took tickets after draw_tickets and wait;
+-- nobody is admitted until this commits (end_queue_entries admits nobody while a concert is
+-- opened but not drawn). Not opened yet (a direct call), it calls open_sales_for_draw first,
+-- in this transaction.
 --
 -- Answers one row: 'DRAWN' with the entrants and the users admitted, or why nothing was drawn:
---   CONCERT_NOT_FOUND; NO_DRAW (no sales_open_at); ALREADY_DRAWN (`entrants` of that draw);
---   SALES_CLOSED (closed before the opening: close_concert_sales ended the pre-queue);
---   NOT_OPEN_YET (sales_open_at is still ahead by the database clock).
--- Exactly once, whichever replica's sweeper calls it: the concert's sales lock (exclusive)
--- serializes draws, entries and changes of the opening, and drawn_at marks it done under it.
--- Locks: the sales lock (exclusive) → the concerts row → the queues row → the PRE_QUEUE
--- entries by id (a leave racing the draw then either ended its entry before or sees it drawn).
+--   CONCERT_NOT_FOUND; NO_DRAW, NOT_OPEN_YET, SALES_CLOSED (from open_sales_for_draw, or closed
+--   between the two steps); ALREADY_DRAWN (`entrants` of that draw).
+-- Exactly once, whichever replica calls it: the concerts row, locked first (FOR NO KEY UPDATE,
+-- which entries' foreign-key checks do not wait for), serializes the draws, and drawn_at marks
+-- it done under it.
+-- Locks: the concerts row → the PRE_QUEUE entries by id (a leave racing the draw then either
+-- ended its entry before or sees it drawn) → the queues row → the admitted entries → the
+-- departure buckets, then stripes, in key order (as a leave takes them). A sales close waits
+-- for the concerts row, so it never holds the queues row against this.
 CREATE OR REPLACE FUNCTION "draw_pre_queue"(p_concert_id UUID)
 RETURNS TABLE (outcome TEXT, entrants INTEGER, admitted INTEGER) LANGUAGE plpgsql AS $$
 DECLARE
-    v_state "SalesState";
+    v_opened BOOLEAN;
+    v_opening TEXT;
+    v_on_sale BOOLEAN;
     v_stored_state "SalesState";
     v_capacity INTEGER;
     v_claim_seconds INTEGER;
     v_seed BYTEA;
-    v_open_at TIMESTAMPTZ;
+    v_draw_tickets INTEGER;
     v_drawn_entrants INTEGER;
-    v_last_ticket BIGINT;
+    v_active INTEGER;
     v_entrants INTEGER;
-    v_admitted INTEGER;
+    v_free INTEGER;
+    v_admitted_drawn INTEGER;
+    v_admitted_late INTEGER := 0;
 BEGIN
-    v_state := lock_concert_sales(p_concert_id, true);
-    SELECT c.draw_seed, c.sales_open_at, c.draw_entrants, c.sales_state, c.queue_capacity, c.queue_claim_seconds
-    INTO v_seed, v_open_at, v_drawn_entrants, v_stored_state, v_capacity, v_claim_seconds
-    FROM concerts c WHERE c.id = p_concert_id FOR UPDATE;
+    SELECT c.sales_opened_at IS NOT NULL INTO v_opened FROM concerts c WHERE c.id = p_concert_id;
     IF NOT FOUND THEN
         RETURN QUERY SELECT 'CONCERT_NOT_FOUND', NULL::INTEGER, NULL::INTEGER;
         RETURN;
-    ELSIF v_open_at IS NULL THEN
-        RETURN QUERY SELECT 'NO_DRAW', NULL::INTEGER, NULL::INTEGER;
-        RETURN;
-    ELSIF v_drawn_entrants IS NOT NULL THEN
+    ELSIF NOT v_opened THEN
+        -- Before any row lock: the sales lock comes first.
+        SELECT o.outcome INTO v_opening FROM open_sales_for_draw(p_concert_id) o;
+        IF v_opening = 'NO_DRAW' THEN
+            RETURN QUERY SELECT 'NO_DRAW', NULL::INTEGER, NULL::INTEGER;
+            RETURN;
+        ELSIF v_opening = 'NOT_OPEN_YET' THEN
+            RETURN QUERY SELECT 'NOT_OPEN_YET', NULL::INTEGER, NULL::INTEGER;
+            RETURN;
+        ELSIF v_opening = 'SALES_CLOSED' THEN
+            RETURN QUERY SELECT 'SALES_CLOSED', NULL::INTEGER, NULL::INTEGER;
+            RETURN;
+        END IF;
+    END IF;
+
+    SELECT c.draw_seed, c.draw_tickets, c.draw_entrants, c.sales_state, sales_state_now(c) = 'ON_SALE',
+           c.queue_capacity, c.queue_claim_seconds
+    INTO v_seed, v_draw_tickets, v_drawn_entrants, v_stored_state, v_on_sale, v_capacity, v_claim_seconds
+    -- NO KEY: entries' inserts check their foreign key with FOR KEY SHARE on this row.
+    FROM concerts c WHERE c.id = p_concert_id FOR NO KEY UPDATE;
+    IF v_drawn_entrants IS NOT NULL THEN
         RETURN QUERY SELECT 'ALREADY_DRAWN', v_drawn_entrants, NULL::INTEGER;
         RETURN;
-    ELSIF v_state = 'CLOSED' THEN
+    ELSIF v_stored_state = 'CLOSED' THEN
+        -- Closed between the two steps: the close ended every entry.
         RETURN QUERY SELECT 'SALES_CLOSED', NULL::INTEGER, NULL::INTEGER;
-        RETURN;
-    ELSIF v_open_at > clock_timestamp() THEN
-        RETURN QUERY SELECT 'NOT_OPEN_YET', NULL::INTEGER, NULL::INTEGER;
         RETURN;
     END IF;
 
-    SELECT q.last_ticket INTO v_last_ticket FROM queues q WHERE q.concert_id = p_concert_id FOR UPDATE;
-    -- Before the draw every entry is PRE_QUEUE (the concert is UPCOMING, and an opening cannot
-    -- be set once anyone has entered), so the drawn tickets are 1..k.
-    IF v_last_ticket <> 0 THEN
-        RAISE EXCEPTION 'draw of concert %: tickets were given before the draw (last ticket %)', p_concert_id, v_last_ticket;
-    END IF;
     PERFORM 1 FROM queue_entries e
     WHERE e.concert_id = p_concert_id AND e.status = 'PRE_QUEUE' ORDER BY e.id FOR UPDATE;
     -- The order's sort in memory (100,000 entries take about 12 MB), for this transaction only.
@@ -71,24 +90,60 @@ BEGIN
         RETURNING 1
     )
     SELECT count(*)::INTEGER INTO v_entrants FROM ticketed;
+    IF v_entrants > v_draw_tickets THEN
+        RAISE EXCEPTION 'draw of concert %: % entrants for % reserved tickets', p_concert_id, v_entrants, v_draw_tickets;
+    END IF;
 
-    -- The first places: nobody is active yet, so tickets 1..capacity, found by the (concert_id,
-    -- ticket) index. Not through end_queue_entries: just after this bulk change the statistics
-    -- still count the drawn entries as PRE_QUEUE, and its admission then planned a nested loop
-    -- over every waiting entry (26 s for 100,000). PAUSED (stored) admits nobody yet. Admitted
-    -- as end_queue_entries admits: the claim time, claimed_at left NULL until the first claim.
-    v_admitted := CASE WHEN v_stored_state = 'ON_SALE' THEN LEAST(v_capacity, v_entrants) ELSE 0 END;
+    SELECT q.active_count INTO v_active FROM queues q WHERE q.concert_id = p_concert_id FOR UPDATE;
+    v_free := CASE WHEN v_on_sale THEN GREATEST(v_capacity - v_active, 0) ELSE 0 END;
+
+    -- The first places, by the (concert_id, ticket) index. Not through end_queue_entries: just
+    -- after this bulk change the statistics still count the drawn entries as PRE_QUEUE, and its
+    -- admission then planned a nested loop over every waiting entry (26 s for 100,000). PAUSED
+    -- (stored) admits nobody yet. Admitted as end_queue_entries admits: the claim time,
+    -- claimed_at left NULL until the first claim.
+    v_admitted_drawn := LEAST(v_free, v_entrants);
     UPDATE queue_entries e
     SET status = 'ACTIVE', activated_at = clock_timestamp(),
         expires_at = clock_timestamp() + make_interval(secs => v_claim_seconds)
-    WHERE e.concert_id = p_concert_id AND e.ticket <= v_admitted;
+    WHERE e.concert_id = p_concert_id AND e.ticket <= v_admitted_drawn;
+    -- Places left over go to those who entered after the opening, in ticket order: fewer drawn
+    -- entrants than places, so few rows.
+    IF v_free > v_admitted_drawn THEN
+        WITH late AS (
+            UPDATE queue_entries e
+            SET status = 'ACTIVE', activated_at = clock_timestamp(),
+                expires_at = clock_timestamp() + make_interval(secs => v_claim_seconds)
+            WHERE e.id IN (SELECT w.id FROM queue_entries w
+                           WHERE w.concert_id = p_concert_id AND w.status = 'WAITING' AND w.ticket > v_draw_tickets
+                           ORDER BY w.ticket LIMIT v_free - v_admitted_drawn)
+              AND e.status = 'WAITING'
+            RETURNING 1
+        )
+        SELECT count(*)::INTEGER INTO v_admitted_late FROM late;
+    END IF;
+
+    -- Reserved tickets nobody holds: departures, recorded as record_queue_departure records them.
+    IF v_draw_tickets > v_entrants THEN
+        INSERT INTO queue_departure_buckets AS b (concert_id, bucket, mask, changed_xid)
+        SELECT p_concert_id, t >> 6, bit_or(1::BIGINT << (t & 63)::INTEGER), pg_current_xact_id()::TEXT::BIGINT
+        FROM generate_series(v_entrants + 1::BIGINT, v_draw_tickets) AS t
+        GROUP BY t >> 6 ORDER BY t >> 6
+        ON CONFLICT (concert_id, bucket)
+        DO UPDATE SET mask = b.mask | EXCLUDED.mask, changed_xid = EXCLUDED.changed_xid;
+        INSERT INTO queue_departure_stripes AS s (concert_id, stripe, departed)
+        SELECT p_concert_id, ((t >> 6) & 15)::SMALLINT, count(*)
+        FROM generate_series(v_entrants + 1::BIGINT, v_draw_tickets) AS t
+        GROUP BY ((t >> 6) & 15)::SMALLINT ORDER BY ((t >> 6) & 15)::SMALLINT
+        ON CONFLICT (concert_id, stripe) DO UPDATE SET departed = s.departed + EXCLUDED.departed;
+    END IF;
 
     UPDATE queues q
-    SET last_ticket = v_entrants, active_count = q.active_count + v_admitted,
-        activated_count = q.activated_count + v_admitted, updated_at = clock_timestamp()
+    SET active_count = q.active_count + v_admitted_drawn + v_admitted_late,
+        activated_count = q.activated_count + v_admitted_drawn + v_admitted_late, updated_at = clock_timestamp()
     WHERE q.concert_id = p_concert_id;
     UPDATE concerts c SET drawn_at = clock_timestamp(), draw_entrants = v_entrants, updated_at = clock_timestamp()
     WHERE c.id = p_concert_id;
-    RETURN QUERY SELECT 'DRAWN', v_entrants, v_admitted;
+    RETURN QUERY SELECT 'DRAWN', v_entrants, v_admitted_drawn + v_admitted_late;
 END;
 $$;

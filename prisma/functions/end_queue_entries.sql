@@ -6,7 +6,9 @@
 -- (expires_at = now + queue_claim_seconds, claimed_at NULL); queue_window_open claims it.
 -- Answers how many entries ended (in all, and of them EXPIRED, NO_SHOW, COMPLETED) and how
 -- many were admitted.
--- Admits only while the concert is on sale by the database clock. Locks the concert's sales
+-- Admits only while the concert is on sale by the database clock, and not between the opening
+-- of its sales and its draw (open_sales_for_draw, draw_pre_queue): the drawn tickets, ahead of
+-- every waiting one, are not given yet. Locks the concert's sales
 -- lock (shared), then the queues row; each later statement takes a fresh snapshot, so it sees
 -- every user who entered or was admitted while it waited. A waiting user's departure is
 -- counted by the queue_entries_departure trigger, not here. No row when the concert has no queue.
@@ -32,8 +34,10 @@ BEGIN
     -- Admission only while on sale by the database clock, read under the concert's sales lock
     -- (shared), taken before the queue row.
     v_on_sale := coalesce(lock_concert_sales(p_concert_id) = 'ON_SALE', false);
-    SELECT q.active_count, c.queue_capacity, c.queue_claim_seconds
-    INTO v_active, v_capacity, v_claim_seconds
+    -- Read with the queue row: a draw committing while this waits for that row is seen here
+    -- as not drawn yet (the concerts row is not re-read), which only admits nobody this time.
+    SELECT q.active_count, c.queue_capacity, c.queue_claim_seconds, v_on_sale AND NOT (c.sales_opened_at IS NOT NULL AND c.drawn_at IS NULL)
+    INTO v_active, v_capacity, v_claim_seconds, v_on_sale
     FROM queues q JOIN concerts c ON c.id = q.concert_id
     WHERE q.concert_id = p_concert_id
     FOR UPDATE OF q;

@@ -174,7 +174,7 @@ export class ConcertsRepository {
     const rows = await tx.$queryRaw<SalesLock[]>`
       SELECT lock_concert_sales(c.id, true)::text AS "salesState", c.starts_at AS "startsAt",
              c.sales_close_at AS "salesCloseAt", c.sales_open_at AS "salesOpenAt",
-             c.drawn_at IS NULL AND (c.sales_open_at IS NOT NULL
+             c.sales_opened_at IS NULL AND (c.sales_open_at IS NOT NULL
                OR NOT EXISTS (SELECT 1 FROM queue_entries e WHERE e.concert_id = c.id)) AS "openingMovable",
              clock_timestamp() AS now
       FROM concerts c WHERE c.id = ${concertId}::uuid`;

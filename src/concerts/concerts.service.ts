@@ -113,8 +113,8 @@ export class ConcertsService {
    * every entry, admission, hold and payment of the concert falls wholly before or after it;
    * closing also releases every unpaid hold and ends every live queue entry in the same
    * transaction. CLOSED is final: reopening would need back the queue the close dismissed.
-   * The opening (salesOpenAt) moves only while the concert is not drawn and nobody has taken a
-   * ticket: drawn tickets are 1..k (see draw_pre_queue).
+   * The opening (salesOpenAt) moves only while the sales have not opened for the draw and
+   * nobody has taken a ticket: drawn tickets are 1..k (see open_sales_for_draw).
    */
   async changeConcertSettings(
     concertId: string,

@@ -1,5 +1,5 @@
 import { PAY_RESERVATIONS_OUTCOMES } from '../payments/payments.repository.js';
-import { DRAW_PRE_QUEUE_OUTCOMES } from '../queue/queue.repository.js';
+import { DRAW_PRE_QUEUE_OUTCOMES, OPEN_SALES_FOR_DRAW_OUTCOMES } from '../queue/queue.repository.js';
 import { HOLD_SEATS_OUTCOMES } from '../reservations/reservations.repository.js';
 import { unexpectedOutcome } from './function-outcomes.js';
 import { readFunctionSources } from './sql-functions.js';
@@ -29,6 +29,7 @@ function outcomeLiterals(body: string): Set<string> {
 const DECLARED: Record<string, readonly string[]> = {
   draw_pre_queue: DRAW_PRE_QUEUE_OUTCOMES,
   hold_seats: HOLD_SEATS_OUTCOMES,
+  open_sales_for_draw: OPEN_SALES_FOR_DRAW_OUTCOMES,
   pay_reservations: PAY_RESERVATIONS_OUTCOMES,
 };
 

@@ -39,6 +39,23 @@ export interface ConcertSales {
   preQueueOpensAt: Date | null;
 }
 
+/** What open_sales_for_draw answers; declared once here, kept equal to its source by function-outcomes.spec.ts. */
+export const OPEN_SALES_FOR_DRAW_OUTCOMES = [
+  'OPENED',
+  'ALREADY_OPENED',
+  'NOT_OPEN_YET',
+  'NO_DRAW',
+  'SALES_CLOSED',
+  'CONCERT_NOT_FOUND',
+] as const;
+export type OpeningOutcome = (typeof OPEN_SALES_FOR_DRAW_OUTCOMES)[number];
+
+export interface OpeningResult {
+  outcome: OpeningOutcome;
+  /** OPENED, ALREADY_OPENED: the tickets reserved for the pre-queue (1..tickets). */
+  tickets: number | null;
+}
+
 /** What draw_pre_queue answers; declared once here, kept equal to its source by function-outcomes.spec.ts. */
 export const DRAW_PRE_QUEUE_OUTCOMES = [
   'DRAWN',
@@ -252,7 +269,7 @@ export class QueueRepository {
                     c.queue_capacity, c.queue_window_seconds, c.queue_claim_seconds
         ),
         -- UPCOMING and the pre-queue open (issue 21): newcomers wait for the draw, with no ticket
-        -- and without the queue row. The draw takes the sales lock exclusively, so it sees them.
+        -- and without the queue row. The draw's opening takes the sales lock exclusively, so it counts them.
         pre_queued AS (
           INSERT INTO queue_entries (concert_id, user_id, ticket, status)
           SELECT ${concertId}::uuid, nc.user_id, NULL, 'PRE_QUEUE'
@@ -362,9 +379,31 @@ export class QueueRepository {
   }
 
   /**
-   * The pre-queue's draw (the draw_pre_queue function): tickets in the seed's order, then the
-   * first admissions, exactly once per concert. With `lockWaitMs`, waits at most that long for
-   * the sales lock and the rows (lock_timeout for the rest of the transaction; then 55P03).
+   * The draw's first step at the opening (the open_sales_for_draw function): under the sales
+   * lock (exclusive), briefly, fixes the pre-queue's size k, reserves tickets 1..k and opens the
+   * sales, so that entries from its commit on take tickets k+1.. without waiting for the draw.
+   * With `lockWaitMs`, waits at most that long for the locks (lock_timeout; then 55P03).
+   */
+  async openSalesForDraw(
+    tx: Tx,
+    concertId: string,
+    options: { lockWaitMs?: number } = {},
+  ): Promise<OpeningResult> {
+    if (options.lockWaitMs !== undefined) {
+      await tx.$queryRaw`SELECT set_config('lock_timeout', ${`${options.lockWaitMs}ms`}, true)`;
+    }
+    const rows = await tx.$queryRaw<OpeningResult[]>`
+      SELECT outcome, tickets FROM open_sales_for_draw(${concertId}::uuid)`;
+    const row = rows[0];
+    if (!row) throw new Error('open_sales_for_draw answered no row');
+    return row;
+  }
+
+  /**
+   * The pre-queue's draw (the draw_pre_queue function), after openSalesForDraw committed:
+   * tickets 1..k in the seed's order, without the sales lock, then the first admissions,
+   * exactly once per concert (its row serializes the replicas). With `lockWaitMs`, waits at
+   * most that long for the rows (lock_timeout for the rest of the transaction; then 55P03).
    */
   async drawPreQueue(tx: Tx, concertId: string, options: { lockWaitMs?: number } = {}): Promise<DrawResult> {
     if (options.lockWaitMs !== undefined) {
@@ -470,6 +509,8 @@ export class QueueRepository {
       UNION
       SELECT q.concert_id::text FROM queues q JOIN concerts c ON c.id = q.concert_id
       WHERE c.sales_state = 'ON_SALE' AND q.active_count < c.queue_capacity
+        -- Opened but not drawn: nobody is admitted until the draw (see end_queue_entries).
+        AND (c.sales_opened_at IS NULL OR c.drawn_at IS NOT NULL)
         AND q.last_ticket > q.activated_count
           + (SELECT coalesce(sum(s.departed), 0) FROM queue_departure_stripes s WHERE s.concert_id = q.concert_id)
       LIMIT ${limit}`;

@@ -252,20 +252,28 @@ export class QueueService implements OnApplicationShutdown {
   }
 
   /**
-   * Draws the pre-queues whose opening has passed, one short transaction per concert (see
-   * draw_pre_queue): exactly once whichever replica gets there first; the others find it
-   * drawn. A concert whose sales lock stays busy past the wait is left for the next pass.
+   * Draws the pre-queues whose opening has passed, per concert in two short transactions:
+   * the opening (open_sales_for_draw: the sales lock, exclusive, for a count and two rows),
+   * then the draw (draw_pre_queue: the tickets in the seed's order, without that lock), so
+   * that entries arriving meanwhile never wait for the draw. Exactly once whichever replica
+   * gets there first; the others find it opened, then drawn. A concert whose locks stay busy
+   * past the wait is left for the next pass, which resumes where it stopped.
    */
   async drawDuePreQueues(): Promise<{ drawn: number; entrants: number; admitted: number }> {
     const concertIds = await this.repo.findConcertsToDraw(this.prisma, DRAW_BATCH);
     const total = { drawn: 0, entrants: 0, admitted: 0 };
+    const skipBusy = (error: unknown) => {
+      if (classifyDatabaseError(error)?.code === 'CONCURRENT_UPDATE') return null;
+      throw error;
+    };
     for (const concertId of concertIds) {
+      const opening = await this.tx
+        .run((tx) => this.repo.openSalesForDraw(tx, concertId, { lockWaitMs: SWEEP_LOCK_WAIT_MS }))
+        .catch(skipBusy);
+      if (opening?.outcome !== 'OPENED' && opening?.outcome !== 'ALREADY_OPENED') continue;
       const result = await this.tx
         .run((tx) => this.repo.drawPreQueue(tx, concertId, { lockWaitMs: SWEEP_LOCK_WAIT_MS }))
-        .catch((error: unknown) => {
-          if (classifyDatabaseError(error)?.code === 'CONCURRENT_UPDATE') return null;
-          throw error;
-        });
+        .catch(skipBusy);
       if (result?.outcome !== 'DRAWN') continue;
       total.drawn++;
       total.entrants += result.entrants ?? 0;

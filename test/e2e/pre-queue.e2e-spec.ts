@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { QueueService } from '../../src/queue/queue.service.js';
 import { checkInvariants } from '../helpers/invariants.js';
@@ -62,6 +63,19 @@ describe('The pre-queue and its draw', () => {
       })
       .expect(201);
     return res.body.id as string;
+  }
+
+  /** Until a draw_pre_queue statement waits for a lock (the row a test transaction holds). */
+  async function drawWaitsForALock(): Promise<void> {
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const waiting = await t.db.query(
+        `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%draw_pre_queue(%'
+           AND pid <> pg_backend_pid()`,
+      );
+      if (waiting.rowCount) return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    throw new Error('the draw never waited for the held row');
   }
 
   /** The opening reached: moved to now by the database clock, as if the time had come. */
@@ -279,6 +293,128 @@ describe('The pre-queue and its draw', () => {
         .set(active.headers)
         .send({ concertId, seatIds: [seats[0]!.id] })
         .expect(201);
+    });
+  });
+
+  describe('entries while the draw runs (nobody waits on its lock)', () => {
+    const DRAWN = 30;
+    const WAVES = 3;
+    const PER_WAVE = 5;
+    /** Far above an entry's time on an idle test database, far below the draw held open here. */
+    const ENTRY_BOUND_MS = 1_000;
+
+    it('answer at once, queue behind every drawn entry in arrival order, and the draw stays exact and once', async () => {
+      const concertId = await createConcert({ salesOpenAt: inMs(HOUR_MS) });
+      const fans = await createUsers(t, DRAWN + 1);
+      await Promise.all(fans.map((fan) => enter(fan, concertId).expect(201)));
+      await reachOpening(concertId);
+      const [leaver, ...entrants] = fans;
+
+      // The opening's short step, as a sweeper takes it: k reserved, the sales open.
+      const { rows: opening } = await t.db.query('SELECT outcome, tickets FROM open_sales_for_draw($1)', [
+        concertId,
+      ]);
+      expect(opening[0]).toEqual({ outcome: 'OPENED', tickets: DRAWN + 1 });
+      // An entrant who leaves before the draw's tickets: its reserved ticket becomes a departure.
+      await t.http().delete(`/concerts/${concertId}/queue-entry`).set(leaver!.headers).expect(204);
+
+      // The draw, slowed down: a test transaction holds one entrant's row, so the draw waits
+      // for it in the middle of its work, holding what it has locked (as a long draw would).
+      const blocker = await t.db.connect();
+      const drawer = await t.db.connect();
+      const late: { fan: TestUser; wave: number }[] = [];
+      const entryMs: number[] = [];
+      let drawing: Promise<unknown> | undefined;
+      try {
+        await blocker.query('BEGIN');
+        await blocker.query(`SELECT 1 FROM queue_entries WHERE concert_id = $1 AND user_id = $2 FOR UPDATE`, [
+          concertId,
+          entrants[0]!.id,
+        ]);
+        const drawStartedAt = performance.now();
+        drawing = drawer.query('SELECT outcome, entrants, admitted FROM draw_pre_queue($1)', [concertId]);
+        await drawWaitsForALock();
+
+        for (let wave = 0; wave < WAVES; wave++) {
+          const arrivals = await createUsers(t, PER_WAVE);
+          const answers = await Promise.all(
+            arrivals.map(async (fan) => {
+              const startedAt = performance.now();
+              const res = await enter(fan, concertId);
+              entryMs.push(performance.now() - startedAt);
+              return res;
+            }),
+          );
+          for (const [i, res] of answers.entries()) {
+            expect(res.status).toBe(201);
+            // Behind all reserved tickets (the leaver's counts once the draw commits).
+            expect(res.body).toMatchObject({ status: 'WAITING' });
+            expect(res.body.queuePosition).toBeGreaterThan(DRAWN + 1);
+            late.push({ fan: arrivals[i]!, wave });
+          }
+        }
+        // Polls meanwhile: a pre-queued entrant is told to come back shortly.
+        const polled = await queueState(entrants[1]!, concertId).expect(200);
+        expect(polled.body).toMatchObject({ status: 'PRE_QUEUE', queuePosition: null });
+        expect(polled.body.retryAfterMs).toBeLessThanOrEqual(3_000);
+        // Both replicas' sweepers find the draw busy: neither draws it again nor admits anyone.
+        const sweeps = await Promise.all(
+          [t, replica].map((app) => app.app.get(QueueService).drawDuePreQueues()),
+        );
+        expect(sweeps.map((sweep) => sweep.drawn)).toEqual([0, 0]);
+        expect(
+          await t.db.query(`SELECT 1 FROM queue_entries WHERE concert_id = $1 AND status = 'ACTIVE'`, [
+            concertId,
+          ]),
+        ).toMatchObject({ rowCount: 0 });
+
+        // The draw lasts longer than the bound; every entry answered well within it.
+        const heldMs = performance.now() - drawStartedAt;
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, ENTRY_BOUND_MS + 200 - heldMs)));
+        await blocker.query('COMMIT');
+        const { rows: drawn } = (await drawing) as { rows: unknown[] };
+        expect(drawn[0]).toEqual({ outcome: 'DRAWN', entrants: DRAWN, admitted: CAPACITY });
+        expect(performance.now() - drawStartedAt).toBeGreaterThan(ENTRY_BOUND_MS);
+        expect(Math.max(...entryMs)).toBeLessThan(ENTRY_BOUND_MS);
+      } finally {
+        await blocker.query('ROLLBACK').catch(() => undefined);
+        await drawing?.catch(() => undefined);
+        blocker.release();
+        drawer.release();
+      }
+
+      // The drawn entrants hold 1..k; the late ones follow, each wave after the one before it.
+      const { rows } = await t.db.query<{ userId: string; ticket: number }>(
+        `SELECT user_id AS "userId", ticket::int FROM queue_entries
+         WHERE concert_id = $1 AND status IN ('WAITING', 'ACTIVE') ORDER BY ticket`,
+        [concertId],
+      );
+      const ticketOf = new Map(rows.map((row) => [row.userId, row.ticket]));
+      expect(entrants.map((fan) => ticketOf.get(fan.id)).sort((a, b) => a! - b!)).toEqual(
+        Array.from({ length: DRAWN }, (_, i) => i + 1),
+      );
+      const lateTickets = late.map(({ fan }) => ticketOf.get(fan.id)!);
+      expect([...lateTickets].sort((a, b) => a - b)).toEqual(
+        Array.from({ length: WAVES * PER_WAVE }, (_, i) => DRAWN + 2 + i),
+      );
+      for (let wave = 1; wave < WAVES; wave++) {
+        const before = late
+          .filter((entry) => entry.wave === wave - 1)
+          .map(({ fan }) => ticketOf.get(fan.id)!);
+        const after = late.filter((entry) => entry.wave === wave).map(({ fan }) => ticketOf.get(fan.id)!);
+        expect(Math.max(...before)).toBeLessThan(Math.min(...after));
+      }
+      // Exact positions: everyone drawn is ahead, the leaver's reserved ticket is not.
+      for (const { fan } of late) {
+        const state = (await queueState(fan, concertId).expect(200)).body;
+        expect(state).toMatchObject({ status: 'WAITING', queuePosition: ticketOf.get(fan.id)! - 1 });
+      }
+      const again = await Promise.all(
+        [t, replica].map((app) => app.app.get(QueueService).drawDuePreQueues()),
+      );
+      expect(again.map((sweep) => sweep.drawn)).toEqual([0, 0]);
+      expect((await draw(concertId).expect(200)).body).toMatchObject({ entrants: DRAWN });
+      expect(await checkInvariants(t.db)).toEqual([]);
     });
   });
 

@@ -2,6 +2,7 @@ import type { Db } from '../../src/prisma/transaction-runner.js';
 import type {
   ConcertSales,
   DrawResult,
+  OpeningResult,
   DrawRow,
   EndedEntries,
   EntriesToEnd,
@@ -184,6 +185,10 @@ export class InMemoryQueueRepository implements PublicOf<QueueRepository> {
   }
 
   /** Concerts here open at once: no pre-queue, so nothing to draw (draw_pre_queue has its own tests). */
+  async openSalesForDraw(): Promise<OpeningResult> {
+    return { outcome: 'NO_DRAW', tickets: null };
+  }
+
   async drawPreQueue(): Promise<DrawResult> {
     return { outcome: 'NO_DRAW', entrants: null, admitted: null };
   }

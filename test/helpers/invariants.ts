@@ -126,16 +126,18 @@ const POINT_RULES: Rule[] = [
 
 const QUEUE_RULES: Rule[] = [
   {
+    // The tickets reserved for a pre-queue at its opening count as given, held or not.
     rule: "a queue's counters match its entries",
     sql: `SELECT q.concert_id, q.active_count, q.activated_count, q.last_ticket,
                  count(e.id) FILTER (WHERE e.status = 'ACTIVE')::int AS active,
                  count(e.id) FILTER (WHERE e.activated_at IS NOT NULL)::int AS activated,
-                 coalesce(max(e.ticket), 0)::bigint AS max_ticket
-          FROM queues q LEFT JOIN queue_entries e ON e.concert_id = q.concert_id
-          GROUP BY q.concert_id
+                 coalesce(max(e.ticket), 0)::bigint AS max_ticket, c.draw_tickets
+          FROM queues q JOIN concerts c ON c.id = q.concert_id
+          LEFT JOIN queue_entries e ON e.concert_id = q.concert_id
+          GROUP BY q.concert_id, c.draw_tickets
           HAVING q.active_count <> count(e.id) FILTER (WHERE e.status = 'ACTIVE')
               OR q.activated_count <> count(e.id) FILTER (WHERE e.activated_at IS NOT NULL)
-              OR q.last_ticket <> coalesce(max(e.ticket), 0)`,
+              OR q.last_ticket <> greatest(coalesce(max(e.ticket), 0), coalesce(c.draw_tickets, 0))`,
   },
   {
     rule: 'the departure buckets and stripes hold exactly the entries that ended while waiting',
@@ -143,6 +145,10 @@ const QUEUE_RULES: Rule[] = [
             -- Entries ended in the pre-queue had no ticket yet: nothing to count.
             SELECT concert_id, ticket FROM queue_entries
             WHERE activated_at IS NULL AND status NOT IN ('PRE_QUEUE', 'WAITING', 'ACTIVE') AND ticket IS NOT NULL
+            UNION ALL
+            -- A drawn concert's reserved tickets nobody held (entrants who left before the draw).
+            SELECT c.id, t FROM concerts c, generate_series(c.draw_entrants + 1::bigint, c.draw_tickets) AS t
+            WHERE c.drawn_at IS NOT NULL
           ), in_buckets AS (
             SELECT b.concert_id, b.bucket * 64 + bit AS ticket
             FROM queue_departure_buckets b, generate_series(0, 63) AS bit
@@ -175,13 +181,15 @@ const QUEUE_RULES: Rule[] = [
                  OR EXISTS (SELECT 1 FROM reservations r WHERE r.concert_id = c.id AND r.status = 'PENDING'))`,
   },
   {
-    // The draw tickets the whole pre-queue at once, and nobody gets a ticket before it.
-    rule: 'a drawn concert has no pre-queued entry, and an undrawn one no ticket',
-    sql: `SELECT c.id AS concert_id, c.drawn_at FROM concerts c
+    // The draw tickets the whole pre-queue at once; nobody gets a ticket before the opening,
+    // and between the opening and the draw only tickets after the reserved ones.
+    rule: 'a drawn concert has no pre-queued entry, and an undrawn one no ticket before the drawn ones',
+    sql: `SELECT c.id AS concert_id, c.sales_opened_at, c.drawn_at FROM concerts c
           WHERE (c.drawn_at IS NOT NULL
                  AND EXISTS (SELECT 1 FROM queue_entries e WHERE e.concert_id = c.id AND e.status = 'PRE_QUEUE'))
              OR (c.sales_open_at IS NOT NULL AND c.drawn_at IS NULL
-                 AND EXISTS (SELECT 1 FROM queue_entries e WHERE e.concert_id = c.id AND e.ticket IS NOT NULL))`,
+                 AND EXISTS (SELECT 1 FROM queue_entries e
+                             WHERE e.concert_id = c.id AND e.ticket <= coalesce(c.draw_tickets, 0)))`,
   },
   {
     rule: 'no queue window is EXPIRED before its expiry',

@@ -1,5 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { DRAW_PRE_QUEUE_OUTCOMES } from '../../../src/queue/queue.repository.js';
+import {
+  DRAW_PRE_QUEUE_OUTCOMES,
+  OPEN_SALES_FOR_DRAW_OUTCOMES,
+} from '../../../src/queue/queue.repository.js';
+import { checkInvariants } from '../../helpers/invariants.js';
 import { FunctionTestDatabase } from '../../helpers/database-functions.js';
 
 interface DrawRow {
@@ -11,17 +15,20 @@ interface DrawRow {
 /**
  * draw_pre_queue called directly (prisma/functions/draw_pre_queue.sql): each outcome, the
  * order it gives (recomputed here from the seed), the counters and admissions after it, the
- * lock that makes it run once, and sales_state_now around it.
+ * lock that makes it run once, and sales_state_now around it; and its first step as the
+ * sweeper runs it apart, open_sales_for_draw, with what may happen between the two.
  */
 describe('draw_pre_queue', () => {
   let f: FunctionTestDatabase;
   const answered = new Set<string>();
+  const opened = new Set<string>();
 
   beforeAll(async () => {
     f = await FunctionTestDatabase.create();
   });
   afterAll(async () => {
     expect([...answered].sort()).toEqual([...DRAW_PRE_QUEUE_OUTCOMES].sort());
+    expect([...opened].sort()).toEqual([...OPEN_SALES_FOR_DRAW_OUTCOMES].sort());
     await f.close();
   });
 
@@ -53,6 +60,29 @@ describe('draw_pre_queue', () => {
       entryIds.push(rows[0]!.id);
     }
     return { concertId: concert.id, entryIds };
+  }
+
+  async function open(concertId: string): Promise<{ outcome: string; tickets: number | null }> {
+    const { rows } = await f.db.query<{ outcome: string; tickets: number | null }>(
+      'SELECT outcome, tickets FROM open_sales_for_draw($1::uuid)',
+      [concertId],
+    );
+    expect(rows).toHaveLength(1);
+    opened.add(rows[0]!.outcome);
+    return rows[0]!;
+  }
+
+  /** An entry after the opening, as the entry statement makes one: the next ticket, waiting. */
+  async function enterLate(concertId: string): Promise<number> {
+    const { rows } = await f.db.query<{ ticket: number }>(
+      `WITH ticket AS (
+         UPDATE queues SET last_ticket = last_ticket + 1 WHERE concert_id = $1 RETURNING last_ticket
+       )
+       INSERT INTO queue_entries (concert_id, user_id, ticket, status)
+       SELECT $1, $2, last_ticket, 'WAITING' FROM ticket RETURNING ticket::int`,
+      [concertId, await f.user()],
+    );
+    return rows[0]!.ticket;
   }
 
   const salesState = async (concertId: string) =>
@@ -195,5 +225,99 @@ describe('draw_pre_queue', () => {
       concertId,
     ]);
     expect(rows).toEqual([]);
+  });
+
+  describe('open_sales_for_draw, the first step', () => {
+    it('answers why it opens nothing: no concert, no opening, not yet, closed', async () => {
+      expect((await open(randomUUID())).outcome).toBe('CONCERT_NOT_FOUND');
+      expect(await open((await f.concert()).id)).toEqual({ outcome: 'NO_DRAW', tickets: null });
+      const ahead = await preQueued({ capacity: 1, entrants: 1, opensInSeconds: 600 });
+      expect((await open(ahead.concertId)).outcome).toBe('NOT_OPEN_YET');
+      expect(await salesState(ahead.concertId)).toBe('UPCOMING');
+      const closed = await preQueued({ capacity: 1, entrants: 1 });
+      await f.db.query('SELECT close_concert_sales($1)', [closed.concertId]);
+      expect((await open(closed.concertId)).outcome).toBe('SALES_CLOSED');
+    });
+
+    it('reserves tickets 1..k and opens the sales; nobody is admitted before the draw', async () => {
+      const { concertId } = await preQueued({ capacity: 5, entrants: 2 });
+      expect(await open(concertId)).toEqual({ outcome: 'OPENED', tickets: 2 });
+      expect(await open(concertId)).toEqual({ outcome: 'ALREADY_OPENED', tickets: 2 });
+      expect(await salesState(concertId)).toBe('ON_SALE');
+      // An entry now takes the ticket after the reserved ones, and waits: places are free, but
+      // the drawn tickets, ahead of it, are not given yet.
+      expect(await enterLate(concertId)).toBe(3);
+      const { rows: sweep } = await f.db.query(
+        `SELECT admitted FROM end_queue_entries($1, NULL, 'EXPIRED', false)`,
+        [concertId],
+      );
+      expect(sweep[0]).toEqual({ admitted: 0 });
+
+      // The draw admits the drawn entrants first, then the late one with the places left.
+      expect(await draw(concertId)).toEqual({ outcome: 'DRAWN', entrants: 2, admitted: 3 });
+      const { rows } = await f.db.query<{ ticket: number; status: string }>(
+        `SELECT ticket::int, status FROM queue_entries WHERE concert_id = $1 ORDER BY ticket`,
+        [concertId],
+      );
+      expect(rows).toEqual([
+        { ticket: 1, status: 'ACTIVE' },
+        { ticket: 2, status: 'ACTIVE' },
+        { ticket: 3, status: 'ACTIVE' },
+      ]);
+      expect(await checkInvariants(f.db)).toEqual([]);
+    });
+
+    it("counts the reserved ticket of an entrant who left before the draw's tickets as a departure", async () => {
+      const { concertId, entryIds } = await preQueued({ capacity: 1, entrants: 3 });
+      expect(await open(concertId)).toEqual({ outcome: 'OPENED', tickets: 3 });
+      await f.db.query(
+        `UPDATE queue_entries SET status = 'LEFT', ended_at = clock_timestamp() WHERE id = $1`,
+        [entryIds[0]],
+      );
+      expect(await enterLate(concertId)).toBe(4);
+
+      expect(await draw(concertId)).toEqual({ outcome: 'DRAWN', entrants: 2, admitted: 1 });
+      const { rows: tickets } = await f.db.query<{ id: string; ticket: number | null }>(
+        `SELECT id, ticket::int FROM queue_entries WHERE concert_id = $1 AND id = ANY($2::uuid[]) ORDER BY ticket`,
+        [concertId, entryIds],
+      );
+      expect(tickets.map((row) => row.ticket)).toEqual([1, 2, null]);
+      const { rows: departed } = await f.db.query(
+        `SELECT (SELECT sum(departed)::int FROM queue_departure_stripes WHERE concert_id = $1) AS departed,
+                (SELECT mask::text FROM queue_departure_buckets WHERE concert_id = $1 AND bucket = 0) AS mask`,
+        [concertId],
+      );
+      // Ticket 3 is the one nobody holds: bit 3.
+      expect(departed[0]).toEqual({ departed: 1, mask: String(1 << 3) });
+      expect(await checkInvariants(f.db)).toEqual([]);
+    });
+
+    it('answers SALES_CLOSED from the draw when the sales closed between the two steps', async () => {
+      const { concertId } = await preQueued({ capacity: 1, entrants: 2 });
+      await open(concertId);
+      await f.db.query('SELECT close_concert_sales($1)', [concertId]);
+      expect((await draw(concertId)).outcome).toBe('SALES_CLOSED');
+      expect(await checkInvariants(f.db)).toEqual([]);
+    });
+
+    it("gives the draw's tickets without holding the sales lock", async () => {
+      const { concertId } = await preQueued({ capacity: 1, entrants: 3 });
+      await open(concertId);
+      const drawing = await f.transaction();
+      try {
+        expect((await draw(concertId, drawing.client as never)).outcome).toBe('DRAWN');
+        const { rows } = await f.db.query<{ free: boolean }>(
+          'SELECT pg_try_advisory_xact_lock_shared(7002, hashtext($1::text)) AS free',
+          [concertId],
+        );
+        // Its row locks are the entrants', the concert's (FOR NO KEY UPDATE: an entry's foreign
+        // key check passes) and, from its last statements to its commit, the queue row's.
+        expect(rows[0]!.free).toBe(true);
+        await drawing.end('COMMIT');
+      } finally {
+        await drawing.end();
+      }
+      expect(await checkInvariants(f.db)).toEqual([]);
+    });
   });
 });
