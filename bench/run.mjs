@@ -32,6 +32,7 @@ import * as longLine from './scenarios/long-line.mjs';
 import * as metricsCost from './scenarios/metrics-cost.mjs';
 import * as positionPolling from './scenarios/position-polling.mjs';
 import * as queueStorm from './scenarios/queue-storm.mjs';
+import * as requestCosts from './scenarios/request-costs.mjs';
 import * as rush from './scenarios/rush.mjs';
 import * as seatRush from './scenarios/seat-rush.mjs';
 
@@ -59,6 +60,7 @@ const FULL = {
   rushBuyers: 5_000,
   rushCapacity: 200,
   rushClaimSeconds: 30,
+  requestCosts: { buyers: 400, seats: 30_000, pages: 4_000 },
   rush: {
     buyers: 400,
     seats: 1_000,
@@ -102,6 +104,7 @@ const SMOKE = {
   rushCapacity: 20,
   // Short, so that the smoke run's no-shows hand their places on quickly.
   rushClaimSeconds: 3,
+  requestCosts: { buyers: 20, seats: 300, pages: 60 },
   rush: {
     buyers: 40,
     seats: 100,
@@ -127,6 +130,7 @@ const SCENARIOS = [
   longLine,
   metricsCost,
   seatRush,
+  requestCosts,
   rush,
   draw,
   loginStorm,
@@ -251,7 +255,7 @@ async function main() {
       : 0;
     const userCount = Math.max(
       sizes.storm,
-      sizes.rushBuyers + rushUsers(sizes),
+      sizes.rushBuyers + rushUsers(sizes) + sizes.requestCosts.buyers,
       sizes.warmup,
       ...sizes.pollSizes,
       lineUsers,
