@@ -159,6 +159,28 @@ describe('Reservations', () => {
       }
     });
 
+    it('writes any seat number and section as JSON (quotes, backslashes, control characters, emoji)', async () => {
+      const concert = await createConcert(t, { seats: 2 });
+      const number = 'A "1" \\ \u0001 \n 🎫';
+      const section = 'Balcony </script> \t';
+      await t.db.query('UPDATE seats SET number = $2, section = $3 WHERE id = $1', [
+        concert.seatIds[0],
+        number,
+        section,
+      ]);
+      const user = await activeUser(t, concert.id);
+      const res = await t.http().get(`/reservation/${concert.id}/seats`).set(user.headers).expect(200);
+      expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(res.body.seats[0]).toEqual({
+        id: concert.seatIds[0],
+        number,
+        section,
+        price: expect.any(Number) as unknown,
+        status: 'AVAILABLE',
+        mine: false,
+      });
+    });
+
     it('filters by ?status= as the map shows it (a lapsed hold is AVAILABLE), with pagination counting the matches', async () => {
       const concert = await createConcert(t, { seats: 5 });
       const user = await activeUser(t, concert.id);
