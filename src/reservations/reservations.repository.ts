@@ -315,11 +315,15 @@ export class ReservationsRepository {
                                     AND count(DISTINCT s.position) = count(*))
             FROM seats s WHERE s.concert_id = g.id)
           END AS "positionsDense"`;
+    // The range's ends as subqueries: a plan that cannot see them is the same for every page,
+    // so PostgreSQL keeps the generic one. With them in sight, a custom plan looked cheaper than
+    // the generic one's guess for a concert of many seats and was planned on every call (database
+    // CPU per page 795 µs against 510 µs, bench request-costs on 30,000 seats).
     const pageOfSeats = known?.positionsDense
       ? Prisma.sql`
           FROM seats s
-          WHERE s.concert_id = g.id AND s.position > ${page.offset}::int
-            AND s.position <= ${page.offset + page.limit}::int`
+          WHERE s.concert_id = g.id AND s.position > (SELECT ${page.offset}::int)
+            AND s.position <= (SELECT ${page.offset + page.limit}::int)`
       : Prisma.sql`
           FROM seats s
           WHERE s.concert_id = g.id AND (${status}::text IS NULL OR ${SEAT_STATUS} = ${status}::text)
