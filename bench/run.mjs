@@ -62,6 +62,7 @@ const FULL = {
   rushClaimSeconds: 30,
   requestCosts: { buyers: 400, seats: 30_000, pages: 4_000 },
   rush: {
+    warmupBuyers: 200,
     buyers: 400,
     seats: 1_000,
     sqlSeats: 60_000,
@@ -106,6 +107,7 @@ const SMOKE = {
   rushClaimSeconds: 3,
   requestCosts: { buyers: 20, seats: 300, pages: 60 },
   rush: {
+    warmupBuyers: 10,
     buyers: 40,
     seats: 100,
     sqlSeats: 4_000,
@@ -136,8 +138,8 @@ const SCENARIOS = [
   loginStorm,
 ];
 
-/** Users the rush takes (pgbench's buyers twice, its two closed loops, the open loop at most). */
-const rushUsers = (sizes) => 2 * 16 * 64 + 2 * sizes.rush.buyers + 10_000;
+/** Users the rush takes (pgbench's buyers twice, its warm-up and two closed loops, the open loop at most). */
+const rushUsers = (sizes) => 2 * 16 * 64 + sizes.rush.warmupBuyers + 2 * sizes.rush.buyers + 10_000;
 
 function parseArgs(argv) {
   const flags = new Set(argv.filter((arg) => arg.startsWith('--')));
@@ -359,7 +361,7 @@ async function main() {
     if (rushResult) {
       for (const variant of rushResult.facts.variants) {
         process.stdout.write(
-          `\nRush, ${variant.concerts} concert(s): ${variant.purchases} purchases by ${variant.buyers} buyers in ${(variant.spanMs / 1000).toFixed(1)} s, ${variant.purchasesPerSecond}/s; SQL limit ${variant.sql?.perSecond ?? '–'}/s; ratio ${variant.ratioToSql ?? '–'}; server CPU per purchase ${variant.serverCpuMsPerPurchase} ms vs SQL ${variant.sql?.serverCpuMsPerPurchase ?? '–'} ms (ratio ${variant.cpuRatioToSql ?? '–'}); 409 share ${variant.conflictShare}; database connections busy ${variant.waitEvents.busyConnections}: ${JSON.stringify(variant.waitEvents.byState)}; CPU ${JSON.stringify(variant.cpu)}`,
+          `\nRush, ${variant.concerts} concert(s): ${variant.purchases} purchases by ${variant.buyers} buyers in ${(variant.spanMs / 1000).toFixed(1)} s, ${variant.purchasesPerSecond}/s; SQL limit ${variant.sql?.perSecond ?? '–'}/s; ratio ${variant.ratioToSql ?? '–'}; server CPU per purchase ${variant.serverCpuMsPerPurchase} ms vs SQL ${variant.sql?.serverCpuMsPerPurchase ?? '–'} ms (ratio ${variant.cpuRatioToSql ?? '–'}); 409 share ${variant.conflictShare}; requests per purchase ${JSON.stringify(variant.requestsPerPurchase)}; database connections busy ${variant.waitEvents.busyConnections}: ${JSON.stringify(variant.waitEvents.byState)}; CPU ${JSON.stringify(variant.cpu)}`,
         );
       }
       const open = rushResult.facts.openLoop;
