@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 /**
- * npm run bench [-- <scenario> ...] [--smoke] [--cpu-prof] [--metrics]
+ * npm run bench [-- <scenario> ...] [--smoke] [--cpu-prof] [--metrics] [--control]
  *
  * Starts the built app (dist/) as a child process on a fresh database, prepares users and
  * concerts in SQL, drives load over loopback from this process, prints one table and
  * writes bench/results/<timestamp>.json. Exits 1 when an invariant fails; timings are
  * reported against the issue's targets but never fail the run. With --metrics the app serves
- * GET /metrics (METRICS_TOKEN) and this process scrapes it every second, as Prometheus would
- * (more often, in fact), so that metrics on and off can be compared.
+ * GET /metrics (METRICS_TOKEN) and this process scrapes it every 15 s, as Prometheus would, so
+ * that metrics on and off can be compared. With --control, metrics-cost's second app runs with
+ * metrics off too: how far two identical apps differ on this machine, the noise under its ratios.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -143,12 +144,14 @@ const rushUsers = (sizes) => 2 * 16 * 64 + sizes.rush.warmupBuyers + 2 * sizes.r
 
 function parseArgs(argv) {
   const flags = new Set(argv.filter((arg) => arg.startsWith('--')));
-  const unknownFlags = [...flags].filter((flag) => !['--smoke', '--cpu-prof', '--metrics'].includes(flag));
+  const unknownFlags = [...flags].filter(
+    (flag) => !['--smoke', '--cpu-prof', '--metrics', '--control'].includes(flag),
+  );
   const names = argv.filter((arg) => !arg.startsWith('--'));
   const unknown = names.filter((name) => !SCENARIOS.some((scenario) => scenario.name === name));
   if (unknownFlags.length || unknown.length) {
     throw new Error(
-      `Unknown ${[...unknownFlags, ...unknown].join(', ')}. Usage: npm run bench -- [${SCENARIOS.map((s) => s.name).join('|')} ...] [--smoke] [--cpu-prof] [--metrics]`,
+      `Unknown ${[...unknownFlags, ...unknown].join(', ')}. Usage: npm run bench -- [${SCENARIOS.map((s) => s.name).join('|')} ...] [--smoke] [--cpu-prof] [--metrics] [--control]`,
     );
   }
   // The limits always run: every figure is printed as a share of them.
@@ -159,6 +162,7 @@ function parseArgs(argv) {
     smoke: flags.has('--smoke'),
     cpuProfile: flags.has('--cpu-prof'),
     metrics: flags.has('--metrics'),
+    control: flags.has('--control'),
     scenarios: chosen,
   };
 }
@@ -293,13 +297,17 @@ async function main() {
         return userIds.slice(untaken, untaken + count);
       },
       deadline: () => Date.now() + sizes.phaseTimeoutMs,
-      /** A second app with metrics on, scraped as Prometheus would: stop both when done. */
+      /** A second app with metrics on, scraped as Prometheus would (with --control, neither): stop both when done. */
       startAppWithMetrics: async () => {
-        const withMetrics = await startApp({ metrics: true });
-        const scraping = startScraping(withMetrics.origin, metricsToken);
+        const withMetrics = await startApp({ metrics: !options.control });
+        const scraping = options.control
+          ? { scrapes: 0, intervalMs: null, stop: async () => undefined }
+          : startScraping(withMetrics.origin, metricsToken);
         return {
           app: withMetrics,
+          control: options.control,
           scrapes: () => scraping.scrapes,
+          scrapeIntervalMs: scraping.intervalMs,
           stop: async () => {
             await scraping.stop();
             await withMetrics.stop();
@@ -326,6 +334,7 @@ async function main() {
         appProcess: 'node dist/main.js',
         nodeEnv: 'production',
         metrics: options.metrics ? { scrapeIntervalMs: SCRAPE_INTERVAL_MS, scrapes: scraper.scrapes } : false,
+        control: options.control,
       },
       results,
       targets: options.smoke ? [] : judgeTargets(results),
@@ -334,7 +343,7 @@ async function main() {
       ROOT,
       'bench',
       'results',
-      `${startedAt.toISOString().replace(/[:.]/g, '-')}${options.smoke ? '-smoke' : ''}${options.metrics ? '-metrics' : ''}.json`,
+      `${startedAt.toISOString().replace(/[:.]/g, '-')}${options.smoke ? '-smoke' : ''}${options.metrics ? '-metrics' : ''}${options.control ? '-control' : ''}.json`,
     );
     await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
 
@@ -416,12 +425,17 @@ async function main() {
   }
 }
 
-const SCRAPE_INTERVAL_MS = 1_000;
+/** What deploy/prometheus/prometheus.yml ships (`scrape_interval: 15s`, Prometheus' default). */
+const SCRAPE_INTERVAL_MS = 15_000;
 
-/** Scrapes GET /metrics every second on a connection of its own; a failed scrape fails the run. */
+/**
+ * Scrapes GET /metrics as Prometheus would, on a connection of its own: once at the start (a
+ * new target is scraped within its first interval) and then every SCRAPE_INTERVAL_MS. A failed
+ * scrape fails the run.
+ */
 function startScraping(origin, token) {
   const state = { scrapes: 0, error: null };
-  const timer = setInterval(() => {
+  const scrape = () => {
     const request = http.get(
       `${origin}/metrics`,
       { headers: { authorization: `Bearer ${token}` } },
@@ -437,8 +451,11 @@ function startScraping(origin, token) {
       },
     );
     request.on('error', (error) => (state.error ??= error));
-  }, SCRAPE_INTERVAL_MS);
+  };
+  scrape();
+  const timer = setInterval(scrape, SCRAPE_INTERVAL_MS);
   return {
+    intervalMs: SCRAPE_INTERVAL_MS,
     get scrapes() {
       if (state.error) throw state.error;
       return state.scrapes;

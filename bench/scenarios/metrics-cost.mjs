@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { cpuSeconds } from '../lib/cpu.mjs';
 import { createConcert, fillQueue } from '../lib/fixtures.mjs';
 import { LoadClient, Recorder, runClosedLoop } from '../lib/load.mjs';
@@ -10,13 +11,18 @@ export const name = 'metrics-cost';
 
 /** Stretches per app and kind, taking turns, so the machine's drift falls on both apps alike. */
 const ROUNDS = 8;
+/** Before each measured stretch, an unmeasured one a quarter its length. */
+const SETTLE_FRACTION = 4;
 
 /**
  * What metrics cost per request: the app as measured (metrics off) and a second one on the same
- * database with METRICS_TOKEN set and /metrics scraped every second, driven in alternating
- * stretches with the same requests. Two kinds: a waiting user's steady poll (the cheapest
- * request, answered before Nest) and an active user's seat page (Nest, validation and one
- * statement, what the seat rush sends most). Throughput and server CPU per request of each.
+ * database with METRICS_TOKEN set and /metrics scraped at Prometheus' interval (15 s, what
+ * deploy/ ships), driven in alternating stretches with the same requests. A scrape's CPU counts
+ * where it lands: in one of the metrics app's stretches it is charged to that stretch's
+ * requests, elsewhere to none, so over a run each stretch bears its share of the scrapes'
+ * cost in proportion to its length, as on a replica that serves all day. Two kinds: a waiting
+ * user's steady poll (the cheapest request, answered before Nest) and an active user's seat
+ * page (Nest, validation and one statement, what the seat rush sends most). Throughput and server CPU per request of each.
  */
 export async function run(ctx) {
   const { metricsWaiting: waiting, metricsCapacity: capacity, metricsPolls, metricsSeatPages } = ctx.sizes;
@@ -63,7 +69,15 @@ export async function run(ctx) {
     },
   ];
   const cells = apps.flatMap((app) =>
-    kinds.map((kind) => ({ app, kind, recorder: new Recorder(), cpuSeconds: 0, ran: 0, wrong: 0 })),
+    kinds.map((kind) => ({
+      app,
+      kind,
+      recorder: new Recorder(),
+      cpuSeconds: 0,
+      ran: 0,
+      wrong: 0,
+      stretches: [],
+    })),
   );
   const send = (cell, random, recorders) => async () => {
     const { path, index, expect } = cell.kind.path(random);
@@ -92,28 +106,51 @@ export async function run(ctx) {
     cells.reduce((sum, cell) => sum + cell.kind.count, 0),
   );
   const deadline = ctx.deadline();
+  const roundsStart = { at: Date.now(), scrapes: second.scrapes() };
   let done = 0;
   for (let round = 0; round < ROUNDS; round++) {
-    // Off first in even rounds, on first in odd ones.
-    const order = round % 2 ? [...cells].reverse() : cells;
-    for (const cell of order) {
-      const random = seededRandom(round * 10 + cells.indexOf(cell));
-      const before = done;
-      const cpuBefore = cpuSeconds(cell.app.pid);
-      await cell.recorder.during(() =>
-        runClosedLoop({
-          count: Math.ceil(cell.kind.count / ROUNDS),
+    // One kind after the other, its two apps back to back: off first in even rounds, on first in
+    // odd ones. Each measured stretch follows an unmeasured one of its own app and kind, so that
+    // neither app's stretch starts in the wake of the other kind (a seat page's garbage, the
+    // database's work): run in one order, polls that followed seat pages cost a fifth more.
+    for (const kind of kinds) {
+      const pair = cells.filter((cell) => cell.kind === kind);
+      for (const cell of round % 2 ? pair.reverse() : pair) {
+        const random = seededRandom(round * 10 + cells.indexOf(cell));
+        const count = Math.ceil(cell.kind.count / ROUNDS);
+        await runClosedLoop({
+          count: Math.ceil(count / SETTLE_FRACTION),
           concurrency: ctx.connections,
           deadline,
-          task: send(cell, random, [cell.recorder]),
-          onDone: (completed) => progress.update((done = before + completed)),
-        }),
-      );
-      cell.cpuSeconds += cpuSeconds(cell.app.pid) - cpuBefore;
+          task: send(cell, random, []),
+        });
+        const before = done;
+        const cpuBefore = cpuSeconds(cell.app.pid);
+        const ranBefore = cell.ran;
+        const startedAt = performance.now();
+        await cell.recorder.during(() =>
+          runClosedLoop({
+            count,
+            concurrency: ctx.connections,
+            deadline,
+            task: send(cell, random, [cell.recorder]),
+            onDone: (completed) => progress.update((done = before + completed)),
+          }),
+        );
+        const stretchCpuSeconds = cpuSeconds(cell.app.pid) - cpuBefore;
+        cell.cpuSeconds += stretchCpuSeconds;
+        const ran = cell.ran - ranBefore;
+        cell.stretches.push({
+          cpuUsPerRequest: cpuUsPerRequest(stretchCpuSeconds, ran),
+          throughput: (ran * 1000) / (performance.now() - startedAt),
+        });
+      }
     }
   }
   progress.done();
-  // A short (smoke) run can end before the first scrape: wait for one, as Prometheus would get it.
+  const roundsSeconds = (Date.now() - roundsStart.at) / 1000;
+  const scrapesDuringRounds = second.scrapes() - roundsStart.scrapes;
+  // The first scrape is at the app's start: wait for its answer in a short (smoke) run.
   for (const until = Date.now() + 3_000; second.scrapes() === 0 && Date.now() < until;)
     await new Promise((resolve) => setTimeout(resolve, 100));
   const scrapes = second.scrapes();
@@ -122,7 +159,9 @@ export async function run(ctx) {
 
   const rows = cells.map((cell) => ({
     key: `${cell.kind.key}-${cell.app.key}`,
-    label: `Metrics ${cell.app.key}: ${cell.kind.label}`,
+    label: second.control
+      ? `Control, ${cell.app.key === 'on' ? '2nd' : '1st'} app: ${cell.kind.label}`
+      : `Metrics ${cell.app.key}: ${cell.kind.label}`,
     limit: null,
     timedOut: cell.ran < cell.kind.count,
     serverCpuUsPerRequest: cpuUsPerRequest(cell.cpuSeconds, cell.ran),
@@ -133,6 +172,11 @@ export async function run(ctx) {
       const off = rows.find((row) => row.key === `${kind.key}-off`);
       const on = rows.find((row) => row.key === `${kind.key}-on`);
       const round3 = (value) => Math.round(value * 1000) / 1000;
+      const offCell = cells.find((cell) => cell.kind === kind && cell.app.key === 'off');
+      const onCell = cells.find((cell) => cell.kind === kind && cell.app.key === 'on');
+      // Each round's stretches ran a few seconds apart: their ratios show how much the machine drifted.
+      const byRound = (figure) =>
+        onCell.stretches.map((stretch, round) => round3(stretch[figure] / offCell.stretches[round][figure]));
       return [
         kind.key,
         {
@@ -142,6 +186,8 @@ export async function run(ctx) {
             on.serverCpuUsPerRequest && off.serverCpuUsPerRequest
               ? round3(on.serverCpuUsPerRequest / off.serverCpuUsPerRequest)
               : null,
+          throughputOnToOffByRound: byRound('throughput'),
+          cpuOnToOffByRound: byRound('cpuUsPerRequest'),
         },
       ];
     }),
@@ -162,10 +208,22 @@ export async function run(ctx) {
       },
       {
         name: '/metrics was scraped while the app with metrics ran',
-        ok: scrapes > 0,
-        detail: `${scrapes} scrapes`,
+        ok: second.control || scrapes > 0,
+        detail: second.control
+          ? 'control: metrics off on both apps'
+          : `${scrapes} scrapes, every ${second.scrapeIntervalMs / 1000} s; ${scrapesDuringRounds} in the ${Math.round(roundsSeconds)} s of rounds`,
       },
     ],
-    facts: { rounds: ROUNDS, waiting, capacity, scrapes, compare },
+    facts: {
+      control: second.control,
+      rounds: ROUNDS,
+      waiting,
+      capacity,
+      scrapes,
+      scrapeIntervalMs: second.scrapeIntervalMs,
+      scrapesDuringRounds,
+      roundsSeconds,
+      compare,
+    },
   };
 }
