@@ -28,7 +28,13 @@ CREATE OR REPLACE FUNCTION "hold_seats"(
     hold_id UUID,
     hold_seat_id UUID,
     hold_expires_at TIMESTAMPTZ
-) LANGUAGE plpgsql AS $$
+) LANGUAGE plpgsql
+-- Every statement planned once per connection, also those over the arrays asked for: their
+-- generic plans assume ten elements, look dearer than a plan for two and were planned again
+-- on every call, for a third of the call's time. test/e2e/sql-function-plans.e2e-spec.ts
+-- checks that every one of these plans probes an index, on statistics gone stale.
+SET plan_cache_mode = force_generic_plan
+AS $$
 DECLARE
     v_now TIMESTAMPTZ;
     v_held INTEGER;
@@ -68,18 +74,29 @@ BEGIN
 
     -- A seat someone else has locked is being held or paid: waiting for it would mostly end
     -- in a refusal anyway, only later, and would let lock queues build up on popular seats.
-    SELECT array_agg(l.id) INTO v_locked
-    FROM (SELECT s.id FROM seats s WHERE s.id = ANY(p_seat_ids) ORDER BY s.id FOR UPDATE SKIP LOCKED) l;
-    -- The three refusals about seats in one pass, each listing its seats in the order asked.
+    -- The rows locked are read as locked (their latest versions): when every seat asked is
+    -- locked here, none is busy nor missing, and this one statement decides.
     -- Bookable: AVAILABLE, or HELD by a hold whose time is up (the sweeper may not have run yet).
-    SELECT array_agg(a.id ORDER BY a.ord) FILTER (WHERE s.id IS NOT NULL AND a.id <> ALL(coalesce(v_locked, '{}'))),
-           array_agg(a.id ORDER BY a.ord) FILTER (WHERE s.id IS NULL OR s.concert_id <> p_concert_id),
-           array_agg(a.id ORDER BY a.ord) FILTER (
-               WHERE NOT (s.status = 'AVAILABLE' OR (s.status = 'HELD' AND s.held_until <= v_now))),
-           count(*) FILTER (WHERE s.status = 'HELD')
-    INTO v_busy, v_missing, v_taken, v_lapsed_holds
-    FROM unnest(p_seat_ids) WITH ORDINALITY AS a(id, ord)
-    LEFT JOIN seats s ON s.id = a.id;
+    SELECT array_agg(l.id),
+           array_agg(l.id ORDER BY array_position(p_seat_ids, l.id)) FILTER (WHERE l.concert_id <> p_concert_id),
+           array_agg(l.id ORDER BY array_position(p_seat_ids, l.id)) FILTER (
+               WHERE NOT (l.status = 'AVAILABLE' OR (l.status = 'HELD' AND l.held_until <= v_now))),
+           count(*) FILTER (WHERE l.status = 'HELD')
+    INTO v_locked, v_missing, v_taken, v_lapsed_holds
+    FROM (SELECT s.id, s.concert_id, s.status, s.held_until FROM seats s
+          WHERE s.id = ANY(p_seat_ids) ORDER BY s.id FOR UPDATE SKIP LOCKED) l;
+    -- Otherwise a seat is locked by another, or no seat at all, or asked twice: the three
+    -- refusals about seats in one pass, each listing its seats in the order asked.
+    IF coalesce(cardinality(v_locked), 0) < cardinality(p_seat_ids) THEN
+        SELECT array_agg(a.id ORDER BY a.ord) FILTER (WHERE s.id IS NOT NULL AND a.id <> ALL(coalesce(v_locked, '{}'))),
+               array_agg(a.id ORDER BY a.ord) FILTER (WHERE s.id IS NULL OR s.concert_id <> p_concert_id),
+               array_agg(a.id ORDER BY a.ord) FILTER (
+                   WHERE NOT (s.status = 'AVAILABLE' OR (s.status = 'HELD' AND s.held_until <= v_now))),
+               count(*) FILTER (WHERE s.status = 'HELD')
+        INTO v_busy, v_missing, v_taken, v_lapsed_holds
+        FROM unnest(p_seat_ids) WITH ORDINALITY AS a(id, ord)
+        LEFT JOIN seats s ON s.id = a.id;
+    END IF;
     IF v_busy IS NOT NULL THEN
         RETURN QUERY SELECT 'SEAT_LOCKED', NULL::INTEGER, v_busy, NULL::UUID, NULL::UUID, NULL::TIMESTAMPTZ;
         RETURN;

@@ -22,7 +22,13 @@ CREATE OR REPLACE FUNCTION "pay_reservations"(
     total_amount INTEGER,
     created_at TIMESTAMPTZ,
     concert_ids UUID[]
-) LANGUAGE plpgsql AS $$
+) LANGUAGE plpgsql
+-- Every statement planned once per connection, also those over the arrays asked for: their
+-- generic plans assume ten elements, look dearer than a plan for two and were planned again
+-- on every call, for a third of the call's time. test/e2e/sql-function-plans.e2e-spec.ts
+-- checks that every one of these plans probes an index, on statistics gone stale.
+SET plan_cache_mode = force_generic_plan
+AS $$
 DECLARE
     v_missing UUID[];
     v_foreign UUID[];
@@ -42,8 +48,9 @@ DECLARE
     v_held_seats INTEGER;
 BEGIN
     SELECT array_agg(a.id ORDER BY a.ord) FILTER (WHERE r.id IS NULL),
-           array_agg(a.id ORDER BY a.ord) FILTER (WHERE r.user_id <> p_user_id)
-    INTO v_missing, v_foreign
+           array_agg(a.id ORDER BY a.ord) FILTER (WHERE r.user_id <> p_user_id),
+           array_agg(DISTINCT r.concert_id ORDER BY r.concert_id)
+    INTO v_missing, v_foreign, v_concert_ids
     FROM unnest(p_reservation_ids) WITH ORDINALITY AS a(id, ord)
     LEFT JOIN reservations r ON r.id = a.id;
     IF v_missing IS NOT NULL THEN
@@ -56,9 +63,7 @@ BEGIN
 
     -- No payment once a concert's sales are closed (a PAUSED concert's holds can still be paid).
     -- Each concert's sales lock (shared) comes before any row lock, concerts in id order.
-    FOR v_concert_id IN
-        SELECT DISTINCT r.concert_id FROM reservations r WHERE r.id = ANY(p_reservation_ids) ORDER BY r.concert_id
-    LOOP
+    FOREACH v_concert_id IN ARRAY v_concert_ids LOOP
         IF lock_concert_sales(v_concert_id) = 'CLOSED' THEN
             SELECT array_agg(a.id ORDER BY a.ord) INTO v_closed
             FROM unnest(p_reservation_ids) WITH ORDINALITY AS a(id, ord)
@@ -79,9 +84,8 @@ BEGIN
 
     SELECT array_agg(a.id ORDER BY a.ord) FILTER (WHERE r.status = 'CONFIRMED'),
            array_agg(a.id ORDER BY a.ord) FILTER (WHERE r.status <> 'PENDING' OR r.expires_at <= v_now),
-           sum(r.price)::INTEGER,
-           array_agg(DISTINCT r.concert_id ORDER BY r.concert_id)
-    INTO v_paid, v_lapsed, v_total, v_concert_ids
+           sum(r.price)::INTEGER
+    INTO v_paid, v_lapsed, v_total
     FROM unnest(p_reservation_ids) WITH ORDINALITY AS a(id, ord)
     JOIN (SELECT l.id, l.status, l.expires_at, l.price, l.concert_id FROM reservations l
           WHERE l.id = ANY(p_reservation_ids) ORDER BY l.id FOR UPDATE) r ON r.id = a.id;
@@ -105,8 +109,14 @@ BEGIN
         END IF;
     END IF;
 
-    -- clock_timestamp(): ledger entries are written under the wallet lock, so their times
-    -- follow the order in which the balance changed.
+    -- The writes in one statement. clock_timestamp(): ledger entries are written under the
+    -- wallet lock, so their times follow the order in which the balance changed.
+    -- Reservations and seats by their ids alone, their states having been read under their
+    -- locks: with a condition on the state, the plans followed the statistics, and when those
+    -- were gathered while little was held they walked every live reservation and every HELD
+    -- seat (or the whole table) on each payment.
+    -- Paying ends the payer's window in each concert at once (every gate reads expires_at); the
+    -- place goes to the next user when the entry is ended under the queue row's lock.
     WITH payment AS (
         INSERT INTO payments (user_id, total_amount, created_at)
         VALUES (p_user_id, v_total, clock_timestamp())
@@ -115,34 +125,28 @@ BEGIN
         INSERT INTO point_ledger (user_id, type, amount, balance_after, payment_id, created_at)
         SELECT p_user_id, 'PAYMENT', -v_total, v_balance, payment.id, clock_timestamp() FROM payment
         WHERE v_total > 0
-    )
-    SELECT payment.id, payment.created_at INTO v_payment_id, v_created_at FROM payment;
-
-    -- Reservations and seats by their ids alone, their states having been read under their
-    -- locks: with a condition on the state, the plans followed the statistics, and when those
-    -- were gathered while little was held they walked every live reservation and every HELD
-    -- seat (or the whole table) on each payment.
-    WITH confirmed AS (
-        UPDATE reservations r SET status = 'CONFIRMED', payment_id = v_payment_id, updated_at = clock_timestamp()
+    ), confirmed AS (
+        UPDATE reservations r SET status = 'CONFIRMED', payment_id = (SELECT payment.id FROM payment),
+                                  updated_at = clock_timestamp()
         WHERE r.id = ANY(p_reservation_ids)
         RETURNING 1
     ), sold AS (
         UPDATE seats s SET status = 'SOLD', held_until = NULL
         WHERE s.id = ANY(v_seat_ids)
         RETURNING 1
+    ), window_ended AS (
+        UPDATE queue_entries e SET expires_at = LEAST(e.expires_at, clock_timestamp()), ended_at = clock_timestamp()
+        WHERE e.concert_id = ANY(v_concert_ids) AND e.user_id = p_user_id AND e.status = 'ACTIVE' AND e.ended_at IS NULL
     )
-    SELECT (SELECT count(*) FROM confirmed)::INTEGER, (SELECT count(*) FROM sold)::INTEGER INTO v_confirmed, v_sold;
+    SELECT payment.id, payment.created_at, (SELECT count(*) FROM confirmed)::INTEGER, (SELECT count(*) FROM sold)::INTEGER
+    INTO v_payment_id, v_created_at, v_confirmed, v_sold
+    FROM payment;
     -- All hold under the locks taken above; anything else is a bug, and the payment rolls back.
     IF v_confirmed <> cardinality(p_reservation_ids) OR v_sold <> cardinality(p_reservation_ids)
        OR v_held_seats <> cardinality(p_reservation_ids) THEN
         RAISE EXCEPTION 'payment %: confirmed % and sold % of % reservations (% seats held)',
             v_payment_id, v_confirmed, v_sold, cardinality(p_reservation_ids), v_held_seats;
     END IF;
-
-    -- Paying ends the payer's window in each concert at once (every gate reads expires_at); the
-    -- place goes to the next user when the entry is ended under the queue row's lock.
-    UPDATE queue_entries e SET expires_at = LEAST(e.expires_at, clock_timestamp()), ended_at = clock_timestamp()
-    WHERE e.concert_id = ANY(v_concert_ids) AND e.user_id = p_user_id AND e.status = 'ACTIVE' AND e.ended_at IS NULL;
 
     RETURN QUERY SELECT 'PAID', NULL::UUID[], v_balance, v_total, v_payment_id, v_total, v_created_at, v_concert_ids;
 END;

@@ -3,21 +3,21 @@
 -- first request through the gate claims the place: claimed_at = now and the full window
 -- (queue_window_seconds) starts now. The claim locks only the user's entry row; of concurrent
 -- claims one updates and the others re-check the row as claimed and change nothing.
+-- A claimed place (every request but the first) is only read: an UPDATE that matches no row
+-- still costs a plan and fires queue_entries' statement trigger, on every seat map and hold.
 CREATE OR REPLACE FUNCTION "queue_window_open"(p_concert_id UUID, p_user_id UUID) RETURNS BOOLEAN
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
-    v_claimed_at TIMESTAMPTZ;
-    v_expires_at TIMESTAMPTZ;
+    v_claimed BOOLEAN;
 BEGIN
-    -- A claimed window (every call but an admitted user's first) is only read: the claim's
-    -- UPDATE, run on every call, was a tenth of a seat page's database time.
-    SELECT q.claimed_at, q.expires_at INTO v_claimed_at, v_expires_at
+    SELECT q.claimed_at IS NOT NULL INTO v_claimed
     FROM queue_entries q
-    WHERE q.concert_id = p_concert_id AND q.user_id = p_user_id AND q.status = 'ACTIVE';
-    IF NOT FOUND OR v_expires_at <= clock_timestamp() THEN
-        RETURN FALSE;
-    ELSIF v_claimed_at IS NOT NULL THEN
-        RETURN TRUE;
+    WHERE q.concert_id = p_concert_id AND q.user_id = p_user_id AND q.status = 'ACTIVE'
+      AND q.expires_at > clock_timestamp();
+    IF NOT FOUND THEN
+        RETURN false;
+    ELSIF v_claimed THEN
+        RETURN true;
     END IF;
     UPDATE queue_entries q
     SET claimed_at = clock_timestamp(),

@@ -194,6 +194,14 @@ describe('hold_seats', () => {
     expect(row).toMatchObject({ outcome: 'SEAT_NOT_FOUND', seat_ids: [unknown, elsewhere.seatIds[0]] });
   });
 
+  it('SEAT_NOT_FOUND: judged from the rows it locked when every seat exists, in the order asked', async () => {
+    const { concert, userId, seatIds } = await shopper();
+    const elsewhere = await f.concert();
+    const asked = [elsewhere.seatIds[3]!, seatIds[0]!, elsewhere.seatIds[1]!, elsewhere.seatIds[5]!];
+    const row = await expectRefusal({ userId, concertId: concert.id, seatIds: asked });
+    expect(row).toMatchObject({ outcome: 'SEAT_NOT_FOUND', seat_ids: [asked[0], asked[2], asked[3]] });
+  });
+
   it('SEAT_ALREADY_RESERVED: seats held by a live hold or sold, holding none of the others', async () => {
     const { concert, userId, seatIds } = await shopper();
     const other = await f.user();
