@@ -98,6 +98,18 @@ describe(ReservationsService.name, () => {
       expect(seatNumbers(map)).toEqual(['A5']);
     });
 
+    it('lets the first pages of a fresh concert that arrive together wait for one count', async () => {
+      repo.openWindows.add(`u1:${concertId}`);
+      const maps = await Promise.all(
+        [1, 2, 3].map((page) => sut.getSeatMap('u1', concertId, { page, limit: 2 })),
+      );
+      const layout = { count: 5, positionsDense: true };
+      // The first counted; the two that came meanwhile waited for it and were given its layout.
+      expect(repo.knownSeatLayouts).toEqual([null, layout, layout]);
+      expect(maps.map(seatNumbers)).toEqual([['A1', 'A2'], ['A3', 'A4'], ['A5']]);
+      expect(maps.map((map) => map.total)).toEqual([5, 5, 5]);
+    });
+
     it('does not remember a count it was refused', async () => {
       await rejection(sut.getSeatMap('u1', concertId, { page: 1, limit: 2 }));
       repo.openWindows.add(`u1:${concertId}`);

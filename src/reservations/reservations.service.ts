@@ -29,6 +29,7 @@ import {
   type HeldReservation,
   type ReservationView,
   type SeatLayout,
+  type SeatMapRows,
 } from './reservations.repository.js';
 
 export interface SeatMap {
@@ -62,6 +63,12 @@ export class ReservationsService {
    * map's cost in a rush, and paging by OFFSET the largest part of a late page's.
    */
   private readonly seatLayouts = new Map<string, SeatLayout>();
+  /**
+   * The unfiltered seat map in flight that will learn a concert's layout. At an opening every
+   * buyer's first page arrives at once: without this, each counted the seats (193 of the first 400
+   * pages of a fresh concert in the rush bench); with it they wait for the first, then use its layout.
+   */
+  private readonly seatLayoutReads = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly prisma: PrismaService,
@@ -83,21 +90,46 @@ export class ReservationsService {
     query: { page: number; limit: number; status?: SeatStatus },
   ): Promise<SeatMap> {
     const { page, limit, status } = query;
-    const map = await this.repo.findSeatMap(
-      this.prisma.poolQuery,
-      userId,
-      concertId,
-      { offset: (page - 1) * limit, limit, status },
-      // A filtered total changes with every hold and sale: only the unfiltered one is known.
-      status === undefined ? (this.seatLayouts.get(concertId) ?? null) : null,
-    );
+    const read = (layout: SeatLayout | null) =>
+      this.repo.findSeatMap(
+        this.prisma.poolQuery,
+        userId,
+        concertId,
+        { offset: (page - 1) * limit, limit, status },
+        layout,
+      );
+    // A filtered total changes with every hold and sale: only the unfiltered one is known.
+    let map: SeatMapRows | null;
+    if (status !== undefined) map = await read(null);
+    else if (this.seatLayouts.has(concertId)) map = await read(this.seatLayouts.get(concertId)!);
+    else {
+      const learning = this.seatLayoutReads.get(concertId);
+      if (learning) {
+        await learning;
+        map = await read(this.seatLayouts.get(concertId) ?? null);
+      } else {
+        const first = read(null).then((rows) => {
+          // Only a caller with an open window is told the layout; seats never change after creation.
+          if (rows?.positionsDense != null)
+            this.seatLayouts.set(concertId, { count: rows.total, positionsDense: rows.positionsDense });
+          return rows;
+        });
+        this.seatLayoutReads.set(
+          concertId,
+          first.catch(() => undefined),
+        );
+        try {
+          map = await first;
+        } finally {
+          this.seatLayoutReads.delete(concertId);
+        }
+      }
+    }
     if (!map) throw new ConcertNotFoundError(concertId);
     if (map.concert.salesState === 'CLOSED') throw new SalesClosedError({ concertId });
     if (map.concert.salesState === 'UPCOMING')
       throw new SalesNotOpenError(concertId, map.concert.salesOpenAt);
     if (!map.windowOpen) throw await this.queueNotActive(userId, concertId);
-    if (map.positionsDense !== null)
-      this.seatLayouts.set(concertId, { count: map.total, positionsDense: map.positionsDense });
     return { concert: map.concert, seatsJson: map.seatsJson, page, limit, total: map.total };
   }
 
