@@ -9,6 +9,7 @@ CREATE OR REPLACE FUNCTION "queue_window_open"(p_concert_id UUID, p_user_id UUID
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     v_claimed BOOLEAN;
+    v_now TIMESTAMPTZ;
 BEGIN
     SELECT q.claimed_at IS NOT NULL INTO v_claimed
     FROM queue_entries q
@@ -19,9 +20,12 @@ BEGIN
     ELSIF v_claimed THEN
         RETURN true;
     END IF;
+    -- One reading of the clock for both: two readings, each rounded to the millisecond, could
+    -- make the window a millisecond shorter than queue_window_seconds.
+    v_now := clock_timestamp();
     UPDATE queue_entries q
-    SET claimed_at = clock_timestamp(),
-        expires_at = clock_timestamp() + make_interval(secs => c.queue_window_seconds)
+    SET claimed_at = v_now,
+        expires_at = v_now + make_interval(secs => c.queue_window_seconds)
     FROM concerts c
     WHERE c.id = q.concert_id
       AND q.concert_id = p_concert_id AND q.user_id = p_user_id AND q.status = 'ACTIVE'

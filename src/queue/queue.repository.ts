@@ -178,8 +178,10 @@ export class QueueRepository {
     const rows = await tx.$queryRaw<(RawLiveEntry & { userId: string })[]>`
       WITH claimed AS (
         UPDATE queue_entries q
-        SET claimed_at = clock_timestamp(), expires_at = clock_timestamp() + make_interval(secs => g.queue_window_seconds)
-        FROM concerts g
+        -- One reading of the clock for both (two, each rounded to the millisecond, could make the
+        -- window a millisecond short).
+        SET claimed_at = n.now, expires_at = n.now + make_interval(secs => g.queue_window_seconds)
+        FROM concerts g, (SELECT clock_timestamp() AS now) n
         WHERE g.id = q.concert_id AND q.concert_id = ${concertId}::uuid AND q.user_id = ANY(${userIds}::uuid[])
           AND q.status = 'ACTIVE' AND q.claimed_at IS NULL AND q.expires_at > clock_timestamp()
         RETURNING q.id, q.claimed_at, q.expires_at
