@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import { Prisma } from '../generated/prisma/client.js';
 import { Role } from '../generated/prisma/enums.js';
-import { PrismaService } from '../prisma/prisma.service.js';
+import { PrismaService, type SqlQuery } from '../prisma/prisma.service.js';
 import type { Db } from '../prisma/transaction-runner.js';
 
 export interface AccountRow {
@@ -43,8 +44,8 @@ export interface SpentRefreshTokenRow {
 }
 
 /**
- * The sign-in path (`findUserByEmail`, `insertRefreshTokenAlone`) runs on the pool under Prisma
- * as named prepared statements: a login storm is bound by CPU, and through Prisma these two
+ * The sign-in path (`findUserByEmail`, `insertRefreshToken` with `poolQuery`) runs on the pool
+ * under Prisma as named prepared statements (`PrismaService.poolQuery`): a login storm is bound by CPU, and through Prisma these two
  * statements cost about 1 ms of the event loop's CPU per login, directly a quarter of that
  * (docs/decisions.md). Everything inside a transaction still goes through Prisma's `tx`.
  */
@@ -77,11 +78,8 @@ export class AuthRepository {
   }
 
   async findUserByEmail(email: string): Promise<AccountWithPasswordRow | null> {
-    const { rows } = await this.prisma.pool.query<AccountWithPasswordRow>({
-      name: 'auth_find_user_by_email',
-      text: `SELECT id, email, role, password_hash AS "passwordHash" FROM users WHERE email = $1`,
-      values: [email],
-    });
+    const rows = await this.prisma.poolQuery<AccountWithPasswordRow>(Prisma.sql`
+      SELECT id, email, role, password_hash AS "passwordHash" FROM users WHERE email = ${email}`);
     return rows[0] ?? null;
   }
 
@@ -89,25 +87,16 @@ export class AuthRepository {
     return tx.user.findUnique({ where: { id }, select: { id: true, email: true, role: true } });
   }
 
-  /** Expiry is read against the database clock, like every other expiry in the system. */
-  async insertRefreshToken(tx: Db, token: NewRefreshToken): Promise<void> {
-    await tx.$executeRaw`
+  /**
+   * Expiry is read against the database clock, like every other expiry in the system. A login's
+   * only write runs on the pool (`poolQuery`); a refresh's in its transaction (`queryIn(tx)`).
+   */
+  async insertRefreshToken(query: SqlQuery, token: NewRefreshToken): Promise<void> {
+    await query(Prisma.sql`
       INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, created_at, expires_at)
       VALUES (${token.id}::uuid, ${token.userId}::uuid, ${token.familyId}::uuid, ${token.tokenHash},
               to_timestamp(${token.issuedAt}::int),
-              clock_timestamp() + make_interval(secs => ${token.ttlSeconds}::int))`;
-  }
-
-  /** `insertRefreshToken` in a transaction of its own: a login's only write. */
-  async insertRefreshTokenAlone(token: NewRefreshToken): Promise<void> {
-    await this.prisma.pool.query({
-      name: 'auth_insert_refresh_token',
-      text: `
-        INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, created_at, expires_at)
-        VALUES ($1::uuid, $2::uuid, $3::uuid, $4, to_timestamp($5::int),
-                clock_timestamp() + make_interval(secs => $6::int))`,
-      values: [token.id, token.userId, token.familyId, token.tokenHash, token.issuedAt, token.ttlSeconds],
-    });
+              clock_timestamp() + make_interval(secs => ${token.ttlSeconds}::int))`);
   }
 
   /**

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { Role } from '../generated/prisma/enums.js';
-import { PrismaService } from '../prisma/prisma.service.js';
+import { PrismaService, queryIn } from '../prisma/prisma.service.js';
 import { TransactionRunner, type Db } from '../prisma/transaction-runner.js';
 import type { AuthUser } from '../common/auth/auth-user.js';
 import { AuthLimits } from './auth-limits.js';
@@ -163,7 +163,7 @@ export class AuthService {
       issuedAt,
       ttlSeconds: this.config.jwt.refreshTtlSeconds,
     };
-    await (tx ? this.repo.insertRefreshToken(tx, token) : this.repo.insertRefreshTokenAlone(token));
+    await this.repo.insertRefreshToken(tx ? queryIn(tx) : this.prisma.poolQuery, token);
     return { accessToken: await this.tokens.signAccessToken(userId, role, familyId, issuedAt), refreshToken };
   }
 }

@@ -99,38 +99,42 @@ export class ReservationsService {
         layout,
       );
     // A filtered total changes with every hold and sale: only the unfiltered one is known.
-    let map: SeatMapRows | null;
-    if (status !== undefined) map = await read(null);
-    else if (this.seatLayouts.has(concertId)) map = await read(this.seatLayouts.get(concertId)!);
-    else {
-      const learning = this.seatLayoutReads.get(concertId);
-      if (learning) {
-        await learning;
-        map = await read(this.seatLayouts.get(concertId) ?? null);
-      } else {
-        const first = read(null).then((rows) => {
-          // Only a caller with an open window is told the layout; seats never change after creation.
-          if (rows?.positionsDense != null)
-            this.seatLayouts.set(concertId, { count: rows.total, positionsDense: rows.positionsDense });
-          return rows;
-        });
-        this.seatLayoutReads.set(
-          concertId,
-          first.catch(() => undefined),
-        );
-        try {
-          map = await first;
-        } finally {
-          this.seatLayoutReads.delete(concertId);
-        }
-      }
-    }
+    const map = status === undefined ? await this.unfilteredSeatMap(concertId, read) : await read(null);
     if (!map) throw new ConcertNotFoundError(concertId);
     if (map.concert.salesState === 'CLOSED') throw new SalesClosedError({ concertId });
     if (map.concert.salesState === 'UPCOMING')
       throw new SalesNotOpenError(concertId, map.concert.salesOpenAt);
     if (!map.windowOpen) throw await this.queueNotActive(userId, concertId);
     return { concert: map.concert, seatsJson: map.seatsJson, page, limit, total: map.total };
+  }
+
+  /** `read` with the concert's layout when this replica knows it, or once a read in flight has learnt it. */
+  private async unfilteredSeatMap(
+    concertId: string,
+    read: (layout: SeatLayout | null) => Promise<SeatMapRows | null>,
+  ): Promise<SeatMapRows | null> {
+    const known = this.seatLayouts.get(concertId);
+    if (known) return read(known);
+    const learning = this.seatLayoutReads.get(concertId);
+    if (learning) {
+      await learning;
+      return read(this.seatLayouts.get(concertId) ?? null);
+    }
+    const first = read(null).then((rows) => {
+      // Only a caller with an open window is told the layout; seats never change after creation.
+      if (rows?.positionsDense != null)
+        this.seatLayouts.set(concertId, { count: rows.total, positionsDense: rows.positionsDense });
+      return rows;
+    });
+    this.seatLayoutReads.set(
+      concertId,
+      first.catch(() => undefined),
+    );
+    try {
+      return await first;
+    } finally {
+      this.seatLayoutReads.delete(concertId);
+    }
   }
 
   /**

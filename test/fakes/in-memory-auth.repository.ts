@@ -1,3 +1,4 @@
+import type { SqlQuery } from '../../src/prisma/prisma.service.js';
 import { randomUUID } from 'node:crypto';
 import type {
   AccountRow,
@@ -65,11 +66,7 @@ export class InMemoryAuthRepository implements PublicOf<AuthRepository> {
     return user ? { id: user.id, email: user.email, role: user.role } : null;
   }
 
-  async insertRefreshToken(_tx: Tx, token: NewRefreshToken): Promise<void> {
-    return this.insertRefreshTokenAlone(token);
-  }
-
-  async insertRefreshTokenAlone(token: NewRefreshToken): Promise<void> {
+  async insertRefreshToken(_query: SqlQuery, token: NewRefreshToken): Promise<void> {
     const { ttlSeconds, ...fields } = token;
     this.refreshTokens.set(token.id, {
       ...fields,
