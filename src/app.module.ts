@@ -74,7 +74,9 @@ export class AppModule {
         JwtStrategy,
         { provide: APP_GUARD, useClass: JwtAuthGuard },
         { provide: APP_GUARD, useClass: RolesGuard },
-        { provide: APP_FILTER, useClass: HttpErrorFilter },
+        // Also by its class: FastRoutes answers errors with it, as Nest would.
+        HttpErrorFilter,
+        { provide: APP_FILTER, useExisting: HttpErrorFilter },
       ],
     };
   }

@@ -7,12 +7,16 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { answerClientError, replyToFrameworkError } from './common/errors/framework-errors.js';
-import { httpErrorBody } from './common/errors/http-error.filter.js';
+import { AccessTokenVerifier } from './common/auth/access-token-verifier.js';
+import { HttpErrorFilter, httpErrorBody } from './common/errors/http-error.filter.js';
+import { FastRoutes } from './common/http/fast-routes.js';
 import { ApiValidationPipe } from './common/errors/validation-failed.js';
 import { findUnsafeInput } from './common/http/unsafe-input.js';
 import { setupOpenApi } from './common/openapi/openapi.js';
 import { trustProxySetting, type Env } from './config/env.validation.js';
+import { PaymentFastRoute } from './payments/payment.fast-route.js';
 import { QueuePollFastPath } from './queue/queue-poll-fast-path.js';
+import { HoldFastRoute, SeatMapFastRoute } from './reservations/reservations.fast-routes.js';
 import { registerWebPages } from './web/web-pages.js';
 
 /**
@@ -63,9 +67,14 @@ export async function createApp(env: Env): Promise<NestFastifyApplication> {
   });
   // The steady queue poll is answered here, before Nest's middleware and pipeline, when it can
   // be (see QueuePollFastPath); bound once Nest has built it, and added now to run before middie.
-  const bound: { poll?: QueuePollFastPath } = {};
+  const bound: { poll?: QueuePollFastPath; fastRoutes?: FastRoutes } = {};
   adapter.getInstance().addHook('onRequest', (request, reply, done) => {
     if (!bound.poll?.answer(request, reply)) done();
+  });
+  // The seat rush's seat pages, holds and payments are answered here, after body parsing and
+  // the checks above, when their input is plainly valid (see FastRoutes).
+  adapter.getInstance().addHook('preHandler', (request, reply, done) => {
+    if (!bound.fastRoutes?.answer(request, reply)) done();
   });
   // Some input breaks the validation libraries themselves (a stack overflow, a throwing validator): refuse it first.
   // Async so that Fastify takes the hook as done when it returns (a plain function must call done()).
@@ -83,6 +92,11 @@ export async function createApp(env: Env): Promise<NestFastifyApplication> {
   });
   app.useLogger(app.get(Logger));
   bound.poll = app.get(QueuePollFastPath);
+  bound.fastRoutes = new FastRoutes(app.get(AccessTokenVerifier), app.get(HttpErrorFilter), [
+    app.get(SeatMapFastRoute),
+    app.get(HoldFastRoute),
+    app.get(PaymentFastRoute),
+  ]);
   // Nest's own helmet-equivalent headers, set by a hook that runs before every other one.
   app.useSecurityHeaders({ contentSecurityPolicy: false });
   await registerWebPages(app);

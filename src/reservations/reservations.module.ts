@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { QueueModule } from '../queue/queue.module.js';
 import { ReservationsController } from './reservations.controller.js';
+import { HoldFastRoute, SeatMapFastRoute } from './reservations.fast-routes.js';
 import { ReservationsRepository } from './reservations.repository.js';
 import { ReservationsService } from './reservations.service.js';
 
@@ -8,7 +9,7 @@ import { ReservationsService } from './reservations.service.js';
 @Module({
   imports: [QueueModule],
   controllers: [ReservationsController],
-  providers: [ReservationsService, ReservationsRepository],
+  providers: [ReservationsService, ReservationsRepository, SeatMapFastRoute, HoldFastRoute],
   exports: [ReservationsService],
 })
 export class ReservationsModule {}

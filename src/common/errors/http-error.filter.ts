@@ -132,12 +132,17 @@ export class HttpErrorFilter implements ExceptionFilter {
   ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    this.answer(exception, http.getRequest<{ method: string; url: string }>(), http.getResponse());
+  }
+
+  /** What `catch` does, for a request answered outside Nest's pipeline (FastRoutes). */
+  answer(exception: unknown, request: { method: string; url: string }, response: FastifyReplyHeaders): void {
     let body = toHttpError(exception);
     if (body.statusCode >= 500) this.logger.error(exception);
     if (body.statusCode === 503 && isStatementTimeout(exception)) this.metrics.statementTimedOut();
-    const response = host.switchToHttp().getResponse<FastifyReplyHeaders>();
     if (body.code === 'ROUTE_NOT_FOUND') {
-      const { method, url } = host.switchToHttp().getRequest<{ method: string; url: string }>();
+      const { method, url } = request;
       const path = url.split('?')[0]!;
       const allow = allowedMethods(this.adapterHost.httpAdapter.getInstance(), path);
       // A route of this method that answered 404 itself (a missing asset) stays a 404.

@@ -3,7 +3,7 @@ import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 
 /** Deeper pages than this are refused: an OFFSET that large is a scan, not a page. */
-const MAX_PAGE = 1_000_000;
+export const MAX_PAGE = 1_000_000;
 
 /**
  * `?page&limit` for a paginated list, with this list's default and largest page size.

@@ -3,7 +3,10 @@ import { IsIn, IsOptional } from 'class-validator';
 import { PageQuery } from '../../common/http/pagination.js';
 import { SeatStatus } from '../../generated/prisma/enums.js';
 
-export class SeatMapQueryDto extends PageQuery({ defaultLimit: 100, maxLimit: 500 }) {
+/** A seat page's size when none is asked for, and the largest. */
+export const SEAT_PAGE_LIMITS = { defaultLimit: 100, maxLimit: 500 } as const;
+
+export class SeatMapQueryDto extends PageQuery(SEAT_PAGE_LIMITS) {
   /** As the seat map shows it: a seat whose hold has lapsed is AVAILABLE. */
   @ApiPropertyOptional({
     enum: SeatStatus,
