@@ -10,7 +10,17 @@
  * the machine runs, so one run answers what the timed metrics-cost scenario, whose noise is
  * larger than 3%, cannot.
  *
- * Compared: instructions outside V8's optimising compiler and major GCs (both reported apart:
+ * Node runs with `--no-opt` (NODE_FLAGS): V8 without its optimising compiler (TurboFan),
+ * interpreter and baseline code only. With it, functions still reach their tier-up, and fall
+ * back after a deoptimisation, every few thousand requests long after any warm-up a run can
+ * afford under valgrind, and a window's count moves by a third with them (1,000 polls read
+ * 290,000 to 500,000 instructions each): the ratio would show which windows a compilation
+ * fell in. Without it a window's count moves by a few per cent. The counts are higher than at
+ * full speed; what metrics add is JavaScript (the histogram, Fastify's end-of-response listener),
+ * slowed without TurboFan at least as much as the rest of a request, part of which is native
+ * (HTTP parsing, sockets): its share here is if anything larger than in production.
+ *
+ * Compared: instructions outside the optimising compiler and major GCs (both reported apart:
  * each is a lump of hundreds of requests' worth that lands in one window or another). Work that
  * depends on time rather than requests (the event-loop delay monitor's timer, the invariant
  * checks, the sweeper) runs about fifty times more often per request under valgrind: each app's
@@ -22,8 +32,9 @@
  * Settings: POLLS (steady polls a window, default 1,000), SEAT_PAGES (200), ROUNDS (windows of
  * each kind per app, 3), POLL_RATE and SEAT_PAGE_RATE (requests a second that share a scrape
  * and a second of timers: 9,000 and 850, the timed scenario's on two cores), BENCH_DATABASE_URL
- * (a server for the run's database; default an embedded one), DEBUG_CALLGRIND (keep the dumps
- * and show callgrind_control's answers).
+ * (a server for the run's database; default an embedded one), NODE_FLAGS (Node's options for
+ * both apps, default `--no-opt`; empty for V8 as it runs in production), DEBUG_CALLGRIND
+ * (keep the dumps and show callgrind_control's answers).
  */
 import { execFile, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -114,7 +125,7 @@ async function instructionsOf(file) {
  * One app under callgrind, collecting nothing until told. Callgrind reads its commands when the
  * program runs: a health request wakes an idle event loop for each.
  */
-async function startCounted({ env, outDir, label }) {
+async function startCounted({ env, outDir, label, nodeOptions }) {
   const app = await startServer({
     name: `app (${label}, under callgrind)`,
     script: APP_ENTRY,
@@ -126,6 +137,7 @@ async function startCounted({ env, outDir, label }) {
       '--instr-atstart=no',
       `--callgrind-out-file=${join(outDir, `${label}.%p`)}`,
     ],
+    nodeOptions,
     port: await freePort(),
     readyPath: '/health/ready',
     timeoutMs: 600_000,
@@ -189,6 +201,7 @@ async function main() {
   const polls = positiveInt('POLLS', 1_000);
   const seatPages = positiveInt('SEAT_PAGES', 200);
   const rounds = positiveInt('ROUNDS', 3);
+  const nodeOptions = (process.env.NODE_FLAGS ?? '--no-opt').split(' ').filter(Boolean);
   const rates = { poll: positiveInt('POLL_RATE', 9_000), seats: positiveInt('SEAT_PAGE_RATE', 850) };
 
   const cleanups = [];
@@ -249,6 +262,7 @@ async function main() {
       const counted = await startCounted({
         outDir,
         label: side,
+        nodeOptions,
         env: {
           PATH: process.env.PATH,
           NODE_ENV: 'production',
@@ -272,7 +286,10 @@ async function main() {
       const send = (kind, random) => async () => {
         const { path, token, expect } = kinds[kind].request(random);
         const { status, body } = await client.send({ path, token });
-        if (status !== 200 || !expect(body)) wrong += 1;
+        if (status !== 200 || !expect(body)) {
+          wrong += 1;
+          if (wrong <= 3) step(`✗ ${path} answered ${status}: ${JSON.stringify(body).slice(0, 200)}`);
+        }
       };
       const deadline = () => Date.now() + 1_800_000;
 
@@ -362,7 +379,7 @@ async function main() {
 
     const fmt = (value) => Math.round(value).toLocaleString('en-US');
     process.stdout.write(
-      `\nInstructions per request, outside V8's optimising compiler and major GCs (callgrind, the app's process, every thread; ` +
+      `\nInstructions per request, outside V8's optimising compiler and major GCs (callgrind, the app's process, every thread, node ${nodeOptions.join(' ') || 'as in production'}; ` +
         `${rounds} windows a kind, ${polls} polls or ${seatPages} seat pages each; timers and a scrape every ${SCRAPE_INTERVAL_SECONDS} s ` +
         `charged at ${rates.poll.toLocaleString('en-US')} polls/s or ${rates.seats.toLocaleString('en-US')} seat pages/s)\n\n`,
     );
