@@ -13,6 +13,8 @@ export async function freePort() {
 /**
  * Starts a Node server as a child process (the load comes from this process, never from
  * the server's), waits until `readyPath` answers 200, and returns its loopback origin.
+ * `launcher` runs Node under another program (`['valgrind', '--tool=callgrind']`): the child's
+ * pid is then that program's, which for valgrind is the process that runs Node.
  */
 export async function startServer({
   name,
@@ -22,10 +24,12 @@ export async function startServer({
   env,
   port,
   nodeOptions = [],
+  launcher = [],
   readyPath = '/health',
   timeoutMs = 60_000,
 }) {
-  const child = spawn(process.execPath, [...nodeOptions, script, ...args], {
+  const [command, ...commandArgs] = [...launcher, process.execPath, ...nodeOptions, script, ...args];
+  const child = spawn(command, commandArgs, {
     cwd,
     env: { ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
