@@ -6,11 +6,10 @@
 --   RESERVATION_ALREADY_PAID (`reservation_ids`); RESERVATION_EXPIRED (lapsed by the database
 --   clock, expired or cancelled; `reservation_ids`); INSUFFICIENT_POINTS (`balance`, `required`).
 -- Locks in the order every path uses: each concert's sales lock (shared) by concert id, seats by
--- id, reservations (by the update that confirms them), the wallet, then the payer's own ACTIVE
--- queue entries. It takes no `queues` row: the payer's window ends at once (expires_at,
--- ended_at) and the app admits the next user right after the commit (end_queue_entries,
--- coalesced per concert; the sweeper is the backstop). See docs/decisions.md, "A payment marks
--- the window; the admit follows".
+-- id, reservations by id, the wallet, then the payer's own ACTIVE queue entries. It takes no
+-- `queues` row: the payer's window ends at once (expires_at, ended_at) and the app admits the
+-- next user right after the commit (end_queue_entries, coalesced per concert; the sweeper is the
+-- backstop). See docs/decisions.md, "A payment marks the window; the admit follows".
 CREATE OR REPLACE FUNCTION "pay_reservations"(
     p_user_id UUID,
     p_reservation_ids UUID[]
@@ -75,10 +74,8 @@ BEGIN
         END IF;
     END LOOP;
 
-    -- A reservation changes state only under its seat's lock (holds, cancels, the sweeper, a
-    -- close, payments), so once the seats are locked a fresh read of the reservations is their
-    -- latest state and stays so: they need no lock of their own (a row lock writes WAL and
-    -- dirties the page), and the clock read here is current for both.
+    -- A reservation changes state only under its seat's lock, so once the seats are locked
+    -- the reservations lock without waiting, and the clock read here is current for both.
     SELECT array_agg(l.id), count(*) FILTER (WHERE l.status = 'HELD') INTO v_seat_ids, v_held_seats
     FROM (SELECT s.id, s.status FROM seats s
           WHERE s.id IN (SELECT r.seat_id FROM reservations r WHERE r.id = ANY(p_reservation_ids))
@@ -90,7 +87,8 @@ BEGIN
            sum(r.price)::INTEGER
     INTO v_paid, v_lapsed, v_total
     FROM unnest(p_reservation_ids) WITH ORDINALITY AS a(id, ord)
-    JOIN reservations r ON r.id = a.id;
+    JOIN (SELECT l.id, l.status, l.expires_at, l.price, l.concert_id FROM reservations l
+          WHERE l.id = ANY(p_reservation_ids) ORDER BY l.id FOR UPDATE) r ON r.id = a.id;
     IF v_paid IS NOT NULL THEN
         RETURN QUERY SELECT 'RESERVATION_ALREADY_PAID', v_paid, NULL::INTEGER, NULL::INTEGER, NULL::UUID, NULL::INTEGER, NULL::TIMESTAMPTZ, NULL::UUID[];
         RETURN;

@@ -232,7 +232,7 @@ export class QueueRepository {
         -- Asynchronous commit for this statement only: the queue row's lock is released
         -- without waiting for the WAL flush. A database crash can lose the last fraction of a
         -- second of entries, never a seat or a point, and any later synchronous commit (a
-        -- hold, a payment) flushes the entries before it. Joined below so that it runs.
+        -- payment) flushes the entries before it. Joined below so that it runs.
         WITH async_commit AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true)),
         existing AS MATERIALIZED (
           ${SELECT_LIVE_ENTRY}
