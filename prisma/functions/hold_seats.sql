@@ -50,7 +50,8 @@ BEGIN
     -- A hold commits without waiting for its WAL flush (to the end of the transaction: not a
     -- SET clause, which would be undone before the commit). A hold lost in a crash is a hold
     -- that lapsed: its payment is refused, and the payment that confirms a hold flushes it
-    -- first. A refusal changes nothing. See docs/decisions.md, "Holds commit asynchronously".
+    -- first. A refusal changes nothing. See docs/decisions.md, "Holds and claims commit
+    -- asynchronously".
     PERFORM set_config('synchronous_commit', 'off', true);
     -- The concert's sales lock (shared) before any other lock, and its state by the clock.
     v_sales_state := lock_concert_sales(p_concert_id);
