@@ -85,7 +85,7 @@ BEGIN
     -- writes nothing and commits no transaction. A seat someone else has locked is being held
     -- or paid: waiting for it would mostly end in a refusal anyway, only later, and would let
     -- lock queues build up on popular seats. Rows are judged again as locked (their latest
-    -- versions), so a seat held since the snapshot is not locked.
+    -- versions), so a seat held since the snapshot is left out.
     -- Bookable: AVAILABLE, or HELD by a hold whose time is up (the sweeper may not have run yet).
     SELECT array_agg(l.id), count(*) FILTER (WHERE l.status = 'HELD')
     INTO v_locked, v_lapsed_holds
