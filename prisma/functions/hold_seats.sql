@@ -9,12 +9,13 @@
 --   CONCERT_NOT_FOUND; SALES_PAUSED or SALES_CLOSED (by the database clock, under the concert's
 --   sales lock); QUEUE_NOT_ACTIVE (no open window by the database clock);
 --   HOLD_LIMIT_EXCEEDED (live holds in the concert + seats asked > p_max_seats; `held`);
---   SEAT_LOCKED (another transaction is holding or paying one of the seats right now; `seat_ids`);
 --   SEAT_NOT_FOUND (not a seat of this concert; `seat_ids`);
---   SEAT_ALREADY_RESERVED (held by a live hold, or sold; `seat_ids`).
+--   SEAT_ALREADY_RESERVED (held by a live hold, or sold; `seat_ids`);
+--   SEAT_LOCKED (every seat bookable, but another transaction is holding or paying one of them
+--   right now; `seat_ids`).
 -- Locks: the concert's sales lock (shared, lock_concert_sales), the user's hold lock (advisory,
--- namespace 7001), then the seats in id order without waiting, then reservations: the same
--- order as every other path.
+-- namespace 7001), then the seats in id order without waiting (none when one is taken), then
+-- reservations: the same order as every other path.
 CREATE OR REPLACE FUNCTION "hold_seats"(
     p_user_id UUID,
     p_concert_id UUID,
@@ -46,6 +47,12 @@ DECLARE
     v_expires_at TIMESTAMPTZ;
     v_sales_state "SalesState";
 BEGIN
+    -- A hold commits without waiting for its WAL flush (to the end of the transaction: not a
+    -- SET clause, which would be undone before the commit). A hold lost in a crash is a hold
+    -- that lapsed: its payment is refused, and the payment that confirms a hold flushes it
+    -- first. A refusal changes nothing. See docs/decisions.md, "Holds and claims commit
+    -- asynchronously".
+    PERFORM set_config('synchronous_commit', 'off', true);
     -- The concert's sales lock (shared) before any other lock, and its state by the clock.
     v_sales_state := lock_concert_sales(p_concert_id);
     IF v_sales_state IS NULL THEN
@@ -72,40 +79,45 @@ BEGIN
         RETURN;
     END IF;
 
-    -- A seat someone else has locked is being held or paid: waiting for it would mostly end
-    -- in a refusal anyway, only later, and would let lock queues build up on popular seats.
-    -- The rows locked are read as locked (their latest versions): when every seat asked is
-    -- locked here, none is busy nor missing, and this one statement decides.
+    -- The seats, locked only when every one asked is of this concert and bookable in this
+    -- statement's snapshot (the condition on the scan's side is judged once, before any row):
+    -- a request for a seat already taken, the usual refusal in a rush, then locks no row,
+    -- writes nothing and commits no transaction. A seat someone else has locked is being held
+    -- or paid: waiting for it would mostly end in a refusal anyway, only later, and would let
+    -- lock queues build up on popular seats. Rows are judged again as locked (their latest
+    -- versions), so a seat held since the snapshot is left out.
     -- Bookable: AVAILABLE, or HELD by a hold whose time is up (the sweeper may not have run yet).
-    SELECT array_agg(l.id),
-           array_agg(l.id ORDER BY array_position(p_seat_ids, l.id)) FILTER (WHERE l.concert_id <> p_concert_id),
-           array_agg(l.id ORDER BY array_position(p_seat_ids, l.id)) FILTER (
-               WHERE NOT (l.status = 'AVAILABLE' OR (l.status = 'HELD' AND l.held_until <= v_now))),
-           count(*) FILTER (WHERE l.status = 'HELD')
-    INTO v_locked, v_missing, v_taken, v_lapsed_holds
-    FROM (SELECT s.id, s.concert_id, s.status, s.held_until FROM seats s
-          WHERE s.id = ANY(p_seat_ids) ORDER BY s.id FOR UPDATE SKIP LOCKED) l;
-    -- Otherwise a seat is locked by another, or no seat at all, or asked twice: the three
-    -- refusals about seats in one pass, each listing its seats in the order asked.
+    SELECT array_agg(l.id), count(*) FILTER (WHERE l.status = 'HELD')
+    INTO v_locked, v_lapsed_holds
+    FROM (SELECT s.id, s.status FROM seats s
+          WHERE s.id = ANY(p_seat_ids) AND s.concert_id = p_concert_id
+            AND (s.status = 'AVAILABLE' OR (s.status = 'HELD' AND s.held_until <= v_now))
+            AND (SELECT count(*) FROM unnest(p_seat_ids) AS a(id) JOIN seats b ON b.id = a.id
+                 WHERE b.concert_id = p_concert_id
+                   AND (b.status = 'AVAILABLE' OR (b.status = 'HELD' AND b.held_until <= v_now)))
+                = cardinality(p_seat_ids)
+          ORDER BY s.id FOR UPDATE SKIP LOCKED) l;
+    -- Otherwise a seat is no seat of this concert, or taken, or locked by another (or asked
+    -- twice): the three refusals about seats read afresh in one pass, each listing its seats in
+    -- the order asked, and a seat locked by another only when every seat is otherwise bookable.
     IF coalesce(cardinality(v_locked), 0) < cardinality(p_seat_ids) THEN
-        SELECT array_agg(a.id ORDER BY a.ord) FILTER (WHERE s.id IS NOT NULL AND a.id <> ALL(coalesce(v_locked, '{}'))),
-               array_agg(a.id ORDER BY a.ord) FILTER (WHERE s.id IS NULL OR s.concert_id <> p_concert_id),
+        SELECT array_agg(a.id ORDER BY a.ord) FILTER (WHERE s.id IS NULL OR s.concert_id <> p_concert_id),
                array_agg(a.id ORDER BY a.ord) FILTER (
                    WHERE NOT (s.status = 'AVAILABLE' OR (s.status = 'HELD' AND s.held_until <= v_now))),
-               count(*) FILTER (WHERE s.status = 'HELD')
-        INTO v_busy, v_missing, v_taken, v_lapsed_holds
+               array_agg(a.id ORDER BY a.ord) FILTER (WHERE a.id <> ALL(coalesce(v_locked, '{}')))
+        INTO v_missing, v_taken, v_busy
         FROM unnest(p_seat_ids) WITH ORDINALITY AS a(id, ord)
         LEFT JOIN seats s ON s.id = a.id;
-    END IF;
-    IF v_busy IS NOT NULL THEN
-        RETURN QUERY SELECT 'SEAT_LOCKED', NULL::INTEGER, v_busy, NULL::UUID, NULL::UUID, NULL::TIMESTAMPTZ;
-        RETURN;
-    ELSIF v_missing IS NOT NULL THEN
-        RETURN QUERY SELECT 'SEAT_NOT_FOUND', NULL::INTEGER, v_missing, NULL::UUID, NULL::UUID, NULL::TIMESTAMPTZ;
-        RETURN;
-    ELSIF v_taken IS NOT NULL THEN
-        RETURN QUERY SELECT 'SEAT_ALREADY_RESERVED', NULL::INTEGER, v_taken, NULL::UUID, NULL::UUID, NULL::TIMESTAMPTZ;
-        RETURN;
+        IF v_missing IS NOT NULL THEN
+            RETURN QUERY SELECT 'SEAT_NOT_FOUND', NULL::INTEGER, v_missing, NULL::UUID, NULL::UUID, NULL::TIMESTAMPTZ;
+            RETURN;
+        ELSIF v_taken IS NOT NULL THEN
+            RETURN QUERY SELECT 'SEAT_ALREADY_RESERVED', NULL::INTEGER, v_taken, NULL::UUID, NULL::UUID, NULL::TIMESTAMPTZ;
+            RETURN;
+        ELSIF v_busy IS NOT NULL THEN
+            RETURN QUERY SELECT 'SEAT_LOCKED', NULL::INTEGER, v_busy, NULL::UUID, NULL::UUID, NULL::TIMESTAMPTZ;
+            RETURN;
+        END IF;
     END IF;
 
     -- The lapsed holds on these seats end before the seats are held again (one live

@@ -5,6 +5,9 @@
 -- claims one updates and the others re-check the row as claimed and change nothing.
 -- A claimed place (every request but the first) is only read: an UPDATE that matches no row
 -- still costs a plan and fires queue_entries' statement trigger, on every seat map and hold.
+-- A claim commits without waiting for its WAL flush, as an entry does: a crash can lose the
+-- last fraction of a second of claims (the place is unclaimed again, until its claim time runs
+-- out), never a seat or a point. See docs/decisions.md, "Holds and claims commit asynchronously".
 CREATE OR REPLACE FUNCTION "queue_window_open"(p_concert_id UUID, p_user_id UUID) RETURNS BOOLEAN
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
@@ -23,6 +26,7 @@ BEGIN
     -- One reading of the clock for both: two readings, each rounded to the millisecond, could
     -- make the window a millisecond shorter than queue_window_seconds.
     v_now := clock_timestamp();
+    PERFORM set_config('synchronous_commit', 'off', true);
     UPDATE queue_entries q
     SET claimed_at = v_now,
         expires_at = v_now + make_interval(secs => c.queue_window_seconds)

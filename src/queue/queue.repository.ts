@@ -172,16 +172,19 @@ export class QueueRepository {
    * These users' live entries in one concert, in one indexed statement (the truth behind a
    * poll). A poll that sees its place ACTIVE claims it here (as queue_window_open does): the
    * full window starts now. Of concurrent claims of one entry, one updates the row and the
-   * others, waiting for its lock, re-check it as claimed and change nothing.
+   * others, waiting for its lock, re-check it as claimed and change nothing. A claim commits
+   * asynchronously, as queue_window_open's does (see docs/decisions.md).
    */
   async findLiveEntries(tx: Db, concertId: string, userIds: string[]): Promise<Map<string, LiveEntryRow>> {
     const rows = await tx.$queryRaw<(RawLiveEntry & { userId: string })[]>`
-      WITH claimed AS (
+      WITH async_commit AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true)),
+      claimed AS (
         UPDATE queue_entries q
         -- One reading of the clock for both (two, each rounded to the millisecond, could make the
         -- window a millisecond short).
         SET claimed_at = n.now, expires_at = n.now + make_interval(secs => g.queue_window_seconds)
-        FROM concerts g, (SELECT clock_timestamp() AS now) n
+        -- async_commit joined here: it runs whenever a row is claimed.
+        FROM concerts g, (SELECT clock_timestamp() AS now) n, async_commit
         WHERE g.id = q.concert_id AND q.concert_id = ${concertId}::uuid AND q.user_id = ANY(${userIds}::uuid[])
           AND q.status = 'ACTIVE' AND q.claimed_at IS NULL AND q.expires_at > clock_timestamp()
         RETURNING q.id, q.claimed_at, q.expires_at
@@ -232,7 +235,7 @@ export class QueueRepository {
         -- Asynchronous commit for this statement only: the queue row's lock is released
         -- without waiting for the WAL flush. A database crash can lose the last fraction of a
         -- second of entries, never a seat or a point, and any later synchronous commit (a
-        -- hold, a payment) flushes the entries before it. Joined below so that it runs.
+        -- payment) flushes the entries before it. Joined below so that it runs.
         WITH async_commit AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true)),
         existing AS MATERIALIZED (
           ${SELECT_LIVE_ENTRY}

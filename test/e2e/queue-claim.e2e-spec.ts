@@ -1,3 +1,5 @@
+import { PrismaService } from '../../src/prisma/prisma.service.js';
+import { QueueRepository } from '../../src/queue/queue.repository.js';
 import { createConcert } from '../factories/concert.factory.js';
 import { createTestApp, createUsers, type TestApp, type TestUser } from '../helpers/test-app.js';
 import { waitFor } from '../helpers/wait.js';
@@ -51,6 +53,20 @@ describe('Queue: claim and exit reasons (sweeper off)', () => {
     t = await createTestApp({ SWEEPER_ENABLED: false });
   });
   afterAll(() => t.close());
+
+  it('a poll’s claim commits without waiting for its WAL flush', async () => {
+    const { concert, users } = await admitSecondUnclaimed(t, { windowSeconds: 120, claimSeconds: 30 });
+    const repo = t.app.get(QueueRepository);
+    const setting = await t.app.get(PrismaService).$transaction(async (tx) => {
+      await repo.findLiveEntries(tx, concert.id, [users[1]!.id]);
+      const rows = await tx.$queryRaw<
+        { value: string }[]
+      >`SELECT current_setting('synchronous_commit') AS value`;
+      return rows[0]!.value;
+    });
+    expect(setting).toBe('off');
+    expect((await entryOf(t, users[1]!, concert.id)).claimed_at).toBeInstanceOf(Date);
+  });
 
   it('admits an entrant on arrival unclaimed: claimBy, a poll within a second, and the seat map claims', async () => {
     const concert = await createConcert(t, { capacity: 1, windowSeconds: 120, claimSeconds: 5 });

@@ -7,6 +7,7 @@ import { createTestApp, type TestApp } from '../helpers/test-app.js';
 interface PlanNode {
   'Node Type': string;
   'Relation Name'?: string;
+  'Index Name'?: string;
   'Actual Loops'?: number;
   'Actual Rows'?: number;
   Plans?: PlanNode[];
@@ -18,14 +19,15 @@ interface SeatScan {
   rows: number;
 }
 
-/** Every scan of `seats` that ran. */
-function seatScansRun(node: PlanNode): SeatScan[] {
+/** Every scan of `table` that ran (a bitmap index scan by its index's name). */
+function scansRun(node: PlanNode, table: string): SeatScan[] {
   const loops = node['Actual Loops'] ?? 0;
+  const ofTable = node['Relation Name'] === table || node['Index Name']?.startsWith(`${table}_`);
   const own =
-    node['Relation Name'] === 'seats' && /Scan/.test(node['Node Type']) && loops > 0
+    ofTable && /Scan/.test(node['Node Type']) && loops > 0
       ? [{ type: node['Node Type'], rows: Math.round((node['Actual Rows'] ?? 0) * loops) }]
       : [];
-  return [...own, ...(node.Plans ?? []).flatMap(seatScansRun)];
+  return [...own, ...(node.Plans ?? []).flatMap((child) => scansRun(child, table))];
 }
 
 /**
@@ -35,7 +37,8 @@ function seatScansRun(node: PlanNode): SeatScan[] {
  * benchmark the table also held another concert's 60,000 seats, and the count of every seat
  * on each request ran as a sequential scan of all of them. Run as the statement is planned for
  * its values and as the generic plan a prepared statement gets after five runs, on a table
- * skewed the same way; plans are read (which scans ran), never timed.
+ * skewed the same way; plans are read (which scans ran), never timed. Each seat's `mine` reads
+ * the caller's reservations alone, also when the statistics saw none and thousands are live.
  */
 describe('Seat map statement on a table of many concerts’ seats', () => {
   let t: TestApp;
@@ -47,12 +50,31 @@ describe('Seat map statement on a table of many concerts’ seats', () => {
     t = await createTestApp({ SWEEPER_ENABLED: false });
     concertId = (await createConcert(t, { seats: 1_000 })).id;
     await createConcert(t, { seats: 60_000 });
-    await t.db.query('ANALYZE seats');
+    await t.db.query('ANALYZE seats, reservations');
     // The caller's open window: the page is read only for one.
     const { rows } = await t.db.query<{ id: string }>(
       `INSERT INTO users (email, password_hash) VALUES ('plans@example.com', 'test-no-login') RETURNING id`,
     );
     userId = rows[0]!.id;
+    // Another buyer's 2,000 live holds and one of the caller's, after the statistics saw none:
+    // the caller's own reservations must be found by the caller, not by walking every live one.
+    const {
+      rows: [other],
+    } = await t.db.query<{ id: string }>(
+      `INSERT INTO users (email, password_hash) VALUES ('plans-other@example.com', 'test-no-login') RETURNING id`,
+    );
+    await t.db.query(
+      `INSERT INTO reservations (user_id, concert_id, seat_id, price, expires_at)
+       SELECT $1, s.concert_id, s.id, s.price, now() + interval '1 hour'
+       FROM seats s WHERE s.concert_id <> $2 ORDER BY s.position LIMIT 2000`,
+      [other!.id, concertId],
+    );
+    await t.db.query(
+      `INSERT INTO reservations (user_id, concert_id, seat_id, price, expires_at)
+       SELECT $1, s.concert_id, s.id, s.price, now() + interval '1 hour'
+       FROM seats s WHERE s.concert_id = $2 AND s.position = 1`,
+      [userId, concertId],
+    );
     await t.db.query(
       `INSERT INTO queue_entries (concert_id, user_id, ticket, status, activated_at, expires_at)
        VALUES ($1, $2, 1, 'ACTIVE', now(), now() + interval '1 hour')`,
@@ -71,7 +93,7 @@ describe('Seat map statement on a table of many concerts’ seats', () => {
   ];
 
   it.each(pages)(
-    '%s reads only the concert’s seats, by index',
+    '%s reads only the concert’s seats and the caller’s reservations, by index',
     async (_, offset, positionsDense, rowsRead) => {
       const sql = await capturedPoolStatement((query) =>
         repo.findSeatMap(query, userId, concertId, { offset, limit: 100 }, { count: 1_000, positionsDense }),
@@ -93,13 +115,16 @@ describe('Seat map statement on a table of many concerts’ seats', () => {
             const { rows } = await client.query(
               `EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE seat_map(${literals.join(', ')})`,
             );
-            const scans = seatScansRun(
-              (rows[0] as { 'QUERY PLAN': [{ Plan: PlanNode }] })['QUERY PLAN'][0].Plan,
-            );
-            expect({ mode, scans }).toEqual({
+            const plan = (rows[0] as { 'QUERY PLAN': [{ Plan: PlanNode }] })['QUERY PLAN'][0].Plan;
+            expect({ mode, scans: scansRun(plan, 'seats') }).toEqual({
               mode,
               scans: [{ type: expect.stringMatching(/Index/) as unknown, rows: rowsRead }],
             });
+            // No scan of reservations reads more than the caller's one.
+            expect({
+              mode,
+              reservationScans: scansRun(plan, 'reservations').filter((scan) => scan.rows > 1),
+            }).toEqual({ mode, reservationScans: [] });
           } finally {
             await client.query('DEALLOCATE seat_map');
           }

@@ -297,6 +297,25 @@ describe('queue_window_open', () => {
     expect(await window()).toEqual(claimed);
   });
 
+  it('commits a claim without waiting for its WAL flush, and a mere read as it was', async () => {
+    const concert = await f.concert({ capacity: 1 });
+    const userId = await f.user();
+    await f.openWindow(concert.id, userId, { claimed: false });
+    const synchronousCommitAfterGate = async () => {
+      const tx = await f.transaction();
+      try {
+        expect(await f.queueWindowOpen(concert.id, userId, tx.client)).toBe(true);
+        const { rows } = await tx.client.query(`SELECT current_setting('synchronous_commit') AS value`);
+        await tx.end('COMMIT');
+        return rows[0].value as string;
+      } finally {
+        await tx.end();
+      }
+    };
+    expect(await synchronousCommitAfterGate()).toBe('off'); // the claim
+    expect(await synchronousCommitAfterGate()).toBe('on'); // claimed: only read
+  });
+
   it('does not claim a place whose claim time has lapsed', async () => {
     const concert = await f.concert({ capacity: 1 });
     const userId = await f.user();

@@ -194,7 +194,7 @@ describe('hold_seats', () => {
     expect(row).toMatchObject({ outcome: 'SEAT_NOT_FOUND', seat_ids: [unknown, elsewhere.seatIds[0]] });
   });
 
-  it('SEAT_NOT_FOUND: judged from the rows it locked when every seat exists, in the order asked', async () => {
+  it('SEAT_NOT_FOUND: seats of another concert that exist, in the order asked', async () => {
     const { concert, userId, seatIds } = await shopper();
     const elsewhere = await f.concert();
     const asked = [elsewhere.seatIds[3]!, seatIds[0]!, elsewhere.seatIds[1]!, elsewhere.seatIds[5]!];
@@ -215,6 +215,60 @@ describe('hold_seats', () => {
       seatIds: [seatIds[2]!, seatIds[1]!, seatIds[0]!],
     });
     expect(row).toMatchObject({ outcome: 'SEAT_ALREADY_RESERVED', seat_ids: [seatIds[2], seatIds[0]] });
+  });
+
+  it('SEAT_ALREADY_RESERVED before SEAT_LOCKED: a seat taken names the taken seats, whatever else is locked', async () => {
+    const { concert, userId, seatIds } = await shopper();
+    await f.db.query(`UPDATE seats SET status = 'SOLD' WHERE id = $1`, [seatIds[0]]);
+    const other = await f.transaction();
+    try {
+      await other.client.query('SELECT 1 FROM seats WHERE id = $1 FOR UPDATE', [seatIds[1]]);
+      const row = await expectRefusal({ userId, concertId: concert.id, seatIds: [seatIds[1]!, seatIds[0]!] });
+      expect(row).toMatchObject({ outcome: 'SEAT_ALREADY_RESERVED', seat_ids: [seatIds[0]] });
+    } finally {
+      await other.end();
+    }
+  });
+
+  it('a refusal for a taken seat locks no seat and writes nothing: no transaction id is assigned', async () => {
+    const { concert, userId, seatIds } = await shopper();
+    await f.db.query(`UPDATE seats SET status = 'SOLD' WHERE id = $1`, [seatIds[1]]);
+    const tx = await f.transaction();
+    try {
+      const rows = await f.holdSeats(
+        { userId, concertId: concert.id, seatIds: [seatIds[0]!, seatIds[1]!] },
+        tx.client,
+      );
+      expect(rows).toEqual([
+        expect.objectContaining({ outcome: 'SEAT_ALREADY_RESERVED', seat_ids: [seatIds[1]] }),
+      ]);
+      const { rows: xact } = await tx.client.query('SELECT pg_current_xact_id_if_assigned() AS id');
+      expect(xact).toEqual([{ id: null }]);
+      // The free seat asked beside it stays free for anyone else at once.
+      const { rows: locked } = await f.db.query('SELECT id FROM seats WHERE id = $1 FOR UPDATE NOWAIT', [
+        seatIds[0],
+      ]);
+      expect(locked).toHaveLength(1);
+    } finally {
+      await tx.end();
+    }
+  });
+
+  it('commits a hold without waiting for its WAL flush (synchronous_commit off to the end of its transaction)', async () => {
+    const { concert, userId, seatIds } = await shopper();
+    const tx = await f.transaction();
+    try {
+      const rows = await f.holdSeats({ userId, concertId: concert.id, seatIds: [seatIds[0]!] }, tx.client);
+      expect(rows[0]!.outcome).toBe('HELD');
+      const { rows: setting } = await tx.client.query(
+        `SELECT current_setting('synchronous_commit') AS value`,
+      );
+      expect(setting).toEqual([{ value: 'off' }]);
+    } finally {
+      await tx.end();
+    }
+    const { rows: after } = await f.db.query(`SELECT current_setting('synchronous_commit') AS value`);
+    expect(after).toEqual([{ value: 'on' }]);
   });
 
   it('waits for the user’s hold lock and then counts the holds committed meanwhile', async () => {

@@ -213,6 +213,18 @@ describe('pay_reservations', () => {
     }
   });
 
+  it('commits synchronously, unlike the holds it pays: the points moved are on disk when it answers', async () => {
+    const { userId, reservationIds } = await buyer({ balance: 5_000 });
+    const tx = await f.transaction();
+    try {
+      expect(await f.payReservations(userId, reservationIds, tx.client)).toMatchObject({ outcome: 'PAID' });
+      const { rows } = await tx.client.query(`SELECT current_setting('synchronous_commit') AS value`);
+      expect(rows).toEqual([{ value: 'on' }]);
+    } finally {
+      await tx.end();
+    }
+  });
+
   it('reads only the seats it sells, however many seats are HELD and whatever the statistics say', async () => {
     // Statistics gathered while nothing was held, then a hundred seats held by others: a plan
     // that follows the statistics walks every HELD seat (or the whole table) on each payment.
