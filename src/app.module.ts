@@ -1,4 +1,4 @@
-import { DynamicModule, Module, RequestMethod } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
@@ -34,14 +34,12 @@ export class AppModule {
         LoggerModule.forRootAsync({
           inject: [AppConfig],
           useFactory: (config: AppConfig) => ({
-            // nestjs-pino's default route pattern matches nothing on Nest 12 with Fastify, so
-            // its request logging would silently never run; '*' reaches every route.
-            forRoutes: [{ path: '*', method: RequestMethod.ALL }],
+            // No request middleware: the access log is written from Fastify's onResponse hook
+            // (common/logging/access-log.ts), at a fraction of pino-http's cost per request.
+            forRoutes: [],
             pinoHttp: withDestination(logDestination(config.nodeEnv), {
               level: config.logLevel,
-              // Fastify already assigned the id (app.setup.ts); log under the same one.
-              genReqId: (request) => (request as { id?: string }).id ?? '',
-              // One short line per request. No headers at all: tokens and idempotency keys stay out.
+              // No headers at all: tokens and idempotency keys stay out.
               serializers: {
                 req: (request: { id?: string; method?: string; url?: string }) => ({
                   id: request.id,
@@ -50,9 +48,6 @@ export class AppModule {
                 }),
                 res: (response: { statusCode?: number }) => ({ statusCode: response.statusCode }),
               },
-              customLogLevel: (_request, response, error) =>
-                error || response.statusCode >= 500 ? 'error' : response.statusCode >= 400 ? 'debug' : 'info',
-              autoLogging: { ignore: (request) => request.url?.startsWith('/health') ?? false },
             }),
           }),
         }),

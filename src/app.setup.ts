@@ -12,6 +12,7 @@ import { HttpErrorFilter, httpErrorBody } from './common/errors/http-error.filte
 import { FastRoutes } from './common/http/fast-routes.js';
 import { ApiValidationPipe } from './common/errors/validation-failed.js';
 import { findUnsafeInput } from './common/http/unsafe-input.js';
+import { logAccess } from './common/logging/access-log.js';
 import { setupOpenApi } from './common/openapi/openapi.js';
 import { trustProxySetting, type Env } from './config/env.validation.js';
 import { PaymentFastRoute } from './payments/payment.fast-route.js';
@@ -63,6 +64,10 @@ export async function createApp(env: Env): Promise<NestFastifyApplication> {
         );
       return;
     }
+    done();
+  });
+  adapter.getInstance().addHook('onResponse', (request, reply, done) => {
+    logAccess(request, reply);
     done();
   });
   // The steady queue poll is answered here, before Nest's middleware and pipeline, when it can

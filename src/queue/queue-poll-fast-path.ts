@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { PinoLogger } from 'nestjs-pino';
 import { AccessTokenVerifier } from '../common/auth/access-token-verifier.js';
 import { bearerToken } from '../common/auth/bearer-token.js';
 import { toQueueEntryResponse } from './dto/to-queue-entry-response.js';
@@ -46,21 +45,6 @@ export class QueuePollFastPath {
       .header('Retry-After', Math.ceil(state.retryAfterMs / 1000))
       .type('application/json; charset=utf-8')
       .send(JSON.stringify(toQueueEntryResponse(user.id, state)));
-    logAnswered(request, reply);
     return true;
   }
-}
-
-/** The line pino-http writes for a request Nest answered, for the operators' access log. */
-function logAnswered(request: FastifyRequest, reply: FastifyReply): void {
-  const log = PinoLogger.root;
-  if (!log?.isLevelEnabled('info')) return;
-  log.info(
-    {
-      req: { id: request.id, method: request.method, url: request.url },
-      res: { statusCode: reply.statusCode },
-      responseTime: Math.round(reply.elapsedTime),
-    },
-    'request completed',
-  );
 }

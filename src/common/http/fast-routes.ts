@@ -35,8 +35,8 @@ const JSON_TYPE = 'application/json; charset=utf-8';
  * The preHandler that answers FastRoutes. Authentication is AccessTokenVerifier's, the rule
  * JwtStrategy applies; a request without a valid access token goes to Nest, whose guard answers
  * 401. Errors are answered by HttpErrorFilter, as Nest would have. The security, CORS and
- * request-id headers come from hooks that ran before, and the access log from pino-http's
- * middleware, which ran in onRequest.
+ * request-id headers come from hooks that ran before, the access log from the onResponse hook
+ * every request passes.
  */
 export class FastRoutes {
   private readonly routes = new Map<string, FastRoute>();
