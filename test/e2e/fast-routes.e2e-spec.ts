@@ -79,6 +79,8 @@ describe('Fast routes answer as the controller does', () => {
     const second = await activeUser(t, concert.id, 10_000);
     const hold = (user: TestUser, body: object) =>
       t.http().post('/reservation/seat').set(user.headers).send(body);
+    const pay = (user: TestUser, reservationIds: string[]) =>
+      t.http().post('/payment').set(user.headers).send({ reservationIds });
 
     const [heldFast, heldNest] = await both(
       () => hold(first, { concertId: concert.id, seatIds: [a, b] }),
@@ -99,18 +101,12 @@ describe('Fast routes answer as the controller does', () => {
     const ids = (held: { body: { reservations: { id: string }[] } }) =>
       held.body.reservations.map((r) => r.id);
     const [paidFast, paidNest] = await both(
+      () => pay(first, ids(heldFast)),
       () =>
-        t
-          .http()
-          .post('/payment')
-          .set(first.headers)
-          .send({ reservationIds: ids(heldFast) }),
-      () =>
-        t
-          .http()
-          .post('/payment')
-          .set(second.headers)
-          .send({ reservationIds: ids(heldNest).map((id) => id.toUpperCase()) }),
+        pay(
+          second,
+          ids(heldNest).map((id) => id.toUpperCase()),
+        ),
     );
     expect(paidFast.status).toBe(200);
     expect(paidFast.body).toMatchObject({
@@ -121,18 +117,12 @@ describe('Fast routes answer as the controller does', () => {
     expect(Object.keys(paidFast.body)).toEqual(Object.keys(paidNest.body));
 
     const [againFast, againNest] = await both(
+      () => pay(first, ids(heldFast)),
       () =>
-        t
-          .http()
-          .post('/payment')
-          .set(first.headers)
-          .send({ reservationIds: ids(heldFast) }),
-      () =>
-        t
-          .http()
-          .post('/payment')
-          .set(first.headers)
-          .send({ reservationIds: ids(heldFast).map((id) => id.toUpperCase()) }),
+        pay(
+          first,
+          ids(heldFast).map((id) => id.toUpperCase()),
+        ),
     );
     expect(againFast.status).toBe(409);
     expect(againFast.body).toEqual(againNest.body);
