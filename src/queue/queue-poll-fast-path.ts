@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AccessTokenVerifier } from '../common/auth/access-token-verifier.js';
-import { bearerToken } from '../common/auth/bearer-token.js';
 import { toQueueEntryResponse } from './dto/to-queue-entry-response.js';
 import { QueueService } from './queue.service.js';
 
@@ -30,8 +29,7 @@ export class QueuePollFastPath {
   /** True when it answered; false to let the request go on to Nest. */
   answer(request: FastifyRequest, reply: FastifyReply): boolean {
     if (request.method !== 'GET' || request.routeOptions.url !== POLL_ROUTE) return false;
-    const token = bearerToken(request.headers.authorization);
-    const user = token === undefined ? null : this.tokens.verify(token);
+    const user = this.tokens.verifyHeader(request.headers.authorization);
     const { concertId } = request.params as { concertId: string };
     if (!user || !UUID.test(concertId)) return false;
     const ticketHeader = request.headers['queue-ticket'];

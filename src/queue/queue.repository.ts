@@ -151,6 +151,12 @@ const LIVE_ENTRY_COLUMNS = Prisma.sql`
          END AS position,
          c.queue_capacity AS capacity, c.queue_window_seconds AS "windowSeconds", clock_timestamp() AS "asOf",
          e.id AS "entryId", c.sales_open_at AS "salesOpenAt"`;
+/**
+ * A CTE that turns asynchronous commit on for this statement's transaction (SET LOCAL): its
+ * commit does not wait for the WAL flush. It runs only when joined (`FROM async_commit`).
+ */
+const ASYNC_COMMIT = Prisma.sql`async_commit AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true))`;
+
 const SELECT_LIVE_ENTRY = Prisma.sql`
   SELECT ${LIVE_ENTRY_COLUMNS}
   FROM queue_entries e
@@ -177,7 +183,7 @@ export class QueueRepository {
    */
   async findLiveEntries(tx: Db, concertId: string, userIds: string[]): Promise<Map<string, LiveEntryRow>> {
     const rows = await tx.$queryRaw<(RawLiveEntry & { userId: string })[]>`
-      WITH async_commit AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true)),
+      WITH ${ASYNC_COMMIT},
       claimed AS (
         UPDATE queue_entries q
         -- One reading of the clock for both (two, each rounded to the millisecond, could make the
@@ -236,7 +242,7 @@ export class QueueRepository {
         -- without waiting for the WAL flush. A database crash can lose the last fraction of a
         -- second of entries, never a seat or a point, and any later synchronous commit (a
         -- payment) flushes the entries before it. Joined below so that it runs.
-        WITH async_commit AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true)),
+        WITH ${ASYNC_COMMIT},
         existing AS MATERIALIZED (
           ${SELECT_LIVE_ENTRY}
           WHERE e.concert_id = ${concertId}::uuid AND e.user_id = ANY(${userIds}::uuid[])
@@ -500,7 +506,7 @@ export class QueueRepository {
    */
   async endLapsedWindowsAndAdmit(tx: Db, concertId: string): Promise<EndedEntries | null> {
     const rows = await tx.$queryRaw<EndedEntries[]>`
-      WITH async_commit AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true))
+      WITH ${ASYNC_COMMIT}
       SELECT e.ended, e.admitted, e.expired, e.no_show AS "noShow", e.completed
       FROM async_commit, end_queue_entries(${concertId}::uuid, NULL, 'EXPIRED', false) e`;
     return rows[0] ?? null;

@@ -15,6 +15,14 @@ const sid = '6f1c2d3e-0000-4000-8000-000000000003';
 describe('AccessTokenVerifier', () => {
   afterEach(() => jest.restoreAllMocks());
 
+  it('reads the token of an Authorization: Bearer header, and nothing else', () => {
+    const token = sign({ sub: userId, role: 'USER', typ: 'access' });
+    expect(verifier().verifyHeader(`Bearer ${token}`)).toEqual({ id: userId, role: 'USER' });
+    expect(verifier().verifyHeader(`Basic ${token}`)).toBeNull();
+    expect(verifier().verifyHeader(undefined)).toBeNull();
+    expect(verifier().verifyHeader([`Bearer ${token}`])).toBeNull();
+  });
+
   it('gives the user of a valid access token, with the session when it names one', () => {
     expect(verifier().verify(sign({ sub: userId, role: 'USER', typ: 'access', sid }))).toEqual({
       id: userId,

@@ -2,6 +2,7 @@ import { Global, Injectable, Module } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config.js';
 import { verifyAccessTokenWithExpiry } from './access-token.js';
 import type { AuthUser } from './auth-user.js';
+import { bearerToken } from './bearer-token.js';
 
 /**
  * Tokens remembered after their signature checked out: a poller sends the same token every few
@@ -10,8 +11,8 @@ import type { AuthUser } from './auth-user.js';
 const MAX_REMEMBERED_TOKENS = 100_000;
 
 /**
- * Access-token verification for the queue's steady poll, which answers before Nest's pipeline
- * (and so before JwtAuthGuard's passport strategy). It applies the same rule, verifyAccessToken,
+ * Access-token verification for the requests answered before Nest's pipeline (the queue's steady
+ * poll, FastRoutes) and for JwtStrategy itself. It applies one rule, verifyAccessToken,
  * and remembers a token that passed it with its expiry, so that a fan polling with it costs a
  * map lookup instead of a signature check each time; keyed by the whole token, so a remembered
  * answer is exactly what checking again would give until `exp`, and nothing is remembered for a
@@ -22,6 +23,12 @@ export class AccessTokenVerifier {
   private readonly verified = new Map<string, { user: AuthUser; expiresAtMs: number }>();
 
   constructor(private readonly config: AppConfig) {}
+
+  /** The caller of an `Authorization: Bearer` header with a valid, unexpired access token; null for anything else. */
+  verifyHeader(authorization: unknown): AuthUser | null {
+    const token = bearerToken(authorization);
+    return token === undefined ? null : this.verify(token);
+  }
 
   /** The caller of a valid, unexpired access token; null for anything else. */
   verify(token: string): AuthUser | null {
@@ -44,7 +51,7 @@ export class AccessTokenVerifier {
   }
 }
 
-/** Provides the verifier to the queue's poll path (one instance, so one memory of tokens). */
+/** Provides the verifier everywhere (one instance, so one memory of tokens). */
 @Global()
 @Module({
   providers: [AccessTokenVerifier],

@@ -29,8 +29,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   }
 
   override authenticate(request: { headers: Record<string, unknown> }, options?: object): void {
-    const token = bearerToken(request.headers.authorization);
-    const user = token ? this.tokens.verify(token) : null;
+    const user = this.tokens.verifyHeader(request.headers.authorization);
     if (user) this.success(user);
     else super.authenticate(request as never, options);
   }

@@ -1,7 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthUser } from '../auth/auth-user.js';
 import type { AccessTokenVerifier } from '../auth/access-token-verifier.js';
-import { bearerToken } from '../auth/bearer-token.js';
 import type { HttpErrorFilter } from '../errors/http-error.filter.js';
 
 /** What a fast route answers: the status and a body, as JSON text or a value to serialize. */
@@ -53,8 +52,7 @@ export class FastRoutes {
   answer(request: FastifyRequest, reply: FastifyReply): boolean {
     const route = this.routes.get(`${request.method} ${request.routeOptions.url}`);
     if (!route) return false;
-    const token = bearerToken(request.headers.authorization);
-    const user = token === undefined ? null : this.tokens.verify(token);
+    const user = this.tokens.verifyHeader(request.headers.authorization);
     if (!user) return false;
     const input = route.parse(request);
     if (input === undefined) return false;
