@@ -31,28 +31,38 @@ export function seatStatusCode(status: SeatStatus, mine: boolean): string {
 }
 
 /**
- * A concert's seats in seat-map order (position 1 first), each pre-rendered as the start of
- * its SeatView JSON up to its status: a seat page is then these heads of the page's seats,
- * each closed by its status and `mine`, which the database answers as one character a seat.
- * The fields and their order are the seat map's (`{"id","number","section","price","status",
- * "mine"}`), escaped by JSON.stringify as PostgreSQL's to_json escaped them before.
- * About 110 bytes a seat for short numbers and sections: 3.3 MB for 30,000 seats.
+ * A concert's seats in seat-map order, each pre-rendered as the start of its SeatView JSON up
+ * to its status (its head): a seat page is then the heads of the page's seats, each closed by
+ * its status and `mine`, which the database answers as one character a seat. The fields and
+ * their order are the seat map's (`{"id","number","section","price","status","mine"}`), escaped
+ * by JSON.stringify as PostgreSQL's to_json escaped them before.
+ *
+ * The heads are kept as one string with each head's start: a head built by a template is a
+ * tree of string pieces (312 bytes a seat in all), which every page that used it walked again
+ * to flatten; slices of one flat string take 102 bytes a seat (3 MB for 30,000 seats of short
+ * numbers and sections; twice that when one of them is outside Latin-1) and a page of 100
+ * seats assembled and encoded in 10 µs against 70 µs.
  */
 export class SeatCatalog {
-  private constructor(private readonly heads: readonly string[]) {}
+  private constructor(
+    private readonly heads: string,
+    /** Where each seat's head starts in `heads`, and at the end where the last one ends. */
+    private readonly starts: Uint32Array,
+  ) {}
 
   /** `seats` in seat-map order: by position, positions 1..n. */
   static of(seats: readonly CatalogSeat[]): SeatCatalog {
-    return new SeatCatalog(
-      seats.map(
-        (seat) =>
-          `{"id":"${seat.id}","number":${JSON.stringify(seat.number)},"section":${JSON.stringify(seat.section)},"price":${seat.price},"status":"`,
-      ),
+    const heads = seats.map(
+      (seat) =>
+        `{"id":"${seat.id}","number":${JSON.stringify(seat.number)},"section":${JSON.stringify(seat.section)},"price":${seat.price},"status":"`,
     );
+    const starts = new Uint32Array(heads.length + 1);
+    for (let i = 0; i < heads.length; i++) starts[i + 1] = starts[i]! + heads[i]!.length;
+    return new SeatCatalog(heads.join(''), starts);
   }
 
   get count(): number {
-    return this.heads.length;
+    return this.starts.length - 1;
   }
 
   /**
@@ -61,14 +71,15 @@ export class SeatCatalog {
    * nothing does after its creation.
    */
   pageJson(offset: number, limit: number, codes: string): string {
-    const expected = Math.max(0, Math.min(limit, this.heads.length - offset));
+    const expected = Math.max(0, Math.min(limit, this.count - offset));
     if (codes.length !== expected)
       throw new Error(`Seat page of ${expected} seats at ${offset} answered ${codes.length} statuses`);
     let json = '[';
     for (let i = 0; i < expected; i++) {
       const tail = TAIL_BY_CODE.get(codes.charAt(i));
       if (tail === undefined) throw new Error(`Unknown seat status code ${JSON.stringify(codes.charAt(i))}`);
-      json += (i === 0 ? '' : ',') + this.heads[offset + i]! + tail;
+      const seat = offset + i;
+      json += (i === 0 ? '' : ',') + this.heads.slice(this.starts[seat], this.starts[seat + 1]) + tail;
     }
     return json + ']';
   }
