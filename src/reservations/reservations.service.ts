@@ -73,7 +73,7 @@ export class ReservationsService {
   /**
    * Each concert's seats rendered once (SeatCatalog), for concerts with positions 1..n (all made
    * through the API): learnt with the layout, after the first unfiltered page of a caller with
-   * an open window. One per concert seen, sized by its seats (about 3.3 MB for 30,000), let go
+   * an open window. One per concert seen, sized by its seats (about 3 MB for 30,000), let go
    * when a page finds the concert closed.
    */
   private readonly seatCatalogs = new Map<string, SeatCatalog>();
