@@ -4,6 +4,7 @@ import { unexpectedOutcome } from '../database/function-outcomes.js';
 import { Prisma } from '../generated/prisma/client.js';
 import type { ReservationStatus, SeatStatus } from '../generated/prisma/enums.js';
 import type { SqlQuery } from '../prisma/prisma.service.js';
+import type { CatalogSeat } from './seat-catalog.js';
 import type { Db, Tx } from '../prisma/transaction-runner.js';
 
 export interface LockedSeat {
@@ -44,6 +45,22 @@ interface SeatMapRow extends ConcertRow {
   total: number;
   positionsDense: boolean | null;
   seatsJson: string;
+}
+
+/** The gate and the concert, as findSeatMap answers them, and the page's seats as status codes. */
+export interface SeatStatusRows {
+  concert: ConcertRow;
+  windowOpen: boolean;
+  /**
+   * One character per seat of the page, in seat-map order (see seat-catalog.ts): the status's
+   * first letter, lower case when the caller holds or bought it; empty when the window is shut.
+   */
+  statusCodes: string;
+}
+
+interface SeatStatusRow extends ConcertRow {
+  windowOpen: boolean;
+  statusCodes: string | null;
 }
 
 /** What a replica knows of a concert's seats, which never change after its creation. */
@@ -149,6 +166,44 @@ const EFFECTIVE_STATUS = Prisma.sql`
  */
 const SEAT_STATUS = Prisma.sql`
   CASE WHEN s.status = 'HELD' AND s.held_until <= g.now THEN 'AVAILABLE' ELSE s.status::text END`;
+
+/**
+ * SEAT_STATUS's first letter (A, H, S; see seat-catalog.ts), by comparing the enum rather than
+ * writing it as text: 15% of the seat-status statement's cost. A status this does not name
+ * answers NULL, which string_agg leaves out: the page then has a seat too few and is refused.
+ */
+const SEAT_STATUS_CODE = Prisma.sql`
+  CASE s.status WHEN 'HELD' THEN CASE WHEN s.held_until <= g.now THEN 'A' ELSE 'H' END
+                WHEN 'AVAILABLE' THEN 'A' WHEN 'SOLD' THEN 'S' END`;
+
+/**
+ * The seat-map statements' start: gate `g` (the concert, its sales state and whether the
+ * caller's window is open, claiming the place on the first request through, and `g.now`),
+ * and the concert's columns and "windowOpen"; the caller's statement goes on with its own.
+ */
+const seatMapGate = (userId: string, concertId: string) => Prisma.sql`
+  WITH gate AS MATERIALIZED (
+    SELECT c.*, sales_state_now(c), queue_window_open(c.id, ${userId}::uuid) AS window_open,
+           clock_timestamp() AS now
+    FROM concerts c WHERE c.id = ${concertId}::uuid
+  )
+  SELECT g.id::text, g.name, g.venue, g.starts_at AS "startsAt", g.sales_state_now::text AS "salesState",
+         g.queue_capacity AS "queueCapacity", g.queue_window_seconds AS "queueWindowSeconds",
+         g.sales_open_at AS "salesOpenAt", g.pre_queue_opens_seconds AS "preQueueOpensSeconds",
+         g.window_open AS "windowOpen"`;
+
+/**
+ * `seat_ids`: the seats the caller holds (unexpired, by `g.now`) or bought in concert `g`,
+ * their states judged in the aggregate: with a state in the WHERE clause, a plan made on
+ * statistics of few reservations combined the user's index with reservations_live_seat_key,
+ * a walk of every live reservation of every concert on each page.
+ */
+const callersSeats = (userId: string) => Prisma.sql`(
+  SELECT coalesce(array_agg(r.seat_id) FILTER (
+           WHERE r.status = 'CONFIRMED' OR (r.status = 'PENDING' AND r.expires_at > g.now)), '{}') AS seat_ids
+  FROM reservations r
+  WHERE r.user_id = ${userId}::uuid AND r.concert_id = g.id
+)`;
 
 const RESERVATION_VIEW = Prisma.sql`
   SELECT r.id::text, r.concert_id::text AS "concertId", c.name AS "concertName", r.seat_id::text AS "seatId",
@@ -332,15 +387,7 @@ export class ReservationsRepository {
     // The page comes back as one JSON array, as text: mapping a hundred rows of columns in the
     // app cost more CPU than the query itself, and parsing it only to serialize it again most of the rest.
     const rows = await query<SeatMapRow>(Prisma.sql`
-      WITH gate AS MATERIALIZED (
-        SELECT c.*, sales_state_now(c), queue_window_open(c.id, ${userId}::uuid) AS window_open,
-               clock_timestamp() AS now
-        FROM concerts c WHERE c.id = ${concertId}::uuid
-      )
-      SELECT g.id::text, g.name, g.venue, g.starts_at AS "startsAt", g.sales_state_now::text AS "salesState",
-             g.queue_capacity AS "queueCapacity", g.queue_window_seconds AS "queueWindowSeconds",
-             g.sales_open_at AS "salesOpenAt", g.pre_queue_opens_seconds AS "preQueueOpensSeconds",
-             g.window_open AS "windowOpen", ${counted},
+      ${seatMapGate(userId, concertId)}, ${counted},
              CASE WHEN g.window_open THEN (
                -- Written by format(), a SeatView per seat: json_build_object per seat and json_agg
                -- took 2.2 times as long (pgbench, a page of 100). to_json escapes the two free texts.
@@ -352,16 +399,7 @@ export class ReservationsRepository {
                -- The page first, then each of its seats' status and owner: not of every seat skipped.
                FROM (SELECT s.id, s.number, s.section, s.price, s.position, s.status, s.held_until
                      ${pageOfSeats}) s
-               -- The caller's reservations in the concert, their states judged in the aggregate:
-               -- with a state in the WHERE clause, a plan made on statistics of few reservations
-               -- combined the user's index with reservations_live_seat_key, a walk of every live
-               -- reservation of every concert on each page.
-               CROSS JOIN (
-                 SELECT coalesce(array_agg(r.seat_id) FILTER (
-                          WHERE r.status = 'CONFIRMED' OR (r.status = 'PENDING' AND r.expires_at > g.now)), '{}') AS seat_ids
-                 FROM reservations r
-                 WHERE r.user_id = ${userId}::uuid AND r.concert_id = g.id
-               ) m
+               CROSS JOIN ${callersSeats(userId)} m
              ) ELSE '[]' END AS "seatsJson"
       FROM gate g`);
     const [row] = rows;
@@ -369,6 +407,45 @@ export class ReservationsRepository {
     const { windowOpen, total, positionsDense, seatsJson, ...concert } = row;
     if (!windowOpen) return { concert, windowOpen, total: 0, positionsDense: null, seatsJson: '[]' };
     return { concert, windowOpen, total, positionsDense, seatsJson };
+  }
+
+  /**
+   * findSeatMap's gate and concert, and the state of each seat of an unfiltered page of a
+   * concert whose positions are 1..n, one character a seat (see SeatStatusRows): the seats'
+   * other fields never change, so the caller renders them once per replica (SeatCatalog) and
+   * the database only judges what changes. Writing each seat's JSON with format() was most of
+   * the seat page's database CPU.
+   */
+  async findSeatStatuses(
+    query: SqlQuery,
+    userId: string,
+    concertId: string,
+    page: { offset: number; limit: number },
+  ): Promise<SeatStatusRows | null> {
+    // The range's ends as subqueries, for the reason given in findSeatMap.
+    const rows = await query<SeatStatusRow>(Prisma.sql`
+      ${seatMapGate(userId, concertId)},
+             CASE WHEN g.window_open THEN (
+               SELECT coalesce(string_agg(
+                        CASE WHEN s.id = ANY(m.seat_ids) THEN lower(${SEAT_STATUS_CODE}) ELSE ${SEAT_STATUS_CODE} END,
+                        '' ORDER BY s.position), '')
+               FROM seats s
+               CROSS JOIN ${callersSeats(userId)} m
+               WHERE s.concert_id = g.id AND s.position > (SELECT ${page.offset}::int)
+                 AND s.position <= (SELECT ${page.offset + page.limit}::int)
+             ) END AS "statusCodes"
+      FROM gate g`);
+    const [row] = rows;
+    if (!row) return null;
+    const { windowOpen, statusCodes, ...concert } = row;
+    return { concert, windowOpen, statusCodes: windowOpen ? (statusCodes ?? '') : '' };
+  }
+
+  /** The concert's seats in seat-map order, for SeatCatalog: read once per concert and replica. */
+  findCatalogSeats(query: SqlQuery, concertId: string): Promise<CatalogSeat[]> {
+    return query<CatalogSeat>(Prisma.sql`
+      SELECT s.id::text, s.number, s.section, s.price FROM seats s
+      WHERE s.concert_id = ${concertId}::uuid ORDER BY s.position, s.id`);
   }
 
   /**

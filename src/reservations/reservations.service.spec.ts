@@ -85,17 +85,36 @@ describe(ReservationsService.name, () => {
       expect(seatNumbers(map)).toEqual(['A3', 'A4']);
     });
 
-    it('counts the seats of a concert once: later unfiltered pages pass the layout on', async () => {
+    it('counts the seats of a concert once, then reads only later unfiltered pages’ seat states', async () => {
       repo.openWindows.add(`u1:${concertId}`);
       await sut.getSeatMap('u1', concertId, { page: 1, limit: 2, status: 'AVAILABLE' });
       await sut.getSeatMap('u1', concertId, { page: 1, limit: 2 });
       const map = await sut.getSeatMap('u1', concertId, { page: 3, limit: 2 });
       await sut.getSeatMap('u1', concertId, { page: 1, limit: 2, status: 'AVAILABLE' });
-      // A filtered total is counted every time (seats change state); an unfiltered one only first.
-      const layout = { count: 5, positionsDense: true };
-      expect(repo.knownSeatLayouts).toEqual([null, null, layout, null]);
+      // A filtered total is counted every time (seats change state); an unfiltered one only first,
+      // after which the replica has the seats' catalog and asks only for the page's states.
+      expect(repo.knownSeatLayouts).toEqual([null, null, null]);
+      expect(repo.seatStatusReads).toEqual([4]);
       expect(map).toMatchObject({ total: 5, page: 3 });
       expect(seatNumbers(map)).toEqual(['A5']);
+    });
+
+    it('answers a page from the catalog as the seat-map statement does', async () => {
+      repo.openWindows.add(`u1:${concertId}`);
+      await sut.getSeatMap('u1', concertId, { page: 1, limit: 2 });
+      const [, second, third] = repo.seatsOf(concertId);
+      second!.status = 'SOLD';
+      Object.assign(third!, { status: 'HELD', heldUntil: new Date(repo.now.getTime() + 60_000) });
+      await sut.holdSeats('u1', concertId, [repo.seatsOf(concertId)[3]!.id]);
+      for (const page of [1, 2, 3, 4]) {
+        const fromCatalog = await sut.getSeatMap('u1', concertId, { page, limit: 2 });
+        const fromStatement = await repo.findSeatMap(FAKE_PRISMA.poolQuery, 'u1', concertId, {
+          offset: (page - 1) * 2,
+          limit: 2,
+        });
+        expect(fromCatalog.seatsJson).toBe(fromStatement!.seatsJson);
+      }
+      expect(repo.seatStatusReads).toEqual([0, 2, 4, 6]);
     });
 
     it('lets the first pages of a fresh concert that arrive together wait for one count', async () => {
@@ -103,11 +122,32 @@ describe(ReservationsService.name, () => {
       const maps = await Promise.all(
         [1, 2, 3].map((page) => sut.getSeatMap('u1', concertId, { page, limit: 2 })),
       );
-      const layout = { count: 5, positionsDense: true };
-      // The first counted; the two that came meanwhile waited for it and were given its layout.
-      expect(repo.knownSeatLayouts).toEqual([null, layout, layout]);
+      // The first counted; the two that came meanwhile waited for it and used the catalog it read.
+      expect(repo.knownSeatLayouts).toEqual([null]);
+      expect(repo.seatStatusReads).toEqual([2, 4]);
       expect(maps.map(seatNumbers)).toEqual([['A1', 'A2'], ['A3', 'A4'], ['A5']]);
       expect(maps.map((map) => map.total)).toEqual([5, 5, 5]);
+    });
+
+    it('pages by the layout when the catalog could not be read', async () => {
+      repo.openWindows.add(`u1:${concertId}`);
+      repo.findCatalogSeats = () => Promise.reject(new Error('connection lost'));
+      await sut.getSeatMap('u1', concertId, { page: 1, limit: 2 });
+      const map = await sut.getSeatMap('u1', concertId, { page: 2, limit: 2 });
+      expect(repo.knownSeatLayouts).toEqual([null, { count: 5, positionsDense: true }]);
+      expect(seatNumbers(map)).toEqual(['A3', 'A4']);
+    });
+
+    it('lets a closed concert’s catalog go', async () => {
+      repo.openWindows.add(`u1:${concertId}`);
+      await sut.getSeatMap('u1', concertId, { page: 1, limit: 2 });
+      repo.concerts.get(concertId)!.salesState = 'CLOSED';
+      await expect(sut.getSeatMap('u1', concertId, { page: 1, limit: 2 })).rejects.toBeInstanceOf(
+        SalesClosedError,
+      );
+      repo.concerts.get(concertId)!.salesState = 'ON_SALE';
+      await sut.getSeatMap('u1', concertId, { page: 1, limit: 2 });
+      expect(repo.knownSeatLayouts).toEqual([null, null]);
     });
 
     it('does not remember a count it was refused', async () => {

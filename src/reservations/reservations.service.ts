@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import {
   ConcertNotFoundError,
   SalesClosedError,
@@ -15,6 +15,7 @@ import { TransactionRunner, type Db } from '../prisma/transaction-runner.js';
 import { QueueNotActiveError } from '../queue/queue.errors.js';
 import { QueueExits } from '../queue/queue-exits.js';
 import { effectiveStatus } from './reservation-status.js';
+import { SeatCatalog } from './seat-catalog.js';
 import {
   HoldLimitExceededError,
   InvalidSeatSelectionError,
@@ -34,7 +35,7 @@ import {
 
 export interface SeatMap {
   concert: ConcertRow;
-  /** A JSON array of SeatView, as the database wrote it (see findSeatMap). */
+  /** A JSON array of SeatView: as the database wrote it (findSeatMap), or from the seat catalog. */
   seatsJson: string;
   page: number;
   limit: number;
@@ -69,6 +70,14 @@ export class ReservationsService {
    * pages of a fresh concert in the rush bench); with it they wait for the first, then use its layout.
    */
   private readonly seatLayoutReads = new Map<string, Promise<unknown>>();
+  /**
+   * Each concert's seats rendered once (SeatCatalog), for concerts with positions 1..n (all made
+   * through the API): learnt with the layout, after the first unfiltered page of a caller with
+   * an open window. One per concert seen, sized by its seats (about 3 MB for 30,000), let go
+   * when a page finds the concert closed.
+   */
+  private readonly seatCatalogs = new Map<string, SeatCatalog>();
+  private readonly logger = new Logger(ReservationsService.name);
 
   constructor(
     private readonly prisma: PrismaService,
@@ -90,40 +99,56 @@ export class ReservationsService {
     query: { page: number; limit: number; status?: SeatStatus },
   ): Promise<SeatMap> {
     const { page, limit, status } = query;
+    const offset = (page - 1) * limit;
     const read = (layout: SeatLayout | null) =>
-      this.repo.findSeatMap(
-        this.prisma.poolQuery,
-        userId,
-        concertId,
-        { offset: (page - 1) * limit, limit, status },
-        layout,
-      );
+      this.repo.findSeatMap(this.prisma.poolQuery, userId, concertId, { offset, limit, status }, layout);
     // A filtered total changes with every hold and sale: only the unfiltered one is known.
-    const map = status === undefined ? await this.unfilteredSeatMap(concertId, read) : await read(null);
+    const map =
+      status === undefined
+        ? await this.unfilteredSeatMap(userId, concertId, offset, limit, read)
+        : await read(null);
     if (!map) throw new ConcertNotFoundError(concertId);
-    if (map.concert.salesState === 'CLOSED') throw new SalesClosedError({ concertId });
+    if (map.concert.salesState === 'CLOSED') {
+      // Nothing is sold once closed: what this replica learnt of its seats is let go.
+      this.seatLayouts.delete(concertId);
+      this.seatCatalogs.delete(concertId);
+      throw new SalesClosedError({ concertId });
+    }
     if (map.concert.salesState === 'UPCOMING')
       throw new SalesNotOpenError(concertId, map.concert.salesOpenAt);
     if (!map.windowOpen) throw await this.queueNotActive(userId, concertId);
     return { concert: map.concert, seatsJson: map.seatsJson, page, limit, total: map.total };
   }
 
-  /** `read` with the concert's layout when this replica knows it, or once a read in flight has learnt it. */
+  /**
+   * An unfiltered page: with the concert's seat catalog, its seats' states from the database
+   * and the rest from the catalog; otherwise `read` with the concert's layout when this replica
+   * knows it, or once a read in flight has learnt it.
+   */
   private async unfilteredSeatMap(
+    userId: string,
     concertId: string,
+    offset: number,
+    limit: number,
     read: (layout: SeatLayout | null) => Promise<SeatMapRows | null>,
   ): Promise<SeatMapRows | null> {
+    const catalog = this.seatCatalogs.get(concertId);
+    if (catalog) return this.cataloguedSeatMap(userId, concertId, offset, limit, catalog);
     const known = this.seatLayouts.get(concertId);
     if (known) return read(known);
     const learning = this.seatLayoutReads.get(concertId);
     if (learning) {
       await learning;
+      const learnt = this.seatCatalogs.get(concertId);
+      if (learnt) return this.cataloguedSeatMap(userId, concertId, offset, limit, learnt);
       return read(this.seatLayouts.get(concertId) ?? null);
     }
-    const first = read(null).then((rows) => {
+    const first = read(null).then(async (rows) => {
       // Only a caller with an open window is told the layout; seats never change after creation.
-      if (rows?.positionsDense != null)
+      if (rows?.positionsDense != null) {
         this.seatLayouts.set(concertId, { count: rows.total, positionsDense: rows.positionsDense });
+        if (rows.positionsDense) await this.learnSeatCatalog(concertId, rows.total);
+      }
       return rows;
     });
     this.seatLayoutReads.set(
@@ -134,6 +159,42 @@ export class ReservationsService {
       return await first;
     } finally {
       this.seatLayoutReads.delete(concertId);
+    }
+  }
+
+  private async cataloguedSeatMap(
+    userId: string,
+    concertId: string,
+    offset: number,
+    limit: number,
+    catalog: SeatCatalog,
+  ): Promise<SeatMapRows | null> {
+    const rows = await this.repo.findSeatStatuses(this.prisma.poolQuery, userId, concertId, {
+      offset,
+      limit,
+    });
+    if (!rows) return null;
+    const { concert, windowOpen, statusCodes } = rows;
+    if (!windowOpen) return { concert, windowOpen, total: 0, positionsDense: null, seatsJson: '[]' };
+    return {
+      concert,
+      windowOpen,
+      total: catalog.count,
+      positionsDense: true,
+      seatsJson: catalog.pageJson(offset, limit, statusCodes),
+    };
+  }
+
+  /**
+   * Reads and renders the concert's seats once for this replica. On failure the concert's pages
+   * go on by its layout (findSeatMap), as before the catalog existed.
+   */
+  private async learnSeatCatalog(concertId: string, count: number): Promise<void> {
+    try {
+      const seats = await this.repo.findCatalogSeats(this.prisma.poolQuery, concertId);
+      if (seats.length === count) this.seatCatalogs.set(concertId, SeatCatalog.of(seats));
+    } catch (error) {
+      this.logger.warn(`Seat catalog of concert ${concertId} not read: ${String(error)}`);
     }
   }
 

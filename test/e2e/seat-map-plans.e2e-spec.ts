@@ -1,4 +1,5 @@
 import { escapeLiteral } from 'pg';
+import type { Prisma } from '../../src/generated/prisma/client.js';
 import { ReservationsRepository } from '../../src/reservations/reservations.repository.js';
 import { createConcert } from '../factories/concert.factory.js';
 import { capturedPoolStatement } from '../helpers/captured-statement.js';
@@ -98,41 +99,56 @@ describe('Seat map statement on a table of many concerts’ seats', () => {
       const sql = await capturedPoolStatement((query) =>
         repo.findSeatMap(query, userId, concertId, { offset, limit: 100 }, { count: 1_000, positionsDense }),
       );
-      const client = await t.db.connect();
-      try {
-        const literals = sql.values.map((value) =>
-          value === null
-            ? 'NULL'
-            : typeof value === 'number'
-              ? String(value)
-              : // The other parameters of a seat-map read are ids and a status: strings.
-                escapeLiteral(String(value as string)),
-        );
-        for (const mode of ['force_custom_plan', 'force_generic_plan']) {
-          await client.query(`SET plan_cache_mode = ${mode}`);
-          await client.query(`PREPARE seat_map AS ${sql.text}`);
-          try {
-            const { rows } = await client.query(
-              `EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE seat_map(${literals.join(', ')})`,
-            );
-            const plan = (rows[0] as { 'QUERY PLAN': [{ Plan: PlanNode }] })['QUERY PLAN'][0].Plan;
-            expect({ mode, scans: scansRun(plan, 'seats') }).toEqual({
-              mode,
-              scans: [{ type: expect.stringMatching(/Index/) as unknown, rows: rowsRead }],
-            });
-            // No scan of reservations reads more than the caller's one.
-            expect({
-              mode,
-              reservationScans: scansRun(plan, 'reservations').filter((scan) => scan.rows > 1),
-            }).toEqual({ mode, reservationScans: [] });
-          } finally {
-            await client.query('DEALLOCATE seat_map');
-          }
-        }
-      } finally {
-        await client.query('RESET plan_cache_mode');
-        client.release();
-      }
+      await expectOnlyPageRead(sql, rowsRead);
     },
   );
+
+  // The seat states of a page answered from the replica's seat catalog (findSeatStatuses).
+  it.each([
+    ['the first page’s seat states', 0],
+    ['a late page’s seat states', 900],
+  ])('%s are read only from the page’s seats and the caller’s reservations, by index', async (_, offset) => {
+    const sql = await capturedPoolStatement((query) =>
+      repo.findSeatStatuses(query, userId, concertId, { offset, limit: 100 }),
+    );
+    await expectOnlyPageRead(sql, 100);
+  });
+
+  async function expectOnlyPageRead(sql: Prisma.Sql, rowsRead: number): Promise<void> {
+    const client = await t.db.connect();
+    try {
+      const literals = sql.values.map((value) =>
+        value === null
+          ? 'NULL'
+          : typeof value === 'number'
+            ? String(value)
+            : // The other parameters of a seat-map read are ids and a status: strings.
+              escapeLiteral(String(value as string)),
+      );
+      for (const mode of ['force_custom_plan', 'force_generic_plan']) {
+        await client.query(`SET plan_cache_mode = ${mode}`);
+        await client.query(`PREPARE seat_map AS ${sql.text}`);
+        try {
+          const { rows } = await client.query(
+            `EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE seat_map(${literals.join(', ')})`,
+          );
+          const plan = (rows[0] as { 'QUERY PLAN': [{ Plan: PlanNode }] })['QUERY PLAN'][0].Plan;
+          expect({ mode, scans: scansRun(plan, 'seats') }).toEqual({
+            mode,
+            scans: [{ type: expect.stringMatching(/Index/) as unknown, rows: rowsRead }],
+          });
+          // No scan of reservations reads more than the caller's one.
+          expect({
+            mode,
+            reservationScans: scansRun(plan, 'reservations').filter((scan) => scan.rows > 1),
+          }).toEqual({ mode, reservationScans: [] });
+        } finally {
+          await client.query('DEALLOCATE seat_map');
+        }
+      }
+    } finally {
+      await client.query('RESET plan_cache_mode');
+      client.release();
+    }
+  }
 });

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { ReservationStatus, SeatStatus } from '../../src/generated/prisma/enums.js';
 import type { Tx } from '../../src/prisma/transaction-runner.js';
 import { effectiveStatus } from '../../src/reservations/reservation-status.js';
+import { seatStatusCode, type CatalogSeat } from '../../src/reservations/seat-catalog.js';
 import type { ConcertRow } from '../../src/concerts/concerts.repository.js';
 import type {
   HoldOutcome,
@@ -14,6 +15,8 @@ import type {
   ReservationView,
   SeatLayout,
   SeatMapRows,
+  SeatStatusRows,
+  SeatView,
 } from '../../src/reservations/reservations.repository.js';
 import type { PublicOf } from './fake.js';
 
@@ -207,22 +210,9 @@ export class InMemoryReservationsRepository implements PublicOf<ReservationsRepo
     if (!concert) return null;
     const windowOpen = this.openWindows.has(`${userId}:${concertId}`);
     if (!windowOpen) return { concert, windowOpen, total: 0, positionsDense: null, seatsJson: '[]' };
-    const mine = new Set(
-      [...this.reservations.values()]
-        .filter((reservation) => reservation.userId === userId)
-        .filter((reservation) => ['PENDING', 'CONFIRMED'].includes(effectiveStatus(reservation, this.now)))
-        .map((reservation) => reservation.seatId),
+    const seats = this.seatViews(userId, concertId).filter(
+      (seat) => !page.status || seat.status === page.status,
     );
-    const seats = this.seatsOf(concertId)
-      .map((seat) => ({
-        id: seat.id,
-        number: seat.number,
-        section: 'A',
-        status: seat.status === 'HELD' && seat.heldUntil! <= this.now ? ('AVAILABLE' as const) : seat.status,
-        price: seat.price,
-        mine: mine.has(seat.id),
-      }))
-      .filter((seat) => !page.status || seat.status === page.status);
     const counted = layout === null && !page.status;
     return {
       concert,
@@ -232,6 +222,49 @@ export class InMemoryReservationsRepository implements PublicOf<ReservationsRepo
       positionsDense: counted ? true : null,
       seatsJson: JSON.stringify(seats.slice(page.offset, page.offset + page.limit)),
     };
+  }
+
+  /** The pages read by status codes, as offsets. */
+  readonly seatStatusReads: number[] = [];
+
+  async findSeatStatuses(
+    _query: SqlQuery,
+    userId: string,
+    concertId: string,
+    page: { offset: number; limit: number },
+  ): Promise<SeatStatusRows | null> {
+    this.seatStatusReads.push(page.offset);
+    const concert = this.concerts.get(concertId);
+    if (!concert) return null;
+    const windowOpen = this.openWindows.has(`${userId}:${concertId}`);
+    if (!windowOpen) return { concert, windowOpen, statusCodes: '' };
+    const statusCodes = this.seatViews(userId, concertId)
+      .slice(page.offset, page.offset + page.limit)
+      .map((seat) => seatStatusCode(seat.status, seat.mine))
+      .join('');
+    return { concert, windowOpen, statusCodes };
+  }
+
+  async findCatalogSeats(_query: SqlQuery, concertId: string): Promise<CatalogSeat[]> {
+    return this.seatsOf(concertId).map(({ id, number, price }) => ({ id, number, section: 'A', price }));
+  }
+
+  private seatViews(userId: string, concertId: string): SeatView[] {
+    const mine = new Set(
+      [...this.reservations.values()]
+        .filter((reservation) => reservation.userId === userId)
+        .filter((reservation) => ['PENDING', 'CONFIRMED'].includes(effectiveStatus(reservation, this.now)))
+        .map((reservation) => reservation.seatId),
+    );
+    return this.seatsOf(concertId).map((seat) => ({
+      id: seat.id,
+      number: seat.number,
+      section: 'A',
+      // In the seat-map statement's order of fields.
+      price: seat.price,
+      status: seat.status === 'HELD' && seat.heldUntil! <= this.now ? ('AVAILABLE' as const) : seat.status,
+      mine: mine.has(seat.id),
+    }));
   }
 
   async findReservationPage(
@@ -266,7 +299,7 @@ export class InMemoryReservationsRepository implements PublicOf<ReservationsRepo
     return seats.length;
   }
 
-  private seatsOf(concertId: string): StoredSeat[] {
+  seatsOf(concertId: string): StoredSeat[] {
     return [...this.seats.values()]
       .filter((seat) => seat.concertId === concertId)
       .sort((a, b) => a.position - b.position);
