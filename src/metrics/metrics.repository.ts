@@ -77,7 +77,8 @@ export class MetricsRepository {
                        coalesce(sum(t.price) FILTER (WHERE t.status = 'SOLD'), 0)::bigint AS sold_points
                 FROM seats t WHERE t.concert_id = e.id
               ) s) AS concerts,
-             -- Both minimums read the first entry of a partial index (a lapsed hold by its reservation).
+             -- Both read a partial index (ACTIVE entries, PENDING reservations): a comparison with the
+             -- volatile clock_timestamp() is never an index condition.
              coalesce(extract(epoch FROM clock_timestamp() - (
                SELECT min(expires_at) FROM queue_entries WHERE status = 'ACTIVE' AND expires_at <= clock_timestamp())), 0)::float8 AS "windowLag",
              coalesce(extract(epoch FROM clock_timestamp() - (
