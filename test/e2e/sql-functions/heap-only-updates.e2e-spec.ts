@@ -28,12 +28,13 @@ async function updateCounts(client: pg.ClientBase, table: string): Promise<{ upd
 }
 
 /**
- * A seat's hold, payment and release change only its status and held_until, and a claim only its
- * entry's claimed_at and expires_at. No index may cover those, so these updates stay heap-only:
- * they write no index entry (migrations 20261208200000_seat_updates_heap_only and
- * 20261208200002_claim_updates_heap_only).
+ * A seat's hold, payment and release change only its status and held_until, a claim only its
+ * entry's claimed_at and expires_at, and a payment's mark of the window its expires_at and
+ * ended_at. No index may cover those, so these updates stay heap-only: they write no index entry
+ * (migrations 20261208200000_seat_updates_heap_only, 20261208200002_claim_updates_heap_only and
+ * 20261208200003_payment_mark_heap_only).
  */
-describe('heap-only updates of seats and claims', () => {
+describe('heap-only updates of seats, claims and payment marks', () => {
   let f: FunctionTestDatabase;
 
   beforeAll(async () => {
@@ -41,12 +42,14 @@ describe('heap-only updates of seats and claims', () => {
   });
   afterAll(() => f.close());
 
-  it('has no index of seats on status or held_until, nor of queue_entries on claimed_at or expires_at', async () => {
+  it('has no index of seats on status or held_until, nor of queue_entries on claimed_at, expires_at or ended_at', async () => {
     expect(await indexesCovering(f.db, 'seats', ['status', 'held_until'])).toEqual([]);
-    expect(await indexesCovering(f.db, 'queue_entries', ['claimed_at', 'expires_at'])).toEqual([]);
+    expect(await indexesCovering(f.db, 'queue_entries', ['claimed_at', 'expires_at', 'ended_at'])).toEqual(
+      [],
+    );
   });
 
-  it('holds and pays two seats with heap-only updates of both', async () => {
+  it('holds and pays two seats, and marks the window, with heap-only updates', async () => {
     const concert = await f.concert();
     const userId = await f.user();
     await f.openWindow(concert.id, userId);
@@ -54,6 +57,7 @@ describe('heap-only updates of seats and claims', () => {
     const tx = await f.transaction();
     try {
       const before = await updateCounts(tx.client, 'seats');
+      const entriesBefore = await updateCounts(tx.client, 'queue_entries');
       const holds = await f.holdSeats(
         { userId, concertId: concert.id, seatIds: concert.seatIds.slice(0, 2) },
         tx.client,
@@ -70,6 +74,12 @@ describe('heap-only updates of seats and claims', () => {
         updated: 4,
         hot: 4,
       });
+      // The payment's mark of the payer's window (expires_at, ended_at).
+      const entriesAfter = await updateCounts(tx.client, 'queue_entries');
+      expect({
+        updated: entriesAfter.updated - entriesBefore.updated,
+        hot: entriesAfter.hot - entriesBefore.hot,
+      }).toEqual({ updated: 1, hot: 1 });
     } finally {
       await tx.end('ROLLBACK');
     }
