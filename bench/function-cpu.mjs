@@ -1,18 +1,31 @@
 // `node bench/function-cpu.mjs [git ref]` (after `npm run build`): the database CPU per call of
-// hold_seats (a hold, and a hold refused because a seat is taken) and of pay_reservations, for
-// the functions of a git ref (default main) and of the working tree side by side in one fresh
-// database, in alternating rounds: on a shared machine, compare the two in the same run.
+// queue_window_open's claim (an admitted user's first gated request), hold_seats (a hold, and a
+// hold refused because a seat is taken), pay_reservations, and per entry ended of the admit
+// after payments (end_queue_entries), for a git ref (default main) and the working tree side by
+// side on one fresh server, each in a database of its own migrated by its own migrations (so an
+// index or a table setting is compared too), in alternating rounds: on a shared machine,
+// compare the two in the same run.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { measureCpu } from './lib/cpu.mjs';
 import { startFreshDatabase } from './lib/database.mjs';
 import { distModule } from './lib/dist.mjs';
 import { createUsers, fillQueue, giveWallets } from './lib/fixtures.mjs';
 
-/** The functions a hold or a payment runs that each variant gets a copy of, under its own names. */
-const FUNCTIONS = ['hold_seats', 'pay_reservations', 'lock_concert_sales', 'queue_window_open'];
+/** The functions a claim, hold, payment or admit runs that each variant gets a copy of, under its own names. */
+const FUNCTIONS = [
+  'hold_seats',
+  'pay_reservations',
+  'lock_concert_sales',
+  'queue_window_open',
+  'end_queue_entries',
+];
+/** Payments between two admits, as the app coalesces them per concert in a rush. */
+const PAYMENTS_PER_ADMIT = Number(process.env.PAYMENTS_PER_ADMIT ?? 20);
 const BUYERS = Number(process.env.BUYERS ?? 500);
 const SEATS = Number(process.env.SEATS ?? 30_000);
 const ROUNDS = Number(process.env.ROUNDS ?? 6);
@@ -23,8 +36,18 @@ const variants = [
     label: ref,
     suffix: '_ref',
     read: (file) => execFileSync('git', ['show', `${ref}:${file}`], { encoding: 'utf8' }),
+    migrations: () => {
+      const dir = mkdtempSync(join(tmpdir(), 'sail-function-cpu-'));
+      execFileSync('sh', ['-c', `git archive ${ref} prisma/migrations | tar -x -C ${dir}`]);
+      return { dir: join(dir, 'prisma', 'migrations'), cleanUp: () => rmSync(dir, { recursive: true }) };
+    },
   },
-  { label: 'working tree', suffix: '_tree', read: (file) => readFileSync(file, 'utf8') },
+  {
+    label: 'working tree',
+    suffix: '_tree',
+    read: (file) => readFileSync(file, 'utf8'),
+    migrations: () => ({ dir: undefined, cleanUp: () => {} }),
+  },
 ];
 
 async function installVariant(db, { read, suffix }) {
@@ -102,8 +125,17 @@ async function expectOutcome(db, sql, values, outcome) {
   return rows;
 }
 
-/** One round of one variant: every buyer holds 2 seats, tries 2 taken ones, then pays. */
+/**
+ * One round of one variant: every buyer claims the admitted place, holds 2 seats, tries 2 taken
+ * ones, then pays, PAYMENTS_PER_ADMIT at a time, each batch followed by the admit that ends the
+ * paid windows (CPU per entry ended).
+ */
 async function round(db, { suffix }, { concertId, userIds, seatIds }) {
+  const claim = `SELECT queue_window_open${suffix}($1::uuid, $2::uuid) AS open`;
+  const claimed = await cpuPerCall(db, userIds, async (userId) => {
+    const { rows } = await db.query({ name: `claim${suffix}`, text: claim, values: [concertId, userId] });
+    if (rows[0]?.open !== true) throw new Error('expected an open window');
+  });
   const hold = `SELECT * FROM hold_seats${suffix}($1::uuid, $2::uuid, $3::uuid[], 4, 300)`;
   const holdIds = [];
   const held = await cpuPerCall(db, userIds, async (userId, i) => {
@@ -114,52 +146,89 @@ async function round(db, { suffix }, { concertId, userIds, seatIds }) {
     const taken = [seatIds[2 * ((i + 1) % userIds.length)], seatIds[2 * userIds.length + i]];
     return expectOutcome(db, hold, [userId, concertId, taken], 'SEAT_ALREADY_RESERVED');
   });
-  const paid = await cpuPerCall(db, userIds, (userId, i) =>
-    expectOutcome(
-      db,
-      `SELECT * FROM pay_reservations${suffix}($1::uuid, $2::uuid[])`,
-      [userId, holdIds[i]],
-      'PAID',
-    ),
-  );
-  return { held, refused, paid };
+  const pay = `SELECT * FROM pay_reservations${suffix}($1::uuid, $2::uuid[])`;
+  const admit = `SELECT * FROM end_queue_entries${suffix}($1::uuid, NULL, 'EXPIRED', false)`;
+  let paidMicros = 0;
+  let admitMicros = 0;
+  for (let first = 0; first < userIds.length; first += PAYMENTS_PER_ADMIT) {
+    const batch = userIds.slice(first, first + PAYMENTS_PER_ADMIT);
+    paidMicros +=
+      batch.length *
+      (await cpuPerCall(db, batch, (userId, i) =>
+        expectOutcome(db, pay, [userId, holdIds[first + i]], 'PAID'),
+      ));
+    admitMicros += await cpuPerCall(db, [null], async () => {
+      const { rows } = await db.query({ name: `admit${suffix}`, text: admit, values: [concertId] });
+      if (rows[0]?.completed !== batch.length)
+        throw new Error(`expected ${batch.length} ended, got ${rows[0]?.completed}`);
+    });
+  }
+  const paid = Math.round(paidMicros / userIds.length);
+  const admitted = Math.round(admitMicros / userIds.length);
+  return { claimed, held, refused, paid, admitted };
 }
 
-const database = await startFreshDatabase(process.env.BENCH_DATABASE_URL);
+const server = await startFreshDatabase(process.env.BENCH_DATABASE_URL);
+const pools = [];
 try {
   const { migrate } = await distModule('database/migrator.js');
-  await migrate(database.url);
-  const db = new pg.Pool({ connectionString: database.url, max: POOL_SIZE });
-  // The pool's idle connections end with the database at the end.
-  db.on('error', () => {});
-  for (const variant of variants) await installVariant(db, variant);
-  const users = await createUsers(db, BUYERS * variants.length * ROUNDS);
-  await giveWallets(db, users, 10_000_000);
-  await insertHistory(db, users);
+  const admin = new pg.Client({ connectionString: server.url });
+  await admin.connect();
   const shops = [];
-  for (let r = 0; r < ROUNDS; r++)
-    for (const [v, variant] of variants.entries()) {
-      const first = (r * variants.length + v) * BUYERS;
-      shops.push({
-        variant,
-        shop: await insertShop(db, `Bench ${r} ${v}`, users.slice(first, first + BUYERS)),
-      });
+  for (const [v, variant] of variants.entries()) {
+    const name = `function_cpu${variant.suffix}`;
+    await admin.query(`DROP DATABASE IF EXISTS ${name}`);
+    await admin.query(`CREATE DATABASE ${name}`);
+    const url = new URL(server.url);
+    url.pathname = `/${name}`;
+    const migrations = variant.migrations();
+    try {
+      await migrate(url.toString(), migrations.dir);
+    } finally {
+      migrations.cleanUp();
     }
-  await db.query('VACUUM (ANALYZE)');
-  await db.query('CHECKPOINT');
+    const db = new pg.Pool({ connectionString: url.toString(), max: POOL_SIZE });
+    pools.push(db);
+    // The pool's idle connections end with the database at the end.
+    db.on('error', () => {});
+    await installVariant(db, variant);
+    const users = await createUsers(db, BUYERS * ROUNDS);
+    await giveWallets(db, users, 10_000_000);
+    await insertHistory(db, users);
+    for (let r = 0; r < ROUNDS; r++) {
+      const shop = await insertShop(db, `Bench ${r} ${v}`, users.slice(r * BUYERS, (r + 1) * BUYERS));
+      shops.push({ r, db, variant, shop });
+    }
+    await db.query('VACUUM (ANALYZE)');
+  }
+  await admin.end();
+  await pools[0].query('CHECKPOINT');
+  shops.sort((a, b) => a.r - b.r);
   const results = new Map(variants.map((variant) => [variant, []]));
-  for (const { variant, shop } of shops) results.get(variant).push(await round(db, variant, shop));
+  for (const { db, variant, shop } of shops) results.get(variant).push(await round(db, variant, shop));
   const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   console.log(`Database CPU µs per call: ${BUYERS} calls a round through ${POOL_SIZE} connections`);
   console.log(`(median of ${ROUNDS} rounds, all rounds in brackets); load average ${load}`);
+  console.log(`(admit: µs per entry ended, one end_queue_entries per ${PAYMENTS_PER_ADMIT} payments)`);
   const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
   for (const [variant, rounds] of results) {
     const column = (key) => `${median(rounds.map((r) => r[key]))} [${rounds.map((r) => r[key]).join(' ')}]`;
-    console.log(
-      `${variant.label.padEnd(14)} hold ${column('held')}  refused hold ${column('refused')}  payment ${column('paid')}`,
-    );
+    console.log(variant.label);
+    for (const [key, label] of [
+      ['claimed', 'claim'],
+      ['held', 'hold'],
+      ['refused', 'refused hold'],
+      ['paid', 'payment'],
+      ['admitted', 'admit'],
+    ])
+      console.log(`  ${label.padEnd(13)} ${column(key)}`);
   }
-  await db.end();
 } finally {
-  await database.stop();
+  for (const db of pools) await db.end();
+  const admin = new pg.Client({ connectionString: server.url });
+  await admin.connect();
+  for (const { suffix } of variants)
+    await admin.query(`DROP DATABASE IF EXISTS function_cpu${suffix} WITH (FORCE)`);
+  await admin.end();
+  await server.stop();
 }

@@ -27,13 +27,18 @@ BEGIN
     -- make the window a millisecond shorter than queue_window_seconds.
     v_now := clock_timestamp();
     PERFORM set_config('synchronous_commit', 'off', true);
+    -- The window's length by a subquery rather than a join with concerts: the claim is one
+    -- update of one row, found by the user's live-entry key.
     UPDATE queue_entries q
     SET claimed_at = v_now,
-        expires_at = v_now + make_interval(secs => c.queue_window_seconds)
-    FROM concerts c
-    WHERE c.id = q.concert_id
-      AND q.concert_id = p_concert_id AND q.user_id = p_user_id AND q.status = 'ACTIVE'
+        expires_at = v_now + make_interval(secs => (SELECT c.queue_window_seconds FROM concerts c WHERE c.id = p_concert_id))
+    WHERE q.concert_id = p_concert_id AND q.user_id = p_user_id AND q.status = 'ACTIVE'
       AND q.claimed_at IS NULL AND q.expires_at > clock_timestamp();
+    IF FOUND THEN
+        RETURN true;
+    END IF;
+    -- A concurrent claim came first (this one then changed nothing), or the entry ended or
+    -- lapsed meanwhile: read it again.
     RETURN EXISTS (
         SELECT 1 FROM queue_entries q
         WHERE q.concert_id = p_concert_id AND q.user_id = p_user_id AND q.status = 'ACTIVE'

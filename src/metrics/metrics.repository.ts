@@ -77,11 +77,12 @@ export class MetricsRepository {
                        coalesce(sum(t.price) FILTER (WHERE t.status = 'SOLD'), 0)::bigint AS sold_points
                 FROM seats t WHERE t.concert_id = e.id
               ) s) AS concerts,
-             -- Both minimums read the first entry of a partial index.
+             -- Both read a partial index (ACTIVE entries, PENDING reservations): a comparison with the
+             -- volatile clock_timestamp() is never an index condition.
              coalesce(extract(epoch FROM clock_timestamp() - (
                SELECT min(expires_at) FROM queue_entries WHERE status = 'ACTIVE' AND expires_at <= clock_timestamp())), 0)::float8 AS "windowLag",
              coalesce(extract(epoch FROM clock_timestamp() - (
-               SELECT min(held_until) FROM seats WHERE status = 'HELD' AND held_until <= clock_timestamp())), 0)::float8 AS "holdLag"`;
+               SELECT min(expires_at) FROM reservations WHERE status = 'PENDING' AND expires_at <= clock_timestamp())), 0)::float8 AS "holdLag"`;
     return {
       concertsOnSale: row?.concertsOnSale ?? 0,
       concerts: row?.concerts ?? [],

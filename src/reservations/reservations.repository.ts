@@ -314,16 +314,21 @@ export class ReservationsRepository {
 
   /**
    * Ends up to `batchSize` lapsed holds in one statement: the seats become AVAILABLE and
-   * their PENDING reservations EXPIRED. SKIP LOCKED leaves seats that a hold, payment or
-   * another replica is working on; FOR UPDATE re-checks the expiry on the newest row version.
+   * their PENDING reservations EXPIRED. Found by their reservations (reservations_lapsing_idx;
+   * seats have no index on held_until, so that a seat's updates stay heap-only), whose expiry
+   * is their seat's. SKIP LOCKED leaves seats that a hold, payment or another replica is
+   * working on; FOR UPDATE re-checks the seat's expiry on its newest row version, so a seat
+   * held again since is left alone. Seats are locked before their reservations, as every path does.
    */
   releaseLapsedHolds(tx: Db, batchSize: number): Promise<number> {
     return tx.$executeRaw`
       WITH lapsed AS (
-        SELECT id FROM seats
-        WHERE status = 'HELD' AND held_until <= clock_timestamp()
-        ORDER BY held_until
-        LIMIT ${batchSize}::int
+        SELECT s.id FROM seats s
+        WHERE s.id IN (SELECT r.seat_id FROM reservations r
+                       WHERE r.status = 'PENDING' AND r.expires_at <= clock_timestamp()
+                       ORDER BY r.expires_at
+                       LIMIT ${batchSize}::int)
+          AND s.status = 'HELD' AND s.held_until <= clock_timestamp()
         FOR UPDATE SKIP LOCKED
       ), expired AS (
         UPDATE reservations r SET status = 'EXPIRED', updated_at = clock_timestamp()

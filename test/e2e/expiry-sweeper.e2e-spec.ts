@@ -53,6 +53,43 @@ describe(ExpirySweeper.name, () => {
     expect(keys.rows.map((row) => row.key)).toEqual(['fresh']);
   });
 
+  it('finds lapsed holds by their reservations and leaves live holds alone', async () => {
+    const concert = await createConcert(t, { capacity: 2, seats: 3 });
+    const [lapsing, live] = await createUsers(t, 2);
+    for (const user of [lapsing!, live!])
+      await t.http().get(`/concerts/${concert.id}/queue-entry`).set(user.headers).expect(201);
+    for (const [user, seatIds] of [
+      [lapsing!, concert.seatIds.slice(0, 2)],
+      [live!, concert.seatIds.slice(2)],
+    ] as const)
+      await t
+        .http()
+        .post('/reservation/seat')
+        .set(user.headers)
+        .send({ concertId: concert.id, seatIds })
+        .expect(201);
+    // As a hold's time running out leaves them: seat and reservation with one past expiry.
+    await t.db.query(
+      `WITH r AS (UPDATE reservations SET expires_at = clock_timestamp() - interval '1 second'
+                  WHERE user_id = $1 RETURNING seat_id, expires_at)
+       UPDATE seats s SET held_until = r.expires_at FROM r WHERE s.id = r.seat_id`,
+      [lapsing!.id],
+    );
+
+    await t.app.get(ExpirySweeper).tick();
+
+    const { rows } = await t.db.query<{ user_id: string; status: string; seat_status: string }>(
+      `SELECT r.user_id, r.status, s.status AS seat_status FROM reservations r JOIN seats s ON s.id = r.seat_id
+       WHERE r.concert_id = $1 ORDER BY s.position`,
+      [concert.id],
+    );
+    expect(rows).toEqual([
+      { user_id: lapsing!.id, status: 'EXPIRED', seat_status: 'AVAILABLE' },
+      { user_id: lapsing!.id, status: 'EXPIRED', seat_status: 'AVAILABLE' },
+      { user_id: live!.id, status: 'PENDING', seat_status: 'HELD' },
+    ]);
+  });
+
   it('is the backstop of the admit after a payment: ends the paid window as COMPLETED and admits the next user', async () => {
     const concert = await createConcert(t, { capacity: 1, seats: 1, price: 0 });
     const [payer, next] = await createUsers(t, 2);

@@ -141,8 +141,16 @@ describe('GET /metrics', () => {
 
     it('reports how late the oldest lapsed hold is while the sweeper is off', async () => {
       const concert = await createConcert(t, { seats: 1 });
+      // A hold as hold_seats writes it, seat and reservation with one expiry: the lag is read
+      // from the reservation (reservations_lapsing_idx), seats having no index on held_until.
       await t.db.query(
-        `UPDATE seats SET status = 'HELD', held_until = now() - interval '30 seconds' WHERE id = $1`,
+        `WITH held AS (
+           UPDATE seats SET status = 'HELD', held_until = now() - interval '30 seconds' WHERE id = $1
+           RETURNING id, concert_id, price, held_until),
+         buyer AS (
+           INSERT INTO users (email, password_hash) VALUES ('hold-lag@example.com', 'test-no-login') RETURNING id)
+         INSERT INTO reservations (user_id, concert_id, seat_id, price, expires_at)
+         SELECT buyer.id, held.concert_id, held.id, held.price, held.held_until FROM held, buyer`,
         [concert.seatIds[0]],
       );
       try {
@@ -150,9 +158,11 @@ describe('GET /metrics', () => {
           async () => (sampleValue(await scrape(t), 'sail_sweeper_lag_seconds', { kind: 'hold' }) ?? 0) >= 30,
         );
       } finally {
-        await t.db.query(`UPDATE seats SET status = 'AVAILABLE', held_until = NULL WHERE id = $1`, [
-          concert.seatIds[0],
-        ]);
+        await t.db.query(
+          `WITH expired AS (UPDATE reservations SET status = 'EXPIRED' WHERE seat_id = $1 AND status = 'PENDING')
+           UPDATE seats SET status = 'AVAILABLE', held_until = NULL WHERE id = $1`,
+          [concert.seatIds[0]],
+        );
       }
     });
 
