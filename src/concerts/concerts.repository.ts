@@ -153,12 +153,15 @@ export class ConcertsRepository {
         FROM queue_entries e WHERE e.concert_id = c.id AND e.status IN ('PRE_QUEUE', 'WAITING', 'ACTIVE')
       ) entry
       -- A window opened in the last minute is either still open or ended since: two index ranges, never the whole line.
+      -- The minute's start read once, outside the counts: compared with clock_timestamp() itself
+      -- (volatile, so no index condition) they read every admitted entry of the concert.
+      CROSS JOIN LATERAL (SELECT clock_timestamp() - interval '1 minute' AS since) minute
       CROSS JOIN LATERAL (
         SELECT (SELECT count(*)::int FROM queue_entries e
-                WHERE e.concert_id = c.id AND e.status = 'ACTIVE' AND e.activated_at > clock_timestamp() - interval '1 minute') AS still_active,
+                WHERE e.concert_id = c.id AND e.status = 'ACTIVE' AND e.activated_at > minute.since) AS still_active,
                (SELECT count(*)::int FROM queue_entries e
                 WHERE e.concert_id = c.id AND e.activated_at IS NOT NULL AND e.status <> 'ACTIVE'
-                  AND e.ended_at > clock_timestamp() - interval '1 minute' AND e.activated_at > clock_timestamp() - interval '1 minute') AS ended
+                  AND e.ended_at > minute.since AND e.activated_at > minute.since) AS ended
       ) admitted
       WHERE c.id = ${concertId}::uuid`;
     return rows[0] ?? null;

@@ -1,3 +1,4 @@
+import { ConcertsRepository } from '../../src/concerts/concerts.repository.js';
 import type { Tx } from '../../src/prisma/transaction-runner.js';
 import { QueueRepository } from '../../src/queue/queue.repository.js';
 import { createConcert } from '../factories/concert.factory.js';
@@ -8,8 +9,12 @@ interface PlanNode {
   'Node Type': string;
   'Relation Name'?: string;
   'Index Name'?: string;
+  'Index Cond'?: string;
   Plans?: PlanNode[];
 }
+
+/** Every node of a plan. */
+const planNodes = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatMap(planNodes)];
 
 /** Every scan of the queue tables in a plan, as "Node Type on relation (index)". */
 function queueScans(node: PlanNode): string[] {
@@ -119,6 +124,21 @@ describe('Queue statements on stale statistics', () => {
       expect(scans.length).toBeGreaterThan(0);
       expect(scans.filter((scan) => /^Seq Scan|concert_id_ticket_key/.test(scan))).toEqual([]);
     }
+  });
+
+  it('counts an operator’s admissions of the last minute by a range of admission times', async () => {
+    const sql = await capturedStatement((tx) => new ConcertsRepository().findConcertStats(tx, concertId));
+    const { rows } = await t.db.query(`EXPLAIN (FORMAT JSON) ${sql.text}`, sql.values);
+    const nodes = planNodes((rows[0] as { 'QUERY PLAN': [{ Plan: PlanNode }] })['QUERY PLAN'][0].Plan);
+    // Compared with clock_timestamp() in the scan itself, the ended windows' count read every
+    // admitted entry of the concert instead.
+    expect(
+      nodes.filter(
+        (node) =>
+          node['Index Name'] === 'queue_entries_admitted_idx' &&
+          /activated_at >/.test(node['Index Cond'] ?? ''),
+      ),
+    ).toHaveLength(1);
   });
 
   it('has a table the planner still believes is small', async () => {
