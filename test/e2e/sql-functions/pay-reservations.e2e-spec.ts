@@ -213,6 +213,35 @@ describe('pay_reservations', () => {
     }
   });
 
+  it('locks the wallet before the payer’s queue entry (the order of docs/architecture.md)', async () => {
+    const { concert, userId, reservationIds } = await buyer({ balance: 5_000 });
+    // Something else working on the payer's entry (an admit ending it): pay waits there.
+    const admit = await f.transaction();
+    const session = await f.session();
+    try {
+      await admit.client.query(
+        'SELECT 1 FROM queue_entries WHERE concert_id = $1 AND user_id = $2 FOR UPDATE',
+        [concert.id, userId],
+      );
+      const call = f.payReservations(userId, reservationIds, session.client);
+      await f.waitUntilBlocked(session.pid);
+      // By then the wallet is already locked by the payment.
+      const wallet = await f.transaction();
+      try {
+        await expect(
+          wallet.client.query('SELECT 1 FROM point_wallets WHERE user_id = $1 FOR UPDATE NOWAIT', [userId]),
+        ).rejects.toMatchObject({ code: '55P03' });
+      } finally {
+        await wallet.end();
+      }
+      await admit.end('COMMIT');
+      expect(await call).toMatchObject({ outcome: 'PAID', balance: 3_000 });
+    } finally {
+      session.client.release();
+      await admit.end();
+    }
+  });
+
   it('commits synchronously, unlike the holds it pays: the points moved are on disk when it answers', async () => {
     const { userId, reservationIds } = await buyer({ balance: 5_000 });
     const tx = await f.transaction();
