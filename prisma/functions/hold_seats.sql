@@ -79,14 +79,32 @@ BEGIN
         RETURN;
     END IF;
 
-    -- The seats, locked only when every one asked is of this concert and bookable in this
-    -- statement's snapshot (the condition on the scan's side is judged once, before any row):
-    -- a request for a seat already taken, the usual refusal in a rush, then locks no row,
-    -- writes nothing and commits no transaction. A seat someone else has locked is being held
-    -- or paid: waiting for it would mostly end in a refusal anyway, only later, and would let
-    -- lock queues build up on popular seats. Rows are judged again as locked (their latest
-    -- versions), so a seat held since the snapshot is left out.
+    -- The seats asked, read once before any lock: a seat that is no seat of this concert or is
+    -- taken, the usual refusal in a rush, is answered here, after one probe a seat, without
+    -- locking a row, writing anything or committing a transaction. Until 2026-12-05 the lock
+    -- statement below judged this in a correlated count and a second pass then told why: two
+    -- passes and two more statements a refusal (issue 17, "Eighth step (hold)" in the README).
     -- Bookable: AVAILABLE, or HELD by a hold whose time is up (the sweeper may not have run yet).
+    SELECT array_agg(a.id ORDER BY a.ord) FILTER (WHERE s.id IS NULL OR s.concert_id <> p_concert_id),
+           array_agg(a.id ORDER BY a.ord) FILTER (
+               WHERE NOT (s.status = 'AVAILABLE' OR (s.status = 'HELD' AND s.held_until <= v_now)))
+    INTO v_missing, v_taken
+    FROM unnest(p_seat_ids) WITH ORDINALITY AS a(id, ord)
+    LEFT JOIN seats s ON s.id = a.id;
+    IF v_missing IS NOT NULL THEN
+        RETURN QUERY SELECT 'SEAT_NOT_FOUND', NULL::INTEGER, v_missing, NULL::UUID, NULL::UUID, NULL::TIMESTAMPTZ;
+        RETURN;
+    ELSIF v_taken IS NOT NULL THEN
+        RETURN QUERY SELECT 'SEAT_ALREADY_RESERVED', NULL::INTEGER, v_taken, NULL::UUID, NULL::UUID, NULL::TIMESTAMPTZ;
+        RETURN;
+    END IF;
+
+    -- The seats, locked only when every one asked is still of this concert and bookable in this
+    -- statement's snapshot (the condition on the scan's side is judged once, before any row): a
+    -- seat taken since the read above then locks no row either. A seat someone else has locked
+    -- is being held or paid: waiting for it would mostly end in a refusal anyway, only later,
+    -- and would let lock queues build up on popular seats. Rows are judged again as locked
+    -- (their latest versions), so a seat held since the snapshot is left out.
     SELECT array_agg(l.id), count(*) FILTER (WHERE l.status = 'HELD')
     INTO v_locked, v_lapsed_holds
     FROM (SELECT s.id, s.status FROM seats s
@@ -97,9 +115,10 @@ BEGIN
                    AND (b.status = 'AVAILABLE' OR (b.status = 'HELD' AND b.held_until <= v_now)))
                 = cardinality(p_seat_ids)
           ORDER BY s.id FOR UPDATE SKIP LOCKED) l;
-    -- Otherwise a seat is no seat of this concert, or taken, or locked by another (or asked
-    -- twice): the three refusals about seats read afresh in one pass, each listing its seats in
-    -- the order asked, and a seat locked by another only when every seat is otherwise bookable.
+    -- Otherwise (rarely: since the read above) a seat is no seat of this concert, or taken, or
+    -- locked by another (or asked twice): the three refusals about seats read afresh in one
+    -- pass, each listing its seats in the order asked, and a seat locked by another only when
+    -- every seat is otherwise bookable.
     IF coalesce(cardinality(v_locked), 0) < cardinality(p_seat_ids) THEN
         SELECT array_agg(a.id ORDER BY a.ord) FILTER (WHERE s.id IS NULL OR s.concert_id <> p_concert_id),
                array_agg(a.id ORDER BY a.ord) FILTER (

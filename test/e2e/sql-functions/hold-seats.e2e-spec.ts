@@ -296,6 +296,48 @@ describe('hold_seats', () => {
     }
   });
 
+  it('locks no concert row: a hold completes while another transaction locks the concert', async () => {
+    const { concert, userId, seatIds } = await shopper();
+    // FOR UPDATE conflicts with the KEY SHARE lock a foreign key to concerts would take.
+    const other = await f.transaction();
+    const session = await f.session();
+    try {
+      await other.client.query('SELECT 1 FROM concerts WHERE id = $1 FOR UPDATE', [concert.id]);
+      await session.client.query("SET lock_timeout = '2s'");
+      const rows = await f.holdSeats(
+        { userId, concertId: concert.id, seatIds: [seatIds[0]!] },
+        session.client,
+      );
+
+      expect(rows.map((row) => row.outcome)).toEqual(['HELD']);
+    } finally {
+      await session.client.query('RESET lock_timeout');
+      session.client.release();
+      await other.end();
+    }
+  });
+
+  it('keeps a reservation’s concert its seat’s, and deletes it with its concert', async () => {
+    const { concert, userId, seatIds } = await shopper();
+    const other = await f.concert();
+    const [holdId] = await f.held(userId, concert.id, [seatIds[0]!]);
+
+    await expect(
+      f.db.query(
+        `INSERT INTO reservations (user_id, concert_id, seat_id, price, expires_at)
+         VALUES ($1, $2, $3, 1000, now() + interval '5 minutes')`,
+        [userId, other.id, seatIds[1]],
+      ),
+    ).rejects.toMatchObject({ code: '23503', constraint: 'reservations_seat_id_concert_id_fkey' });
+    await expect(
+      f.db.query('UPDATE reservations SET concert_id = $1 WHERE id = $2', [other.id, holdId]),
+    ).rejects.toMatchObject({ code: '23503' });
+
+    await f.db.query('DELETE FROM concerts WHERE id = $1', [concert.id]);
+    const { rows } = await f.db.query('SELECT 1 FROM reservations WHERE concert_id = $1', [concert.id]);
+    expect(rows).toEqual([]);
+  });
+
   it('answered every outcome the TypeScript side declares (run with the cases above)', () => {
     expect([...f.answered.hold_seats].sort()).toEqual([...HOLD_SEATS_OUTCOMES].sort());
   });
