@@ -15,7 +15,7 @@ import { TransactionRunner, type Db } from '../prisma/transaction-runner.js';
 import { QueueNotActiveError } from '../queue/queue.errors.js';
 import { QueueExits } from '../queue/queue-exits.js';
 import { effectiveStatus } from './reservation-status.js';
-import { SeatCatalog } from './seat-catalog.js';
+import { SeatCatalog, SeatCatalogCache } from './seat-catalog.js';
 import {
   HoldLimitExceededError,
   InvalidSeatSelectionError,
@@ -52,6 +52,9 @@ export interface ReservationPage {
 /** Rows other features see through this service, so they never import the repository. */
 export type { ReservationView };
 
+/** Seats whose catalogs one replica keeps (about 100 MB): a hundred concerts of 10,000 seats. */
+export const MAX_CATALOGUED_SEATS = 1_000_000;
+
 /** Lapsed holds released per statement by the sweeper. */
 export const HOLD_SWEEP_BATCH = 500;
 
@@ -73,10 +76,10 @@ export class ReservationsService {
   /**
    * Each concert's seats rendered once (SeatCatalog), for concerts with positions 1..n (all made
    * through the API): learnt with the layout, after the first unfiltered page of a caller with
-   * an open window. One per concert seen, sized by its seats (about 3 MB for 30,000), let go
-   * when a page finds the concert closed.
+   * an open window; at most MAX_CATALOGUED_SEATS seats in all, and let go when a page finds the
+   * concert closed.
    */
-  private readonly seatCatalogs = new Map<string, SeatCatalog>();
+  private readonly seatCatalogs = new SeatCatalogCache(MAX_CATALOGUED_SEATS);
   private readonly logger = new Logger(ReservationsService.name);
 
   constructor(
@@ -132,16 +135,18 @@ export class ReservationsService {
     limit: number,
     read: (layout: SeatLayout | null) => Promise<SeatMapRows | null>,
   ): Promise<SeatMapRows | null> {
-    const catalog = this.seatCatalogs.get(concertId);
-    if (catalog) return this.cataloguedSeatMap(userId, concertId, offset, limit, catalog);
-    const known = this.seatLayouts.get(concertId);
-    if (known) return read(known);
+    const byKnown = () => {
+      const catalog = this.seatCatalogs.get(concertId);
+      if (catalog) return this.cataloguedSeatMap(userId, concertId, offset, limit, catalog);
+      const layout = this.seatLayouts.get(concertId);
+      return layout && read(layout);
+    };
+    const known = byKnown();
+    if (known) return known;
     const learning = this.seatLayoutReads.get(concertId);
     if (learning) {
       await learning;
-      const learnt = this.seatCatalogs.get(concertId);
-      if (learnt) return this.cataloguedSeatMap(userId, concertId, offset, limit, learnt);
-      return read(this.seatLayouts.get(concertId) ?? null);
+      return byKnown() ?? read(null);
     }
     const first = read(null).then(async (rows) => {
       // Only a caller with an open window is told the layout; seats never change after creation.
@@ -192,7 +197,10 @@ export class ReservationsService {
   private async learnSeatCatalog(concertId: string, count: number): Promise<void> {
     try {
       const seats = await this.repo.findCatalogSeats(this.prisma.poolQuery, concertId);
-      if (seats.length === count) this.seatCatalogs.set(concertId, SeatCatalog.of(seats));
+      if (seats.length !== count) return;
+      // A concert let go is learnt again, layout and catalog, by its next page.
+      for (const evicted of this.seatCatalogs.set(concertId, SeatCatalog.of(seats)))
+        this.seatLayouts.delete(evicted);
     } catch (error) {
       this.logger.warn(`Seat catalog of concert ${concertId} not read: ${String(error)}`);
     }

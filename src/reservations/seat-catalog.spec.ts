@@ -1,6 +1,6 @@
 import { SeatStatus } from '../generated/prisma/enums.js';
 import type { SeatView } from './reservations.repository.js';
-import { SeatCatalog, seatStatusCode, type CatalogSeat } from './seat-catalog.js';
+import { SeatCatalog, SeatCatalogCache, seatStatusCode, type CatalogSeat } from './seat-catalog.js';
 
 const seat = (n: number, fields: Partial<CatalogSeat> = {}): CatalogSeat => ({
   id: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
@@ -74,5 +74,36 @@ describe(SeatCatalog.name, () => {
     expect(() => catalog.pageJson(0, 2, 'A')).toThrow('answered 1 statuses');
     expect(() => catalog.pageJson(0, 2, 'AAA')).toThrow('answered 3 statuses');
     expect(() => catalog.pageJson(0, 2, 'AX')).toThrow('Unknown seat status code "X"');
+  });
+});
+
+describe(SeatCatalogCache.name, () => {
+  const catalogOf = (count: number) =>
+    SeatCatalog.of(
+      Array.from({ length: count }, (_, i) => ({ id: `id-${i}`, number: `N${i}`, section: 'S', price: 1 })),
+    );
+
+  it('lets the least recently paged concerts go beyond its bound of seats, and says which', () => {
+    const cache = new SeatCatalogCache(10);
+    expect(cache.set('a', catalogOf(4))).toEqual([]);
+    expect(cache.set('b', catalogOf(4))).toEqual([]);
+    cache.get('a');
+    expect(cache.set('c', catalogOf(4))).toEqual(['b']);
+    expect([cache.get('a'), cache.get('b'), cache.get('c')].map((catalog) => catalog?.count)).toEqual([
+      4,
+      undefined,
+      4,
+    ]);
+  });
+
+  it('keeps a concert larger than its bound alone, and counts a concert learnt again once', () => {
+    const cache = new SeatCatalogCache(10);
+    cache.set('a', catalogOf(4));
+    expect(cache.set('big', catalogOf(12))).toEqual(['a']);
+    expect(cache.get('big')?.count).toBe(12);
+    cache.delete('big');
+    cache.set('a', catalogOf(6));
+    expect(cache.set('a', catalogOf(6))).toEqual([]);
+    expect(cache.set('b', catalogOf(4))).toEqual([]);
   });
 });

@@ -84,3 +84,46 @@ export class SeatCatalog {
     return json + ']';
   }
 }
+
+/**
+ * The seat catalogs one replica keeps, at most `maxSeats` seats in all (about 100 bytes each):
+ * a concert whose sales ended is rarely paged again, so without a bound a long-lived replica
+ * would keep every concert it ever served. The least recently paged go first.
+ */
+export class SeatCatalogCache {
+  private readonly catalogs = new Map<string, SeatCatalog>();
+  private seats = 0;
+
+  constructor(private readonly maxSeats: number) {}
+
+  get(concertId: string): SeatCatalog | undefined {
+    const catalog = this.catalogs.get(concertId);
+    if (catalog) {
+      // Map keeps insertion order: moved to the end, the least recently paged stay first.
+      this.catalogs.delete(concertId);
+      this.catalogs.set(concertId, catalog);
+    }
+    return catalog;
+  }
+
+  /** Keeps `catalog`; answers the concerts let go to stay within the bound. */
+  set(concertId: string, catalog: SeatCatalog): string[] {
+    this.delete(concertId);
+    this.catalogs.set(concertId, catalog);
+    this.seats += catalog.count;
+    const evicted: string[] = [];
+    for (const oldest of this.catalogs.keys()) {
+      if (this.seats <= this.maxSeats || oldest === concertId) break;
+      this.delete(oldest);
+      evicted.push(oldest);
+    }
+    return evicted;
+  }
+
+  delete(concertId: string): void {
+    const catalog = this.catalogs.get(concertId);
+    if (!catalog) return;
+    this.catalogs.delete(concertId);
+    this.seats -= catalog.count;
+  }
+}
