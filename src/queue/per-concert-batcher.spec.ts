@@ -1,4 +1,4 @@
-import { MAX_BATCH, PerConcertBatcher } from './per-concert-batcher.js';
+import { MAX_BATCH, PerConcertBatcher, PerConcertRequestBatcher } from './per-concert-batcher.js';
 
 /** A fake statement: records each batch, holds the first one until released, numbers users in order. */
 function recordingStatement() {
@@ -73,5 +73,27 @@ describe(PerConcertBatcher.name, () => {
     });
     await expect(batcher.load('c1', 'u1')).rejects.toThrow('database down');
     await expect(batcher.load('c1', 'u2')).resolves.toEqual({ result: 2, repeated: false });
+  });
+});
+
+describe(PerConcertRequestBatcher.name, () => {
+  it('answers each request of a batch its own answer, a user’s two requests each theirs', async () => {
+    const batches: string[][] = [];
+    let release: (() => void) | null = null;
+    const batcher = new PerConcertRequestBatcher<string, string>(async (_c, requests) => {
+      batches.push(requests);
+      if (batches.length === 1) await new Promise<void>((resolve) => (release = resolve));
+      return requests.map((request) => `answer to ${request}`);
+    });
+    const first = batcher.load('c1', 'u1 page 1');
+    const rest = ['u2 page 1', 'u1 page 2', 'u1 page 1'].map((request) => batcher.load('c1', request));
+    release!();
+    expect(await Promise.all([first, ...rest])).toEqual([
+      'answer to u1 page 1',
+      'answer to u2 page 1',
+      'answer to u1 page 2',
+      'answer to u1 page 1',
+    ]);
+    expect(batches).toEqual([['u1 page 1'], ['u2 page 1', 'u1 page 2', 'u1 page 1']]);
   });
 });

@@ -4,6 +4,7 @@ import { unexpectedOutcome } from '../database/function-outcomes.js';
 import { Prisma } from '../generated/prisma/client.js';
 import type { ReservationStatus, SeatStatus } from '../generated/prisma/enums.js';
 import type { SqlQuery } from '../prisma/prisma.service.js';
+import { PerConcertRequestBatcher } from '../queue/per-concert-batcher.js';
 import type { CatalogSeat } from './seat-catalog.js';
 import type { Db, Tx } from '../prisma/transaction-runner.js';
 
@@ -58,9 +59,23 @@ export interface SeatStatusRows {
   statusCodes: string;
 }
 
-interface SeatStatusRow extends ConcertRow {
-  windowOpen: boolean;
-  statusCodes: string | null;
+/** A caller's unfiltered seat page of a concert whose positions are 1..n: seats offset+1 to offset+limit. */
+interface SeatPageRequest {
+  userId: string;
+  offset: number;
+  limit: number;
+}
+
+interface SeatStatusPagesRow extends ConcertRow {
+  /** Per distinct caller, in the statement's order. */
+  windowsOpen: boolean[];
+  /** Per range read, its seats' codes, none lower case; null when no window is open. */
+  rangeCodes: string[] | null;
+  /** Per range read, its last seat's position (null when it has none). */
+  rangeEnds: (number | null)[] | null;
+  /** The positions among the ranges' seats that callers hold or bought, and each one's caller (1-based). */
+  ownedPositions: number[] | null;
+  owners: number[] | null;
 }
 
 /** What a replica knows of a concert's seats, which never change after its creation. */
@@ -198,12 +213,33 @@ const seatMapGate = (userId: string, concertId: string) => Prisma.sql`
  * statistics of few reservations combined the user's index with reservations_live_seat_key,
  * a walk of every live reservation of every concert on each page.
  */
-const callersSeats = (userId: string) => Prisma.sql`(
+const callersSeatsOf = (userId: Prisma.Sql) => Prisma.sql`(
   SELECT coalesce(array_agg(r.seat_id) FILTER (
            WHERE r.status = 'CONFIRMED' OR (r.status = 'PENDING' AND r.expires_at > g.now)), '{}') AS seat_ids
   FROM reservations r
-  WHERE r.user_id = ${userId}::uuid AND r.concert_id = g.id
+  WHERE r.user_id = ${userId} AND r.concert_id = g.id
 )`;
+const callersSeats = (userId: string) => callersSeatsOf(Prisma.sql`${userId}::uuid`);
+
+/**
+ * The pages' seats as ranges of positions (from, to], sorted, overlapping and adjacent pages
+ * merged: what one statement of seat pages reads once.
+ */
+function positionRanges(pages: readonly { offset: number; limit: number }[]) {
+  const ranges: { from: number; to: number }[] = [];
+  const sorted = pages
+    .map((page) => ({ from: page.offset, to: page.offset + page.limit }))
+    .sort((a, b) => a.from - b.from);
+  for (const range of sorted) {
+    const last = ranges.at(-1);
+    if (last && range.from <= last.to) last.to = Math.max(last.to, range.to);
+    else ranges.push({ ...range });
+  }
+  return ranges;
+}
+
+/** A list as PostgreSQL's text form of an array; its items are numbers and uuids, never quoted. */
+const arrayLiteral = (items: readonly (string | number)[]) => `{${items.join(',')}}`;
 
 const RESERVATION_VIEW = Prisma.sql`
   SELECT r.id::text, r.concert_id::text AS "concertId", c.name AS "concertName", r.seat_id::text AS "seatId",
@@ -222,6 +258,12 @@ const RESERVATION_VIEW = Prisma.sql`
  */
 @Injectable()
 export class ReservationsRepository {
+  /** Per way of running statements (the pool, in production), its batches of seat pages. */
+  private readonly seatStatusBatchers = new WeakMap<
+    SqlQuery,
+    PerConcertRequestBatcher<SeatPageRequest, SeatStatusRows | null>
+  >();
+
   /** The database clock. Read it after taking locks: the transaction may have waited for them. */
   async readClock(tx: Db): Promise<Date> {
     const rows = await tx.$queryRaw<{ now: Date }[]>`SELECT clock_timestamp() AS now`;
@@ -420,30 +462,108 @@ export class ReservationsRepository {
    * other fields never change, so the caller renders them once per replica (SeatCatalog) and
    * the database only judges what changes. Writing each seat's JSON with format() was most of
    * the seat page's database CPU.
+   *
+   * The pages of one concert asked for on `query` while its statement runs go out together as
+   * the next one (seatStatusPages): at an opening every buyer's page arrives at once, and each
+   * statement cost as much database CPU in its round trip, parse and start as in its seats.
    */
-  async findSeatStatuses(
+  findSeatStatuses(
     query: SqlQuery,
     userId: string,
     concertId: string,
     page: { offset: number; limit: number },
   ): Promise<SeatStatusRows | null> {
-    // The range's ends as subqueries, for the reason given in findSeatMap.
-    const rows = await query<SeatStatusRow>(Prisma.sql`
-      ${seatMapGate(userId, concertId)},
-             CASE WHEN g.window_open THEN (
-               SELECT coalesce(string_agg(
-                        CASE WHEN s.id = ANY(m.seat_ids) THEN lower(${SEAT_STATUS_CODE}) ELSE ${SEAT_STATUS_CODE} END,
-                        '' ORDER BY s.position), '')
-               FROM seats s
-               CROSS JOIN ${callersSeats(userId)} m
-               WHERE s.concert_id = g.id AND s.position > (SELECT ${page.offset}::int)
-                 AND s.position <= (SELECT ${page.offset + page.limit}::int)
-             ) END AS "statusCodes"
+    let batcher = this.seatStatusBatchers.get(query);
+    if (!batcher) {
+      batcher = new PerConcertRequestBatcher((batchConcertId, requests) =>
+        this.seatStatusPages(query, batchConcertId, requests),
+      );
+      this.seatStatusBatchers.set(query, batcher);
+    }
+    return batcher.load(concertId, { userId, ...page });
+  }
+
+  /**
+   * findSeatStatuses of a batch of callers' pages of one concert, in one statement: the gate
+   * once per distinct caller (with its claim), each seat of the pages' union read once, and
+   * each caller's own seats among them; answered per request, as a statement of its own would.
+   */
+  private async seatStatusPages(
+    query: SqlQuery,
+    concertId: string,
+    requests: readonly SeatPageRequest[],
+  ): Promise<(SeatStatusRows | null)[]> {
+    // A claim locks its entry row until the statement ends: in user id order (uuid order is
+    // that of their lower-case text), two replicas' batches claiming the same users cannot deadlock.
+    const userIds = [...new Set(requests.map((request) => request.userId))].sort();
+    const ranges = positionRanges(requests);
+    // Lists as array literals (what pg would send for an array), so the statement's values are
+    // all scalars, as the plan tests inline them.
+    const rows = await query<SeatStatusPagesRow>(Prisma.sql`
+      WITH gate AS MATERIALIZED (
+        SELECT c.*, sales_state_now(c), clock_timestamp() AS now
+        FROM concerts c WHERE c.id = ${concertId}::uuid
+      ), callers AS MATERIALIZED (
+        SELECT u.user_id, u.ord, queue_window_open(g.id, u.user_id) AS window_open
+        FROM gate g CROSS JOIN unnest(${arrayLiteral(userIds)}::uuid[]) WITH ORDINALITY u(user_id, ord)
+      ), owned AS MATERIALIZED (
+        SELECT c.ord, m.seat_id
+        FROM callers c CROSS JOIN gate g
+        CROSS JOIN LATERAL unnest(${callersSeatsOf(Prisma.sql`c.user_id`)}) m(seat_id)
+        WHERE c.window_open
+      ), pages AS MATERIALIZED (
+        SELECT r.ord, p.*
+        FROM gate g
+        CROSS JOIN unnest(${arrayLiteral(ranges.map((range) => range.from))}::int[],
+                          ${arrayLiteral(ranges.map((range) => range.to))}::int[])
+                   WITH ORDINALITY r(from_position, to_position, ord)
+        -- Each range an index range of its seats; each seat's owner among the callers by its id.
+        CROSS JOIN LATERAL (
+          SELECT coalesce(string_agg(${SEAT_STATUS_CODE}, '' ORDER BY s.position), '') AS codes,
+                 max(s.position) AS last_position,
+                 array_agg(s.position) FILTER (WHERE o.ord IS NOT NULL) AS owned_positions,
+                 array_agg(o.ord) FILTER (WHERE o.ord IS NOT NULL) AS owners
+          FROM seats s LEFT JOIN owned o ON o.seat_id = s.id
+          WHERE s.concert_id = g.id AND s.position > r.from_position AND s.position <= r.to_position
+        ) p
+        WHERE EXISTS (SELECT FROM callers c WHERE c.window_open)
+      )
+      SELECT g.id::text, g.name, g.venue, g.starts_at AS "startsAt", g.sales_state_now::text AS "salesState",
+             g.queue_capacity AS "queueCapacity", g.queue_window_seconds AS "queueWindowSeconds",
+             g.sales_open_at AS "salesOpenAt", g.pre_queue_opens_seconds AS "preQueueOpensSeconds",
+             (SELECT array_agg(c.window_open ORDER BY c.ord) FROM callers c) AS "windowsOpen",
+             (SELECT array_agg(p.codes ORDER BY p.ord) FROM pages p) AS "rangeCodes",
+             (SELECT array_agg(p.last_position ORDER BY p.ord) FROM pages p) AS "rangeEnds",
+             (SELECT array_agg(o.position) FROM pages p, unnest(p.owned_positions) o(position)) AS "ownedPositions",
+             (SELECT array_agg(o.owner::int) FROM pages p, unnest(p.owners) o(owner)) AS "owners"
       FROM gate g`);
     const [row] = rows;
-    if (!row) return null;
-    const { windowOpen, statusCodes, ...concert } = row;
-    return { concert, windowOpen, statusCodes: windowOpen ? (statusCodes ?? '') : '' };
+    if (!row) return requests.map(() => null);
+    const { windowsOpen, rangeCodes, rangeEnds, ownedPositions, owners, ...concert } = row;
+    const ownedByCaller = new Map<number, number[]>();
+    (owners ?? []).forEach((owner, i) =>
+      ownedByCaller.set(owner - 1, [...(ownedByCaller.get(owner - 1) ?? []), ownedPositions![i]!]),
+    );
+    const callerOf = new Map(userIds.map((userId, i) => [userId, i]));
+    return requests.map(({ userId, offset, limit }) => {
+      const caller = callerOf.get(userId)!;
+      const windowOpen = windowsOpen[caller]!;
+      if (!windowOpen) return { concert, windowOpen, statusCodes: '' };
+      const index = ranges.findIndex((range) => range.from <= offset && offset + limit <= range.to);
+      const codes = rangeCodes?.[index] ?? '';
+      const from = ranges[index]?.from ?? offset;
+      // A range's seats are positions from+1 to its last one, each once: else a page cut from
+      // it would be shifted, and the catalog could not tell.
+      if (codes.length !== (rangeEnds?.[index] ?? from) - from)
+        throw new Error(`Seat positions after ${from} are not 1..n: ${codes.length} statuses`);
+      const page = [...codes.slice(offset - from, offset - from + limit)];
+      // Lower case marks the caller's own seats.
+      for (const position of ownedByCaller.get(caller) ?? []) {
+        const i = position - 1 - offset;
+        if (i >= 0 && i < page.length) page[i] = page[i]!.toLowerCase();
+      }
+      return { concert, windowOpen, statusCodes: page.join('') };
+    });
   }
 
   /** The concert's seats in seat-map order, for SeatCatalog: read once per concert and replica. */
