@@ -211,3 +211,105 @@ describe('hold_seats and pay_reservations plans on stale statistics', () => {
     for (const row of rows) expect(row.reltuples).toBeLessThan(1_000);
   });
 });
+
+/**
+ * A connection plans hold_seats' statements on its first hold, usually before an on-sale, when
+ * the statistics are a quiet season's (every reservation paid, none held) and few holds are
+ * live; the rush that follows runs those plans. The hold cap's count must then still read only
+ * the user's own reservations, not walk every live hold of the rush (a generic plan once
+ * preferred reservations_lapsing_idx there).
+ */
+describe("hold_seats' cap count planned before a rush", () => {
+  let f: FunctionTestDatabase;
+  let session: pg.PoolClient;
+  const plans: { query: string; scans: Scan[] }[] = [];
+
+  beforeAll(async () => {
+    f = await FunctionTestDatabase.create();
+    const concert = await f.concert({ seats: 4, capacity: 10 });
+    const buyer = await f.user();
+    await f.openWindow(concert.id, buyer);
+    // A season's history, all of it paid, and the statistics taken then.
+    await f.db.query(
+      `INSERT INTO users (email, password_hash)
+       SELECT format('rush-%s@example.com', n), 'test-no-login' FROM generate_series(1, 1000) AS n`,
+    );
+    await f.db.query(
+      `WITH past AS (
+              INSERT INTO concerts (name, venue, starts_at, queue_capacity, queue_window_seconds)
+              VALUES ('rush-past', 'Elsewhere', now() + interval '30 days', 5, 300) RETURNING id),
+            sold AS (
+              INSERT INTO seats (concert_id, number, section, position, price, status)
+              SELECT past.id, 'P' || n, 'P', n, 100, 'SOLD' FROM past, generate_series(1, 20000) AS n
+              RETURNING id, concert_id, position),
+            customers AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM users WHERE email LIKE 'rush-%'),
+            paid AS (
+              INSERT INTO payments (user_id, total_amount)
+              SELECT customers.id, 100 FROM sold JOIN customers ON customers.n = 1 + sold.position % 1000
+              RETURNING id, user_id)
+       INSERT INTO reservations (user_id, concert_id, seat_id, price, expires_at, status, payment_id)
+       SELECT paid.user_id, sold.concert_id, sold.id, 100, now(), 'CONFIRMED', paid.id
+       FROM (SELECT id, user_id, row_number() OVER (ORDER BY id) AS n FROM paid) paid
+       JOIN sold ON sold.position = paid.n`,
+    );
+    await f.db.query('VACUUM ANALYZE reservations');
+
+    session = await f.db.connect();
+    await session.query(`LOAD 'auto_explain'`);
+    await session.query(
+      `SET auto_explain.log_min_duration = 0; SET auto_explain.log_nested_statements = on;
+       SET auto_explain.log_format = json; SET auto_explain.log_level = notice;
+       SET auto_explain.log_analyze = on; SET auto_explain.log_timing = off`,
+    );
+    session.on('notice', (notice) => {
+      const json = notice.message?.replace(/^duration: [\d.]+ ms\s+plan:\s*/, '');
+      if (!json?.startsWith('{')) return;
+      const { 'Query Text': query, Plan: plan } = JSON.parse(json) as {
+        'Query Text': string;
+        Plan: PlanNode;
+      };
+      plans.push({ query, scans: scans(plan) });
+    });
+
+    // The connection's first hold plans every statement; then the rush: 1,000 buyers of the
+    // other concert each holding a seat; then the buyer's second hold runs the cached plans.
+    const [first] = await f.holdSeats(
+      { userId: buyer, concertId: concert.id, seatIds: [concert.seatIds[0]!] },
+      session,
+    );
+    expect(first?.outcome).toBe('HELD');
+    await f.db.query(
+      `WITH rush AS (
+              INSERT INTO concerts (name, venue, starts_at, queue_capacity, queue_window_seconds)
+              VALUES ('rush-now', 'Elsewhere', now() + interval '30 days', 5, 300) RETURNING id),
+            held AS (
+              INSERT INTO seats (concert_id, number, section, position, price, status, held_until)
+              SELECT rush.id, 'H' || n, 'H', n, 100, 'HELD', now() + interval '1 hour' FROM rush, generate_series(1, 1000) AS n
+              RETURNING id, concert_id, position, held_until),
+            holders AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM users WHERE email LIKE 'rush-%')
+       INSERT INTO reservations (user_id, concert_id, seat_id, price, expires_at)
+       SELECT holders.id, held.concert_id, held.id, 100, held.held_until FROM held JOIN holders ON holders.n = held.position`,
+    );
+    plans.length = 0;
+    const [second] = await f.holdSeats(
+      { userId: buyer, concertId: concert.id, seatIds: [concert.seatIds[1]!] },
+      session,
+    );
+    expect(second?.outcome).toBe('HELD');
+  }, 120_000);
+
+  afterAll(async () => {
+    session?.release();
+    await f?.close();
+  });
+
+  it('reads the user’s own reservations, not every live hold', () => {
+    const counts = plans.filter(
+      (plan) => /count\(\*\)/.test(plan.query) && /FROM reservations r/.test(plan.query),
+    );
+    expect(counts).toHaveLength(1);
+    const reads = counts[0]!.scans.map((scan) => ({ scan: scan.text, rowsRead: scan.rowsRead }));
+    expect(reads.filter((read) => read.rowsRead > 20)).toEqual([]);
+    expect(reads.length).toBeGreaterThan(0);
+  });
+});
