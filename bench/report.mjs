@@ -123,7 +123,7 @@ export function renderReport(report, chartFile) {
     '',
     `- Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os}; load average ${m.loadAverageAtStart.join(' ')} at the start, ${m.loadAverageAtEnd.join(' ')} at the end.`,
     `- Software: Node ${m.node}, PostgreSQL ${report.database.postgres} (${report.database.description}).`,
-    `- App: \`node dist/main.js\` in its own process, NODE_ENV=production, LOG_LEVEL=warn, database pool ${s.appPoolSize}.`,
+    `- App: \`${s.appProcess ?? 'node dist/main.js'}\` in its own process, NODE_ENV=production, LOG_LEVEL=warn, database pool ${s.appPoolSize}.`,
     `- Load: ${s.connections} keep-alive connections over 127.0.0.1 from the benchmark's own process, one request in flight per connection; latency is timed from a free connection to the end of the response.`,
     '',
     `![Throughput and p99 latency per scenario](${chartFile})`,

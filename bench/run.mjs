@@ -18,7 +18,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import process from 'node:process';
 import pg from 'pg';
-import { APP_ENTRY, assertBuilt, ROOT } from './lib/dist.mjs';
+import { APP_ENTRY, APP_NODE_OPTIONS, assertBuilt, ROOT } from './lib/dist.mjs';
 import { startFreshDatabase } from './lib/database.mjs';
 import { createConcert, createUsers } from './lib/fixtures.mjs';
 import { signAccessToken } from './lib/jwt.mjs';
@@ -231,7 +231,10 @@ async function main() {
         script: APP_ENTRY,
         // The migrator reads prisma/migrations relative to the working directory.
         cwd: ROOT,
-        nodeOptions: options.cpuProfile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+        nodeOptions: [
+          ...APP_NODE_OPTIONS,
+          ...(options.cpuProfile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+        ],
         port: await freePort(),
         readyPath: '/health/ready',
         env: {
@@ -331,7 +334,7 @@ async function main() {
         ...sizes,
         appPoolSize: poolSize,
         loopback: true,
-        appProcess: 'node dist/main.js',
+        appProcess: ['node', ...APP_NODE_OPTIONS, 'dist/main.js'].join(' '),
         nodeEnv: 'production',
         metrics: options.metrics ? { scrapeIntervalMs: SCRAPE_INTERVAL_MS, scrapes: scraper.scrapes } : false,
         control: options.control,

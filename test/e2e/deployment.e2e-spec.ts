@@ -140,6 +140,18 @@ describe('Dockerfile', () => {
 
 /** The image's CMD, run here: the built app in production mode against a fresh database. */
 const imageCommand = JSON.parse(/^CMD (\[.*\])$/m.exec(readFileSync('Dockerfile', 'utf8'))![1]!) as string[];
+
+describe("the image's start command", () => {
+  const scripts = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> })
+    .scripts;
+
+  // The young generation's size is set on Node's command line (V8 reads it once, at start).
+  it('gives V8 a 64 MiB semi-space, and the npm start scripts run the same command', () => {
+    expect(imageCommand).toEqual(['node', '--max-semi-space-size=64', 'dist/main.js']);
+    expect(scripts['start:prod']).toBe(imageCommand.join(' '));
+    expect(scripts.start).toBe(`npm run build && ${imageCommand.join(' ')}`);
+  });
+});
 const built = existsSync('dist/main.js');
 if (!built) console.warn('Skipping the start command tests: dist/ is missing (run `npm run build`).');
 
