@@ -241,6 +241,48 @@ function positionRanges(pages: readonly { offset: number; limit: number }[]) {
 /** A list as PostgreSQL's text form of an array; its items are numbers and uuids, never quoted. */
 const arrayLiteral = (items: readonly (string | number)[]) => `{${items.join(',')}}`;
 
+/**
+ * Holds with their places in the batch, in user id order and a user's in arrival order
+ * (Array.prototype.sort is stable): the order a batch takes the users' locks in.
+ */
+function inUserIdOrder(requests: readonly HoldRequest[]): { request: HoldRequest; i: number }[] {
+  return requests
+    .map((request, i) => ({ request, i }))
+    .sort((a, b) => (a.request.userId < b.request.userId ? -1 : a.request.userId > b.request.userId ? 1 : 0));
+}
+
+/** A hold's outcome from its hold_seats rows. */
+function holdOutcomeOf(rows: readonly HoldSeatsRow[]): HoldOutcome {
+  const [first] = rows;
+  if (!first) throw new Error('hold_seats answered no row');
+  switch (first.outcome) {
+    case 'HELD':
+      return {
+        outcome: 'HELD',
+        holds: rows.map((row) => ({
+          id: row.holdId!,
+          seatId: row.holdSeatId!,
+          status: 'PENDING',
+          price: row.holdPrice!,
+          expiresAt: row.holdExpiresAt!,
+        })),
+      };
+    case 'CONCERT_NOT_FOUND':
+    case 'SALES_PAUSED':
+    case 'SALES_CLOSED':
+    case 'QUEUE_NOT_ACTIVE':
+      return { outcome: first.outcome };
+    case 'HOLD_LIMIT_EXCEEDED':
+      return { outcome: first.outcome, held: first.held! };
+    case 'SEAT_LOCKED':
+    case 'SEAT_NOT_FOUND':
+    case 'SEAT_ALREADY_RESERVED':
+      return { outcome: first.outcome, seatIds: first.seatIds! };
+    default:
+      return unexpectedOutcome('hold_seats', first.outcome);
+  }
+}
+
 const RESERVATION_VIEW = Prisma.sql`
   SELECT r.id::text, r.concert_id::text AS "concertId", c.name AS "concertName", r.seat_id::text AS "seatId",
          s.number AS "seatNumber", r.price, e.status, r.created_at AS "reservedAt", r.expires_at AS "expiresAt",
@@ -263,6 +305,11 @@ export class ReservationsRepository {
     SqlQuery,
     PerConcertRequestBatcher<SeatPageRequest, SeatStatusRows | null>
   >();
+  /** Per way of running statements, its batches of holds. */
+  private readonly holdBatchers = new WeakMap<
+    SqlQuery,
+    PerConcertRequestBatcher<HoldRequest, PromiseSettledResult<HoldOutcome>>
+  >();
 
   /** The database clock. Read it after taking locks: the transaction may have waited for them. */
   async readClock(tx: Db): Promise<Date> {
@@ -283,8 +330,48 @@ export class ReservationsRepository {
   /**
    * Checks and holds in one round trip (the hold_seats function: see prisma/functions/hold_seats.sql
    * for the rules, their order and its locks). Every seat is held, or none and the first rule broken is named.
+   *
+   * The holds of one concert asked for on `query` while its statement runs go out together as
+   * the next one (heldInOneStatement), each answered as it would be alone: in a rush every
+   * buyer's hold arrives at once, each a statement with its own round trip, transaction and
+   * pool connection.
    */
   async holdSeats(query: SqlQuery, request: HoldRequest): Promise<HoldOutcome> {
+    let batcher = this.holdBatchers.get(query);
+    if (!batcher) {
+      batcher = new PerConcertRequestBatcher((_concertId, requests) => this.holdBatch(query, requests));
+      this.holdBatchers.set(query, batcher);
+    }
+    const answer = await batcher.load(request.concertId, request);
+    if (answer.status === 'rejected') throw answer.reason;
+    return answer.value;
+  }
+
+  /**
+   * A batch of one concert's holds: a lone hold in a statement of its own; several in one
+   * statement, or, when that statement fails (a deadlock, a lost connection), each alone once,
+   * one after the other in the statement's order. The failed statement held nothing (it rolled
+   * back as a whole), and a hold that would have been answered alone is not turned into an
+   * error by another hold of its batch.
+   */
+  private async holdBatch(
+    query: SqlQuery,
+    requests: readonly HoldRequest[],
+  ): Promise<PromiseSettledResult<HoldOutcome>[]> {
+    if (requests.length === 1) return Promise.allSettled([this.holdAlone(query, requests[0]!)]);
+    const order = inUserIdOrder(requests);
+    try {
+      return await this.heldInOneStatement(query, order);
+    } catch {
+      const answers: PromiseSettledResult<HoldOutcome>[] = [];
+      for (const { request, i } of order)
+        [answers[i]] = await Promise.allSettled([this.holdAlone(query, request)]);
+      return answers;
+    }
+  }
+
+  /** One hold in a statement of its own. */
+  private async holdAlone(query: SqlQuery, request: HoldRequest): Promise<HoldOutcome> {
     // The price comes from the seat row as this statement's snapshot saw it: hold_seats copies
     // the same column, and a seat's price never changes. A subquery per row, not a join, keeps
     // the function's row order (the order of seatIds).
@@ -294,34 +381,47 @@ export class ReservationsRepository {
              (SELECT s.price FROM seats s WHERE s.id = h.hold_seat_id) AS "holdPrice"
       FROM hold_seats(${request.userId}::uuid, ${request.concertId}::uuid, ${request.seatIds}::uuid[],
                       ${request.maxSeats}::int, ${request.holdSeconds}::int) h`);
-    const [first] = rows;
-    if (!first) throw new Error('hold_seats answered no row');
-    switch (first.outcome) {
-      case 'HELD':
-        return {
-          outcome: 'HELD',
-          holds: rows.map((row) => ({
-            id: row.holdId!,
-            seatId: row.holdSeatId!,
-            status: 'PENDING',
-            price: row.holdPrice!,
-            expiresAt: row.holdExpiresAt!,
-          })),
-        };
-      case 'CONCERT_NOT_FOUND':
-      case 'SALES_PAUSED':
-      case 'SALES_CLOSED':
-      case 'QUEUE_NOT_ACTIVE':
-        return { outcome: first.outcome };
-      case 'HOLD_LIMIT_EXCEEDED':
-        return { outcome: first.outcome, held: first.held! };
-      case 'SEAT_LOCKED':
-      case 'SEAT_NOT_FOUND':
-      case 'SEAT_ALREADY_RESERVED':
-        return { outcome: first.outcome, seatIds: first.seatIds! };
-      default:
-        return unexpectedOutcome('hold_seats', first.outcome);
-    }
+    return holdOutcomeOf(rows);
+  }
+
+  /**
+   * Several holds of one concert in one statement: hold_seats once per hold, one after the
+   * other, each answering its rows tagged with the hold's place. Each call's statements take
+   * fresh snapshots that see the earlier calls' writes (a seat held, a user's holds counted
+   * against the cap), so each hold is answered as if the earlier ones had committed before it.
+   * Every lock taken is kept until the statement ends: the holds go in user id order (a user's
+   * own in arrival order), so two replicas' batches take users' hold locks and queue claims in
+   * one order and cannot deadlock; seats are never waited for (SKIP LOCKED).
+   */
+  private async heldInOneStatement(
+    query: SqlQuery,
+    order: readonly { request: HoldRequest; i: number }[],
+  ): Promise<PromiseSettledResult<HoldOutcome>[]> {
+    const sorted = order.map(({ request }) => request);
+    // Each hold's seats as the text of an array (the lists differ in length): validated uuids, never quoted.
+    const rows = await query<HoldSeatsRow & { hold: number }>(Prisma.sql`
+      SELECT b.hold::int, h.outcome, h.held, h.seat_ids::text[] AS "seatIds", h.hold_id::text AS "holdId",
+             h.hold_seat_id::text AS "holdSeatId", h.hold_expires_at AS "holdExpiresAt",
+             (SELECT s.price FROM seats s WHERE s.id = h.hold_seat_id) AS "holdPrice"
+      FROM unnest(${sorted.map((request) => request.userId)}::uuid[],
+                  ${sorted.map((request) => `{${request.seatIds.join(',')}}`)}::text[],
+                  ${sorted.map((request) => request.maxSeats)}::int[],
+                  ${sorted.map((request) => request.holdSeconds)}::int[])
+           WITH ORDINALITY b(user_id, seat_ids, max_seats, hold_seconds, hold)
+      CROSS JOIN LATERAL hold_seats(b.user_id, ${sorted[0]!.concertId}::uuid, b.seat_ids::uuid[],
+                                    b.max_seats, b.hold_seconds) WITH ORDINALITY h
+      ORDER BY b.hold, h.ordinality`);
+    const rowsOfHold = sorted.map((): HoldSeatsRow[] => []);
+    for (const { hold, ...row } of rows) rowsOfHold[hold - 1]!.push(row);
+    const answers: PromiseSettledResult<HoldOutcome>[] = [];
+    order.forEach(({ i }, place) => {
+      try {
+        answers[i] = { status: 'fulfilled', value: holdOutcomeOf(rowsOfHold[place]!) };
+      } catch (reason) {
+        answers[i] = { status: 'rejected', reason };
+      }
+    });
+    return answers;
   }
 
   /** Frees seats that are HELD (a cancelled hold). */
