@@ -13,8 +13,8 @@
 --   SEAT_ALREADY_RESERVED (held by a live hold, or sold; `seat_ids`);
 --   SEAT_LOCKED (every seat bookable, but another transaction is holding or paying one of them
 --   right now; `seat_ids`).
--- Locks: the concert's sales lock (shared, lock_concert_sales), the user's hold lock (advisory,
--- namespace 7001), then the seats in id order without waiting (none when one is taken), then
+-- Locks: the concert's sales lock (shared, lock_concert_sales), the user's hold lock
+-- (lock_user_holds), then the seats in id order without waiting (none when one is taken), then
 -- reservations: the same order as every other path.
 CREATE OR REPLACE FUNCTION "hold_seats"(
     p_user_id UUID,
@@ -70,7 +70,7 @@ BEGIN
     END IF;
 
     -- Two parallel holds by one user must not both pass the cap: they take turns here.
-    PERFORM pg_advisory_xact_lock(7001, hashtext(p_user_id::TEXT || ':' || p_concert_id::TEXT));
+    PERFORM lock_user_holds(p_concert_id, p_user_id);
     v_now := clock_timestamp();
     -- The user's reservations in the concert, their states judged in the count: with a state in
     -- the WHERE clause, a plan made on a quiet season's statistics (every reservation paid, so

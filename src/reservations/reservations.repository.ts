@@ -241,16 +241,6 @@ function positionRanges(pages: readonly { offset: number; limit: number }[]) {
 /** A list as PostgreSQL's text form of an array; its items are numbers and uuids, never quoted. */
 const arrayLiteral = (items: readonly (string | number)[]) => `{${items.join(',')}}`;
 
-/**
- * Holds with their places in the batch, in user id order and a user's in arrival order
- * (Array.prototype.sort is stable): the order a batch takes the users' locks in.
- */
-function inUserIdOrder(requests: readonly HoldRequest[]): { request: HoldRequest; i: number }[] {
-  return requests
-    .map((request, i) => ({ request, i }))
-    .sort((a, b) => (a.request.userId < b.request.userId ? -1 : a.request.userId > b.request.userId ? 1 : 0));
-}
-
 /** A hold's outcome from its hold_seats rows. */
 function holdOutcomeOf(rows: readonly HoldSeatsRow[]): HoldOutcome {
   const [first] = rows;
@@ -350,7 +340,7 @@ export class ReservationsRepository {
   /**
    * A batch of one concert's holds: a lone hold in a statement of its own; several in one
    * statement, or, when that statement fails (a deadlock, a lost connection), each alone once,
-   * one after the other in the statement's order. The failed statement held nothing (it rolled
+   * one after the other in arrival order. The failed statement held nothing (it rolled
    * back as a whole), and a hold that would have been answered alone is not turned into an
    * error by another hold of its batch.
    */
@@ -359,13 +349,12 @@ export class ReservationsRepository {
     requests: readonly HoldRequest[],
   ): Promise<PromiseSettledResult<HoldOutcome>[]> {
     if (requests.length === 1) return Promise.allSettled([this.holdAlone(query, requests[0]!)]);
-    const order = inUserIdOrder(requests);
     try {
-      return await this.heldInOneStatement(query, order);
+      return await this.heldInOneStatement(query, requests);
     } catch {
       const answers: PromiseSettledResult<HoldOutcome>[] = [];
-      for (const { request, i } of order)
-        [answers[i]] = await Promise.allSettled([this.holdAlone(query, request)]);
+      for (const request of requests)
+        answers.push(...(await Promise.allSettled([this.holdAlone(query, request)])));
       return answers;
     }
   }
@@ -386,42 +375,47 @@ export class ReservationsRepository {
 
   /**
    * Several holds of one concert in one statement: hold_seats once per hold, one after the
-   * other, each answering its rows tagged with the hold's place. Each call's statements take
-   * fresh snapshots that see the earlier calls' writes (a seat held, a user's holds counted
-   * against the cap), so each hold is answered as if the earlier ones had committed before it.
-   * Every lock taken is kept until the statement ends: the holds go in user id order (a user's
-   * own in arrival order), so two replicas' batches take users' hold locks and queue claims in
-   * one order and cannot deadlock; seats are never waited for (SKIP LOCKED).
+   * other in arrival order (whichever came first gets a seat both want, as alone), each
+   * answering its rows tagged with the hold's place. Each call's statements take fresh snapshots
+   * that see the earlier calls' writes (a seat held, a user's holds counted against the cap), so
+   * each hold is answered as if the earlier ones had committed before it. Every lock taken is
+   * kept until the statement ends, so the locks a hold may wait for (the sales lock, the users'
+   * claims and hold locks) are taken first, in user id order (take_hold_turns): two replicas'
+   * batches, or a batch and a batch of seat pages, cannot deadlock. Seats are never waited for
+   * (SKIP LOCKED).
    */
   private async heldInOneStatement(
     query: SqlQuery,
-    order: readonly { request: HoldRequest; i: number }[],
+    requests: readonly HoldRequest[],
   ): Promise<PromiseSettledResult<HoldOutcome>[]> {
-    const sorted = order.map(({ request }) => request);
-    // Each hold's seats as the text of an array (the lists differ in length): validated uuids, never quoted.
+    // Each hold's seats as the text of an array (the lists differ in length): validated uuids,
+    // never quoted. The calls take the concert id from take_hold_turns (once: MATERIALIZED), so
+    // they run after it.
+    const userIds = requests.map((request) => request.userId);
     const rows = await query<HoldSeatsRow & { hold: number }>(Prisma.sql`
+      WITH t AS MATERIALIZED (
+        SELECT take_hold_turns(${requests[0]!.concertId}::uuid, ${userIds}::uuid[]) AS concert_id
+      )
       SELECT b.hold::int, h.outcome, h.held, h.seat_ids::text[] AS "seatIds", h.hold_id::text AS "holdId",
              h.hold_seat_id::text AS "holdSeatId", h.hold_expires_at AS "holdExpiresAt",
              (SELECT s.price FROM seats s WHERE s.id = h.hold_seat_id) AS "holdPrice"
-      FROM unnest(${sorted.map((request) => request.userId)}::uuid[],
-                  ${sorted.map((request) => `{${request.seatIds.join(',')}}`)}::text[],
-                  ${sorted.map((request) => request.maxSeats)}::int[],
-                  ${sorted.map((request) => request.holdSeconds)}::int[])
+      FROM t CROSS JOIN unnest(${userIds}::uuid[],
+                        ${requests.map((request) => `{${request.seatIds.join(',')}}`)}::text[],
+                        ${requests.map((request) => request.maxSeats)}::int[],
+                        ${requests.map((request) => request.holdSeconds)}::int[])
            WITH ORDINALITY b(user_id, seat_ids, max_seats, hold_seconds, hold)
-      CROSS JOIN LATERAL hold_seats(b.user_id, ${sorted[0]!.concertId}::uuid, b.seat_ids::uuid[],
+      CROSS JOIN LATERAL hold_seats(b.user_id, t.concert_id, b.seat_ids::uuid[],
                                     b.max_seats, b.hold_seconds) WITH ORDINALITY h
       ORDER BY b.hold, h.ordinality`);
-    const rowsOfHold = sorted.map((): HoldSeatsRow[] => []);
+    const rowsOfHold = requests.map((): HoldSeatsRow[] => []);
     for (const { hold, ...row } of rows) rowsOfHold[hold - 1]!.push(row);
-    const answers: PromiseSettledResult<HoldOutcome>[] = [];
-    order.forEach(({ i }, place) => {
+    return rowsOfHold.map((holdRows): PromiseSettledResult<HoldOutcome> => {
       try {
-        answers[i] = { status: 'fulfilled', value: holdOutcomeOf(rowsOfHold[place]!) };
+        return { status: 'fulfilled', value: holdOutcomeOf(holdRows) };
       } catch (reason) {
-        answers[i] = { status: 'rejected', reason };
+        return { status: 'rejected', reason };
       }
     });
-    return answers;
   }
 
   /** Frees seats that are HELD (a cancelled hold). */
