@@ -5,7 +5,7 @@ import { SalesClosedError } from '../concerts/concerts.errors.js';
 import type { PaymentStatus } from '../generated/prisma/enums.js';
 import { EventMetrics } from '../metrics/event-metrics.js';
 import { InsufficientPointsError } from '../points/points.errors.js';
-import { PrismaService, queryIn, type SqlQuery } from '../prisma/prisma.service.js';
+import { PrismaService, queryIn } from '../prisma/prisma.service.js';
 import { QueueService } from '../queue/queue.service.js';
 import {
   ReservationAlreadyPaidError,
@@ -16,7 +16,7 @@ import {
 import { ReservationsService, type ReservationView } from '../reservations/reservations.service.js';
 import { MAX_RESERVATIONS_PER_PAYMENT } from './payment-limits.js';
 import { InvalidPaymentRequestError, PaymentNotFoundError } from './payments.errors.js';
-import { PaymentsRepository, type PaymentRow } from './payments.repository.js';
+import { PaymentsRepository, type PaymentOutcome, type PaymentRow } from './payments.repository.js';
 
 export const PAYMENT_SCOPE = 'payment';
 
@@ -62,8 +62,7 @@ export class PaymentsService {
     let windowsEndedIn: string[] = [];
     // Set only when this request paid (not when a retry answers the stored receipt).
     let paid: PaymentReceipt | undefined;
-    const pay = async (query: SqlQuery): Promise<PaymentReceipt> => {
-      const result = await this.repo.pay(query, userId, reservationIds);
+    const receiptOf = (result: PaymentOutcome): PaymentReceipt => {
       switch (result.outcome) {
         case 'PAID':
           windowsEndedIn = result.concertIds;
@@ -85,13 +84,14 @@ export class PaymentsService {
       }
     };
     // Without a key, the function call is its own transaction: no BEGIN and COMMIT round trips,
-    // and straight on the pool (the payment is one of a rush's hot requests).
+    // straight on the pool and batched with the payments arriving meanwhile (the payment is one
+    // of a rush's hot requests).
     const receipt =
       idempotencyKey === undefined
-        ? await pay(this.prisma.poolQuery)
+        ? receiptOf(await this.repo.payBatched(this.prisma.poolQuery, { userId, reservationIds }))
         : await this.idempotency.run(
             { userId, scope: PAYMENT_SCOPE, key: idempotencyKey, request: { reservationIds } },
-            (tx) => pay(queryIn(tx)),
+            async (tx) => receiptOf(await this.repo.pay(queryIn(tx), userId, reservationIds)),
           );
     // Committed: the admit sees the ended windows. A replayed receipt ended none.
     if (windowsEndedIn.length) this.queue.admitAfterPayment(windowsEndedIn);

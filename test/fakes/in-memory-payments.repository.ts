@@ -1,5 +1,6 @@
 import type {
   PaymentOutcome,
+  PaymentRequest,
   PaymentRow,
   PaymentsRepository,
 } from '../../src/payments/payments.repository.js';
@@ -24,6 +25,11 @@ export class InMemoryPaymentsRepository implements PublicOf<PaymentsRepository> 
     if (this.payOutcome.outcome === 'PAID')
       this.payments.set(this.payOutcome.payment.id, this.payOutcome.payment);
     return this.payOutcome;
+  }
+
+  /** Batching is the database's concern: here each payment is answered as alone. */
+  payBatched(query: SqlQuery, request: PaymentRequest): Promise<PaymentOutcome> {
+    return this.pay(query, request.userId, request.reservationIds);
   }
 
   async findPayment(_tx: Tx, paymentId: string): Promise<PaymentRow | null> {
