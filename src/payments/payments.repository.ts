@@ -3,7 +3,7 @@ import { unexpectedOutcome } from '../database/function-outcomes.js';
 import { Prisma } from '../generated/prisma/client.js';
 import type { PaymentStatus } from '../generated/prisma/enums.js';
 import type { SqlQuery } from '../prisma/prisma.service.js';
-import { PerConcertRequestBatcher } from '../queue/per-concert-batcher.js';
+import { PerConcertRequestBatcher, togetherOrEachAlone } from '../queue/per-concert-batcher.js';
 import type { Db } from '../prisma/transaction-runner.js';
 
 export interface PaymentRow {
@@ -115,16 +115,11 @@ export class PaymentsRepository {
     query: SqlQuery,
     requests: readonly PaymentRequest[],
   ): Promise<PromiseSettledResult<PaymentOutcome>[]> {
-    const payAlone = (request: PaymentRequest) =>
-      Promise.allSettled([this.pay(query, request.userId, request.reservationIds)]);
-    if (requests.length === 1) return payAlone(requests[0]!);
-    try {
-      return await this.paidInOneStatement(query, requests);
-    } catch {
-      const answers: PromiseSettledResult<PaymentOutcome>[] = [];
-      for (const request of requests) answers.push(...(await payAlone(request)));
-      return answers;
-    }
+    return togetherOrEachAlone(
+      requests,
+      (together) => this.paidInOneStatement(query, together),
+      (request) => this.pay(query, request.userId, request.reservationIds),
+    );
   }
 
   /**
@@ -161,15 +156,13 @@ export class PaymentsRepository {
            WITH ORDINALITY b(user_id, reservation_ids, payment)
       CROSS JOIN LATERAL pay_reservations(b.user_id, b.reservation_ids::uuid[]) p
       ORDER BY b.payment`);
+    const rowOfPayment = new Map(rows.map((row) => [row.payment, row]));
     const answers: PromiseSettledResult<PaymentOutcome>[] = [];
     ordered.forEach((request, i) => {
       try {
         answers[places[i]!] = {
           status: 'fulfilled',
-          value: paymentOutcomeOf(
-            request.userId,
-            rows.find((row) => row.payment === i + 1),
-          ),
+          value: paymentOutcomeOf(request.userId, rowOfPayment.get(i + 1)),
         };
       } catch (reason) {
         answers[places[i]!] = { status: 'rejected', reason };

@@ -1,4 +1,9 @@
-import { MAX_BATCH, PerConcertBatcher, PerConcertRequestBatcher } from './per-concert-batcher.js';
+import {
+  MAX_BATCH,
+  PerConcertBatcher,
+  PerConcertRequestBatcher,
+  togetherOrEachAlone,
+} from './per-concert-batcher.js';
 
 /** A fake statement: records each batch, holds the first one until released, numbers users in order. */
 function recordingStatement() {
@@ -95,5 +100,40 @@ describe(PerConcertRequestBatcher.name, () => {
       'answer to u1 page 1',
     ]);
     expect(batches).toEqual([['u1 page 1'], ['u2 page 1', 'u1 page 2', 'u1 page 1']]);
+  });
+});
+
+describe(togetherOrEachAlone.name, () => {
+  const alone = async (request: string) => {
+    if (request === 'bad') throw new Error('bad alone');
+    return `${request} alone`;
+  };
+
+  it('answers several together, and a lone request alone', async () => {
+    const together = async (requests: readonly string[]) =>
+      requests.map((request) => ({ status: 'fulfilled' as const, value: `${request} together` }));
+    expect(await togetherOrEachAlone(['a', 'b'], together, alone)).toEqual([
+      { status: 'fulfilled', value: 'a together' },
+      { status: 'fulfilled', value: 'b together' },
+    ]);
+    expect(await togetherOrEachAlone(['a'], together, alone)).toEqual([
+      { status: 'fulfilled', value: 'a alone' },
+    ]);
+  });
+
+  it('answers each alone, in order, when together fails: one failure stays its own', async () => {
+    const order: string[] = [];
+    const answers = await togetherOrEachAlone(
+      ['a', 'bad', 'c'],
+      async () => {
+        throw new Error('deadlock');
+      },
+      async (request) => {
+        order.push(request);
+        return alone(request);
+      },
+    );
+    expect(order).toEqual(['a', 'bad', 'c']);
+    expect(answers.map((answer) => answer.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
   });
 });

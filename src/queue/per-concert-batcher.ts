@@ -83,3 +83,26 @@ export class PerConcertBatcher<R> {
     return this.batcher.load(concertId, userId);
   }
 }
+
+/**
+ * A batch whose requests must each be answered as alone: a lone request by `alone`; several by
+ * `together` (one statement), or, when that fails (it rolled back as a whole: a deadlock, a lost
+ * connection), each by `alone` once, one after the other in arrival order, so that no request is
+ * refused or turned into a 500 by another's failure.
+ */
+export async function togetherOrEachAlone<Q, A>(
+  requests: readonly Q[],
+  together: (requests: readonly Q[]) => Promise<PromiseSettledResult<A>[]>,
+  alone: (request: Q) => Promise<A>,
+): Promise<PromiseSettledResult<A>[]> {
+  if (requests.length > 1) {
+    try {
+      return await together(requests);
+    } catch {
+      // Answered below, each alone.
+    }
+  }
+  const answers: PromiseSettledResult<A>[] = [];
+  for (const request of requests) answers.push(...(await Promise.allSettled([alone(request)])));
+  return answers;
+}

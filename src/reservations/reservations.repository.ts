@@ -4,7 +4,7 @@ import { unexpectedOutcome } from '../database/function-outcomes.js';
 import { Prisma } from '../generated/prisma/client.js';
 import type { ReservationStatus, SeatStatus } from '../generated/prisma/enums.js';
 import type { SqlQuery } from '../prisma/prisma.service.js';
-import { PerConcertRequestBatcher } from '../queue/per-concert-batcher.js';
+import { PerConcertRequestBatcher, togetherOrEachAlone } from '../queue/per-concert-batcher.js';
 import type { CatalogSeat } from './seat-catalog.js';
 import type { Db, Tx } from '../prisma/transaction-runner.js';
 
@@ -348,15 +348,11 @@ export class ReservationsRepository {
     query: SqlQuery,
     requests: readonly HoldRequest[],
   ): Promise<PromiseSettledResult<HoldOutcome>[]> {
-    if (requests.length === 1) return Promise.allSettled([this.holdAlone(query, requests[0]!)]);
-    try {
-      return await this.heldInOneStatement(query, requests);
-    } catch {
-      const answers: PromiseSettledResult<HoldOutcome>[] = [];
-      for (const request of requests)
-        answers.push(...(await Promise.allSettled([this.holdAlone(query, request)])));
-      return answers;
-    }
+    return togetherOrEachAlone(
+      requests,
+      (together) => this.heldInOneStatement(query, together),
+      (request) => this.holdAlone(query, request),
+    );
   }
 
   /** One hold in a statement of its own. */
